@@ -1,0 +1,59 @@
+import { MINUTE, SECOND } from "./duration.js";
+import type { EventBusOptions, RestartPolicy } from "./types.js";
+
+/**
+ * Every default of a daemon, in one place (DESIGN.md §2). Durations are milliseconds.
+ */
+export const DAEMON_DEFAULTS = {
+  category: "misc",
+  readiness: "setup" as const,
+  readyTimeout: 30 * SECOND,
+  stopTimeout: 30 * SECOND,
+  cycleTimeout: undefined as number | undefined,
+  maxConsecutiveErrors: 3,
+  healthInterval: 30 * SECOND,
+  healthTimeout: 5 * SECOND,
+  unhealthyThreshold: 3,
+  critical: true,
+  enabled: true,
+  autoStart: true,
+  scope: "node" as const,
+};
+
+/** Restarts: 1 s, 2 s, 4 s, 8 s, 16 s, then `failed`; a minute of good running resets the count. */
+export const RESTART_DEFAULTS: RestartPolicy = {
+  policy: "on-failure",
+  maxRestarts: 5,
+  initialDelay: 1 * SECOND,
+  factor: 2,
+  maxDelay: 16 * SECOND,
+  jitter: 0,
+  resetAfter: 1 * MINUTE,
+};
+
+export const EVENT_BUS_DEFAULTS: EventBusOptions = {
+  mailboxCapacity: 10_000,
+  dedupWindow: 10_000,
+  maxAttempts: 3,
+  retryDelay: 100,
+  deadLetterCapacity: 10_000,
+  historySize: 1_000,
+};
+
+export const JOB_DEFAULTS = {
+  concurrency: 1,
+  maxAttempts: 3,
+  timeout: undefined as number | undefined,
+  backoff: { initialDelay: 1 * SECOND, factor: 2, maxDelay: 1 * MINUTE },
+};
+
+export const MANAGER_DEFAULTS = {
+  envPrefix: "RINGMASTER",
+  store: "sqlite:.ringmaster/state.db",
+  http: { host: "127.0.0.1", port: 8790 },
+  shutdownTimeout: 30 * SECOND,
+  startup: "parallel" as const,
+};
+
+/** lower_snake_case: a letter, then letters, digits and single underscores. */
+export const DAEMON_NAME_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;

@@ -1,0 +1,223 @@
+import { DAEMON_DEFAULTS, EVENT_BUS_DEFAULTS, JOB_DEFAULTS, MANAGER_DEFAULTS, RESTART_DEFAULTS } from "./defaults.js";
+import { parseDuration } from "./duration.js";
+import type {
+  DaemonContext,
+  DaemonOptions,
+  DaemonSpec,
+  HealthResult,
+  JobContext,
+  JobSpec,
+  RestartPolicy,
+  RingmasterConfig,
+  RingmasterConfigInput,
+} from "./types.js";
+
+const optionalDuration = (value: DaemonOptions["interval"], what: string) =>
+  value === undefined ? undefined : parseDuration(value, what);
+
+function count(value: number | undefined, fallback: number, what: string, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new TypeError(`${what}: expected a whole number of at least ${min}, found ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Declares a daemon. Fills in every default (see `DAEMON_DEFAULTS`), parses durations into
+ * milliseconds and turns dependency specs into names. Throws a `TypeError` naming the daemon and
+ * the option when an option cannot be understood; registry-level problems (unknown dependencies,
+ * cycles, duplicate names) are reported by `validateConfig` instead.
+ */
+export function defineDaemon<C = Record<string, unknown>>(options: DaemonOptions<C>): DaemonSpec<C> {
+  if (!options || typeof options !== "object") {
+    throw new TypeError("defineDaemon: expected an options object");
+  }
+  if (typeof options.name !== "string" || options.name.length === 0) {
+    throw new TypeError("defineDaemon: `name` must be a non-empty string");
+  }
+  const at = (option: string) => `daemon "${options.name}", option ${option}`;
+  if (options.cycle && options.run) {
+    throw new TypeError(`${at("cycle/run")}: give either cycle (periodic) or run (long-running), not both`);
+  }
+  if (options.interval !== undefined && options.cron !== undefined) {
+    throw new TypeError(`${at("interval/cron")}: give either interval or cron, not both`);
+  }
+  if (options.cycle && options.interval === undefined && options.cron === undefined) {
+    throw new TypeError(`${at("cycle")}: a cycle needs a schedule; add interval (e.g. "60s") or cron`);
+  }
+  if ((options.interval !== undefined || options.cron !== undefined) && !options.cycle) {
+    throw new TypeError(`${at("interval")}: a schedule without a cycle hook does nothing; add cycle(ctx)`);
+  }
+  const interval = optionalDuration(options.interval, at("interval"));
+  if (interval !== undefined && interval <= 0) {
+    throw new TypeError(`${at("interval")}: expected more than 0 ms, found ${interval}`);
+  }
+  const dependsOn = (options.dependsOn ?? []).map((dep, i) => {
+    if (typeof dep === "string") return dep;
+    if (dep && typeof dep === "object" && typeof dep.name === "string") return dep.name;
+    throw new TypeError(`${at(`dependsOn[${i}]`)}: expected a daemon spec or a name, found ${String(dep)}`);
+  });
+  const r = options.restart ?? {};
+  const policy = r.policy ?? RESTART_DEFAULTS.policy;
+  if (!["on-failure", "always", "never"].includes(policy)) {
+    throw new TypeError(`${at("restart.policy")}: expected "on-failure", "always" or "never", found ${JSON.stringify(policy)}`);
+  }
+  const restart: RestartPolicy = Object.freeze({
+    policy,
+    maxRestarts: count(r.maxRestarts, RESTART_DEFAULTS.maxRestarts, at("restart.maxRestarts")),
+    initialDelay: optionalDuration(r.initialDelay, at("restart.initialDelay")) ?? RESTART_DEFAULTS.initialDelay,
+    factor: r.factor ?? RESTART_DEFAULTS.factor,
+    maxDelay: optionalDuration(r.maxDelay, at("restart.maxDelay")) ?? RESTART_DEFAULTS.maxDelay,
+    jitter: r.jitter ?? RESTART_DEFAULTS.jitter,
+    resetAfter: optionalDuration(r.resetAfter, at("restart.resetAfter")) ?? RESTART_DEFAULTS.resetAfter,
+  });
+  if (!(restart.factor >= 1)) throw new TypeError(`${at("restart.factor")}: expected 1 or more, found ${restart.factor}`);
+  if (!(restart.jitter >= 0 && restart.jitter <= 1)) {
+    throw new TypeError(`${at("restart.jitter")}: expected a fraction between 0 and 1, found ${restart.jitter}`);
+  }
+  const readiness = options.readiness ?? DAEMON_DEFAULTS.readiness;
+  if (readiness !== "setup" && readiness !== "manual") {
+    throw new TypeError(`${at("readiness")}: expected "setup" or "manual", found ${JSON.stringify(readiness)}`);
+  }
+  const spec: DaemonSpec<C> = {
+    kind: "daemon",
+    name: options.name,
+    description: options.description ?? "",
+    category: options.category ?? DAEMON_DEFAULTS.category,
+    dependsOn: Object.freeze(dependsOn),
+    subscribes: Object.freeze([...(options.subscribes ?? [])]),
+    emits: Object.freeze([...(options.emits ?? [])]),
+    config: options.config,
+    interval,
+    cron: options.cron,
+    readiness,
+    readyTimeout: optionalDuration(options.readyTimeout, at("readyTimeout")) ?? DAEMON_DEFAULTS.readyTimeout,
+    stopTimeout: optionalDuration(options.stopTimeout, at("stopTimeout")) ?? DAEMON_DEFAULTS.stopTimeout,
+    cycleTimeout: optionalDuration(options.cycleTimeout, at("cycleTimeout")) ?? DAEMON_DEFAULTS.cycleTimeout,
+    maxConsecutiveErrors: count(options.maxConsecutiveErrors, DAEMON_DEFAULTS.maxConsecutiveErrors, at("maxConsecutiveErrors")),
+    healthInterval: optionalDuration(options.healthInterval, at("healthInterval")) ?? DAEMON_DEFAULTS.healthInterval,
+    healthTimeout: optionalDuration(options.healthTimeout, at("healthTimeout")) ?? DAEMON_DEFAULTS.healthTimeout,
+    unhealthyThreshold: count(options.unhealthyThreshold, DAEMON_DEFAULTS.unhealthyThreshold, at("unhealthyThreshold"), 1),
+    restart,
+    critical: options.critical ?? DAEMON_DEFAULTS.critical,
+    enabled: options.enabled ?? DAEMON_DEFAULTS.enabled,
+    autoStart: options.autoStart ?? DAEMON_DEFAULTS.autoStart,
+    scope: options.scope ?? DAEMON_DEFAULTS.scope,
+    deprecated: options.deprecated,
+    setup: options.setup,
+    cycle: options.cycle,
+    run: options.run,
+    health: options.health,
+    cleanup: options.cleanup,
+  };
+  return Object.freeze(spec);
+}
+
+export interface JobOptions<P> {
+  type: string;
+  payload?: import("zod").ZodType<P>;
+  concurrency?: number;
+  maxAttempts?: number;
+  timeout?: number | string;
+  backoff?: { initialDelay?: number | string; factor?: number; maxDelay?: number | string };
+  run(payload: P, ctx: JobContext): unknown | Promise<unknown>;
+}
+
+/** Declares a job handler (DESIGN.md §7). */
+export function defineJob<P = unknown>(options: JobOptions<P>): JobSpec<P> {
+  const at = (option: string) => `job "${options.type}", option ${option}`;
+  if (typeof options.type !== "string" || !options.type) throw new TypeError("defineJob: `type` must be a non-empty string");
+  if (typeof options.run !== "function") throw new TypeError(`${at("run")}: expected a function`);
+  const b = options.backoff ?? {};
+  return Object.freeze({
+    kind: "job" as const,
+    type: options.type,
+    payload: options.payload,
+    concurrency: count(options.concurrency, JOB_DEFAULTS.concurrency, at("concurrency"), 1),
+    maxAttempts: count(options.maxAttempts, JOB_DEFAULTS.maxAttempts, at("maxAttempts"), 1),
+    timeout: options.timeout === undefined ? JOB_DEFAULTS.timeout : parseDuration(options.timeout, at("timeout")),
+    backoff: {
+      initialDelay: b.initialDelay === undefined ? JOB_DEFAULTS.backoff.initialDelay : parseDuration(b.initialDelay, at("backoff.initialDelay")),
+      factor: b.factor ?? JOB_DEFAULTS.backoff.factor,
+      maxDelay: b.maxDelay === undefined ? JOB_DEFAULTS.backoff.maxDelay : parseDuration(b.maxDelay, at("backoff.maxDelay")),
+    },
+    run: options.run,
+  });
+}
+
+/**
+ * Bundles daemons, jobs, profiles and manager settings, filling in defaults. Does not validate
+ * the registry (see `validateConfig`, which the manager also runs at start-up).
+ */
+export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
+  if (!input || typeof input !== "object" || !Array.isArray(input.daemons)) {
+    throw new TypeError("defineConfig: expected an object with a `daemons` array");
+  }
+  const http =
+    input.http === false || input.http === undefined
+      ? (false as const)
+      : { host: input.http.host ?? MANAGER_DEFAULTS.http.host, port: input.http.port ?? MANAGER_DEFAULTS.http.port };
+  return Object.freeze({
+    kind: "config" as const,
+    envPrefix: input.envPrefix ?? MANAGER_DEFAULTS.envPrefix,
+    daemons: Object.freeze([...input.daemons]),
+    jobs: Object.freeze([...(input.jobs ?? [])]),
+    profiles: Object.freeze({ ...(input.profiles ?? {}) }),
+    startupOrder: input.startupOrder ? Object.freeze([...input.startupOrder]) : undefined,
+    startup: input.startup ?? MANAGER_DEFAULTS.startup,
+    store: input.store ?? MANAGER_DEFAULTS.store,
+    http,
+    daemonConfig: Object.freeze({ ...(input.daemonConfig ?? {}) }),
+    overridesFile: input.overridesFile,
+    events: { ...EVENT_BUS_DEFAULTS, ...(input.events ?? {}) },
+    shutdownTimeout:
+      input.shutdownTimeout === undefined
+        ? MANAGER_DEFAULTS.shutdownTimeout
+        : parseDuration(input.shutdownTimeout, "config option shutdownTimeout"),
+  });
+}
+
+/** An object with start/stop methods, as the seeds' `DaemonAdapter` wraps. */
+export interface ServiceLike {
+  [key: string]: unknown;
+}
+
+/**
+ * Wraps an existing object with start/stop (and optionally health) methods as a daemon spec.
+ * `start` runs as setup (the daemon is ready when it resolves), `stop` as cleanup, `health` as the
+ * health hook. Method names default to `start`, `stop` and `health`/`healthCheck`.
+ */
+export function adaptService<T extends object>(
+  service: T,
+  options: Omit<DaemonOptions, "setup" | "cleanup" | "health" | "cycle" | "run"> & {
+    start?: keyof T | ((service: T, ctx: DaemonContext) => unknown);
+    stop?: keyof T | ((service: T, ctx: DaemonContext) => unknown);
+    health?: keyof T | ((service: T, ctx: DaemonContext) => HealthResult | Promise<HealthResult>);
+  },
+): DaemonSpec {
+  const method = (ref: unknown, fallbacks: string[], role: string, required: boolean) => {
+    if (typeof ref === "function") return (ctx: DaemonContext) => ref(service, ctx);
+    const names = ref === undefined ? fallbacks : [String(ref)];
+    for (const name of names) {
+      const fn = (service as Record<string, unknown>)[name];
+      if (typeof fn === "function") return (ctx: DaemonContext) => fn.call(service, ctx);
+    }
+    if (required) {
+      throw new TypeError(
+        `adaptService("${options.name}"): the service has no ${role} method (looked for ${names.map((n) => `${n}()`).join(", ")})`,
+      );
+    }
+    return undefined;
+  };
+  const { start, stop, health, ...rest } = options;
+  const setup = method(start, ["start"], "start", true);
+  const cleanup = method(stop, ["stop"], "stop", true);
+  const check = method(health, ["health", "healthCheck", "health_check"], "health", health !== undefined);
+  return defineDaemon({
+    ...rest,
+    setup: setup as DaemonOptions["setup"],
+    cleanup: cleanup as DaemonOptions["cleanup"],
+    health: check as DaemonOptions["health"],
+  });
+}

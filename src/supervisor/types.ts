@@ -1,0 +1,164 @@
+import type { Clock } from "../internal/clock.js";
+import type { EventBus } from "../events/types.js";
+import type { HealthReport, LogLevel } from "../spec/types.js";
+
+/**
+ * The states of one daemon (DESIGN.md §4):
+ *
+ * ```
+ * stopped ─► waiting ─► starting ─► running ⇄ paused
+ *    ▲          │           │          │
+ *    └───── stopping ◄──────┴──────────┤
+ *                                   backoff ─► starting …   failed (restart budget spent)
+ * ```
+ */
+export type DaemonState =
+  | "stopped"
+  | "waiting"
+  | "starting"
+  | "running"
+  | "paused"
+  | "stopping"
+  | "backoff"
+  | "failed";
+
+export const DAEMON_STATES: readonly DaemonState[] = [
+  "stopped",
+  "waiting",
+  "starting",
+  "running",
+  "paused",
+  "stopping",
+  "backoff",
+  "failed",
+];
+
+/** What `manager.status()` reports for one daemon. */
+export interface DaemonStatus {
+  name: string;
+  description: string;
+  category: string;
+  state: DaemonState;
+  /** True while running and ready (paused daemons stay ready). */
+  ready: boolean;
+  /** Whether the daemon was asked to run (directly, or as a dependency of one that was). */
+  requested: boolean;
+  /** When it runs only because others need it: the requested daemons that pulled it in. */
+  pulledInBy: string[];
+  /** While waiting: the dependencies that are not running yet. */
+  waitingOn: string[];
+  health: HealthReport;
+  /** Restarts since the count was last reset. */
+  restarts: number;
+  /** Restarts in the life of this manager. */
+  totalRestarts: number;
+  maxRestarts: number;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  startedAt: number | null;
+  stoppedAt: number | null;
+  nextRestartAt: number | null;
+  lastHeartbeatAt: number | null;
+  heartbeat: Record<string, unknown> | null;
+  cycles: number;
+  cycleErrors: number;
+  consecutiveErrors: number;
+  lastCycleAt: number | null;
+  lastCycleDurationMs: number | null;
+  dependsOn: string[];
+  dependents: string[];
+  subscribes: string[];
+  emits: string[];
+  critical: boolean;
+  enabled: boolean;
+  autoStart: boolean;
+  deprecated: string | null;
+  schedule: { interval: number | null; cron: string | null };
+}
+
+export interface StartOptions {
+  profile?: string;
+  daemons?: readonly string[];
+  categories?: readonly string[];
+}
+
+/** What `manager.start()` resolves with. */
+export interface StartReport {
+  running: string[];
+  failed: string[];
+  /** Still waiting, on a dependency that failed. */
+  waiting: string[];
+  /** Dependencies started because a requested daemon needed them. */
+  pulledIn: string[];
+  durationMs: number;
+}
+
+export interface ShutdownReport {
+  /** Daemons that stopped, in the order they finished. */
+  stopped: Array<{ name: string; durationMs: number }>;
+  /** Daemons whose abort + cleanup did not finish within their stopTimeout (or the overall timeout). */
+  unstopped: Array<{ name: string; reason: string }>;
+  durationMs: number;
+}
+
+export interface ProbeReport {
+  ok: boolean;
+  reasons: string[];
+}
+
+export interface StateChange {
+  name: string;
+  from: DaemonState;
+  to: DaemonState;
+  at: number;
+  reason?: string;
+}
+
+/** Typed lifecycle events of the manager. Listeners never throw into the manager. */
+export interface ManagerEvents {
+  "daemon:state": StateChange;
+  "daemon:restart": { name: string; attempt: number; delayMs: number; at: number; error: string };
+  "daemon:failed": { name: string; error: string; at: number };
+  "daemon:health": { name: string; health: HealthReport; previous: HealthReport };
+  "daemon:heartbeat": { name: string; at: number; details: Record<string, unknown> | null };
+  "daemon:log": { name: string; level: LogLevel; message: string; fields: Record<string, unknown>; at: number };
+  "manager:ready": StartReport;
+  "manager:shutdown": { at: number };
+  "manager:stopped": ShutdownReport;
+  "manager:error": { error: Error; context: string };
+}
+
+export interface ManagerOptions {
+  clock?: Clock;
+  /** A pino-compatible logger; default: pino, pretty on a terminal, JSON otherwise. */
+  logger?: import("pino").Logger | false;
+  /** Environment to resolve config from (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** A store URL, overriding the config's. */
+  store?: string;
+  /** Install SIGTERM/SIGINT handlers that shut down gracefully (default false for the library). */
+  handleSignals?: boolean;
+  /** Node identity; default: random id, os.hostname(), process.pid. */
+  node?: { id?: string; host?: string };
+}
+
+/** The handle `createManager` returns. See DESIGN.md §4. */
+export interface Manager {
+  readonly events: EventBus;
+  readonly clock: Clock;
+  /** The HTTP server's base URL once started, or undefined. */
+  readonly url: string | undefined;
+  start(options?: StartOptions): Promise<StartReport>;
+  status(): DaemonStatus[];
+  status(name: string): DaemonStatus;
+  startDaemon(name: string): Promise<DaemonStatus>;
+  stopDaemon(name: string): Promise<DaemonStatus>;
+  restartDaemon(name: string): Promise<DaemonStatus>;
+  pauseDaemon(name: string): Promise<DaemonStatus>;
+  resumeDaemon(name: string): Promise<DaemonStatus>;
+  checkHealth(name: string): Promise<import("../spec/types.js").HealthReport>;
+  liveness(): ProbeReport;
+  readiness(): ProbeReport;
+  on<K extends keyof ManagerEvents>(event: K, listener: (payload: ManagerEvents[K]) => unknown): () => void;
+  shutdown(options?: { timeout?: number }): Promise<ShutdownReport>;
+}
