@@ -441,7 +441,8 @@ function renderMermaid(view: RenderView): string {
   return lines.join("\n");
 }
 
-const dotText = (text: string) => `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+const dotText = (text: string) =>
+  `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 
 function renderDot(view: RenderView): string {
   const { names, deps, states } = view;

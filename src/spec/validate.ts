@@ -20,6 +20,7 @@ import type {
  * | `profile-unknown-daemon`, `profile-missing-dependency` | error |
  * | `invalid-config-default`, `unknown-daemon-config`, `duplicate-job-type`, `disabled-dependency` | error |
  * | `deprecated`, `depends-on-deprecated`, `event-never-emitted`, `event-never-subscribed`, `cluster-scope-store` | warning |
+ * | `invalid-spec` (an entry of `daemons` that is not a spec) | error |
  * | `internal` (a check itself threw; never expected) | error |
  */
 export const VALIDATION_CODES = [
@@ -43,6 +44,7 @@ export const VALIDATION_CODES = [
   "event-never-emitted",
   "event-never-subscribed",
   "cluster-scope-store",
+  "invalid-spec",
   "internal",
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
@@ -67,7 +69,19 @@ export function validateConfig(config: RingmasterConfig): ValidationResult {
     if (subject !== undefined) problem.subject = subject;
     (severity === "error" ? errors : warnings).push(problem);
   };
-  const daemons = Array.isArray(config?.daemons) ? config.daemons : [];
+  const declared: unknown[] = Array.isArray(config?.daemons) ? [...config.daemons] : [];
+  const daemons: DaemonSpec[] = [];
+  declared.forEach((spec, i) => {
+    if (isSpec(spec)) daemons.push(spec);
+    else {
+      report(
+        "error",
+        "invalid-spec",
+        undefined,
+        `daemons[${i}] is not a daemon spec (declare it with defineDaemon), found ${spec === null ? "null" : typeof spec}`,
+      );
+    }
+  });
   const byName = new Map<string, DaemonSpec>();
   for (const spec of daemons) if (!byName.has(spec.name)) byName.set(spec.name, spec);
   const checks: ((r: Report) => void)[] = [
@@ -90,6 +104,18 @@ export function validateConfig(config: RingmasterConfig): ValidationResult {
     }
   }
   return { ok: errors.length === 0, errors, warnings };
+}
+
+/** Enough of a spec to check: what `defineDaemon` always produces. */
+function isSpec(value: unknown): value is DaemonSpec {
+  if (typeof value !== "object" || value === null) return false;
+  const spec = value as Partial<DaemonSpec>;
+  return (
+    typeof spec.name === "string" &&
+    Array.isArray(spec.dependsOn) &&
+    Array.isArray(spec.subscribes) &&
+    Array.isArray(spec.emits)
+  );
 }
 
 const quote = (name: string) => JSON.stringify(name);
