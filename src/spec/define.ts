@@ -1,4 +1,10 @@
-import { DAEMON_DEFAULTS, EVENT_BUS_DEFAULTS, JOB_DEFAULTS, MANAGER_DEFAULTS, RESTART_DEFAULTS } from "./defaults.js";
+import {
+  DAEMON_DEFAULTS,
+  EVENT_BUS_DEFAULTS,
+  JOB_DEFAULTS,
+  MANAGER_DEFAULTS,
+  RESTART_DEFAULTS,
+} from "./defaults.js";
 import { parseDuration } from "./duration.js";
 import type {
   DaemonContext,
@@ -29,7 +35,9 @@ function count(value: number | undefined, fallback: number, what: string, min = 
  * the option when an option cannot be understood; registry-level problems (unknown dependencies,
  * cycles, duplicate names) are reported by `validateConfig` instead.
  */
-export function defineDaemon<C = Record<string, unknown>>(options: DaemonOptions<C>): DaemonSpec<C> {
+export function defineDaemon<C = Record<string, unknown>>(
+  options: DaemonOptions<C>,
+): DaemonSpec<C> {
   if (!options || typeof options !== "object") {
     throw new TypeError("defineDaemon: expected an options object");
   }
@@ -38,16 +46,22 @@ export function defineDaemon<C = Record<string, unknown>>(options: DaemonOptions
   }
   const at = (option: string) => `daemon "${options.name}", option ${option}`;
   if (options.cycle && options.run) {
-    throw new TypeError(`${at("cycle/run")}: give either cycle (periodic) or run (long-running), not both`);
+    throw new TypeError(
+      `${at("cycle/run")}: give either cycle (periodic) or run (long-running), not both`,
+    );
   }
   if (options.interval !== undefined && options.cron !== undefined) {
     throw new TypeError(`${at("interval/cron")}: give either interval or cron, not both`);
   }
   if (options.cycle && options.interval === undefined && options.cron === undefined) {
-    throw new TypeError(`${at("cycle")}: a cycle needs a schedule; add interval (e.g. "60s") or cron`);
+    throw new TypeError(
+      `${at("cycle")}: a cycle needs a schedule; add interval (e.g. "60s") or cron`,
+    );
   }
   if ((options.interval !== undefined || options.cron !== undefined) && !options.cycle) {
-    throw new TypeError(`${at("interval")}: a schedule without a cycle hook does nothing; add cycle(ctx)`);
+    throw new TypeError(
+      `${at("interval")}: a schedule without a cycle hook does nothing; add cycle(ctx)`,
+    );
   }
   const interval = optionalDuration(options.interval, at("interval"));
   if (interval !== undefined && interval <= 0) {
@@ -56,29 +70,40 @@ export function defineDaemon<C = Record<string, unknown>>(options: DaemonOptions
   const dependsOn = (options.dependsOn ?? []).map((dep, i) => {
     if (typeof dep === "string") return dep;
     if (dep && typeof dep === "object" && typeof dep.name === "string") return dep.name;
-    throw new TypeError(`${at(`dependsOn[${i}]`)}: expected a daemon spec or a name, found ${String(dep)}`);
+    throw new TypeError(
+      `${at(`dependsOn[${i}]`)}: expected a daemon spec or a name, found ${String(dep)}`,
+    );
   });
   const r = options.restart ?? {};
   const policy = r.policy ?? RESTART_DEFAULTS.policy;
   if (!["on-failure", "always", "never"].includes(policy)) {
-    throw new TypeError(`${at("restart.policy")}: expected "on-failure", "always" or "never", found ${JSON.stringify(policy)}`);
+    throw new TypeError(
+      `${at("restart.policy")}: expected "on-failure", "always" or "never", found ${JSON.stringify(policy)}`,
+    );
   }
   const restart: RestartPolicy = Object.freeze({
     policy,
     maxRestarts: count(r.maxRestarts, RESTART_DEFAULTS.maxRestarts, at("restart.maxRestarts")),
-    initialDelay: optionalDuration(r.initialDelay, at("restart.initialDelay")) ?? RESTART_DEFAULTS.initialDelay,
+    initialDelay:
+      optionalDuration(r.initialDelay, at("restart.initialDelay")) ?? RESTART_DEFAULTS.initialDelay,
     factor: r.factor ?? RESTART_DEFAULTS.factor,
     maxDelay: optionalDuration(r.maxDelay, at("restart.maxDelay")) ?? RESTART_DEFAULTS.maxDelay,
     jitter: r.jitter ?? RESTART_DEFAULTS.jitter,
-    resetAfter: optionalDuration(r.resetAfter, at("restart.resetAfter")) ?? RESTART_DEFAULTS.resetAfter,
+    resetAfter:
+      optionalDuration(r.resetAfter, at("restart.resetAfter")) ?? RESTART_DEFAULTS.resetAfter,
   });
-  if (!(restart.factor >= 1)) throw new TypeError(`${at("restart.factor")}: expected 1 or more, found ${restart.factor}`);
+  if (!(restart.factor >= 1))
+    throw new TypeError(`${at("restart.factor")}: expected 1 or more, found ${restart.factor}`);
   if (!(restart.jitter >= 0 && restart.jitter <= 1)) {
-    throw new TypeError(`${at("restart.jitter")}: expected a fraction between 0 and 1, found ${restart.jitter}`);
+    throw new TypeError(
+      `${at("restart.jitter")}: expected a fraction between 0 and 1, found ${restart.jitter}`,
+    );
   }
   const readiness = options.readiness ?? DAEMON_DEFAULTS.readiness;
   if (readiness !== "setup" && readiness !== "manual") {
-    throw new TypeError(`${at("readiness")}: expected "setup" or "manual", found ${JSON.stringify(readiness)}`);
+    throw new TypeError(
+      `${at("readiness")}: expected "setup" or "manual", found ${JSON.stringify(readiness)}`,
+    );
   }
   const spec: DaemonSpec<C> = {
     kind: "daemon",
@@ -92,13 +117,28 @@ export function defineDaemon<C = Record<string, unknown>>(options: DaemonOptions
     interval,
     cron: options.cron,
     readiness,
-    readyTimeout: optionalDuration(options.readyTimeout, at("readyTimeout")) ?? DAEMON_DEFAULTS.readyTimeout,
-    stopTimeout: optionalDuration(options.stopTimeout, at("stopTimeout")) ?? DAEMON_DEFAULTS.stopTimeout,
-    cycleTimeout: optionalDuration(options.cycleTimeout, at("cycleTimeout")) ?? DAEMON_DEFAULTS.cycleTimeout,
-    maxConsecutiveErrors: count(options.maxConsecutiveErrors, DAEMON_DEFAULTS.maxConsecutiveErrors, at("maxConsecutiveErrors")),
-    healthInterval: optionalDuration(options.healthInterval, at("healthInterval")) ?? DAEMON_DEFAULTS.healthInterval,
-    healthTimeout: optionalDuration(options.healthTimeout, at("healthTimeout")) ?? DAEMON_DEFAULTS.healthTimeout,
-    unhealthyThreshold: count(options.unhealthyThreshold, DAEMON_DEFAULTS.unhealthyThreshold, at("unhealthyThreshold"), 1),
+    readyTimeout:
+      optionalDuration(options.readyTimeout, at("readyTimeout")) ?? DAEMON_DEFAULTS.readyTimeout,
+    stopTimeout:
+      optionalDuration(options.stopTimeout, at("stopTimeout")) ?? DAEMON_DEFAULTS.stopTimeout,
+    cycleTimeout:
+      optionalDuration(options.cycleTimeout, at("cycleTimeout")) ?? DAEMON_DEFAULTS.cycleTimeout,
+    maxConsecutiveErrors: count(
+      options.maxConsecutiveErrors,
+      DAEMON_DEFAULTS.maxConsecutiveErrors,
+      at("maxConsecutiveErrors"),
+    ),
+    healthInterval:
+      optionalDuration(options.healthInterval, at("healthInterval")) ??
+      DAEMON_DEFAULTS.healthInterval,
+    healthTimeout:
+      optionalDuration(options.healthTimeout, at("healthTimeout")) ?? DAEMON_DEFAULTS.healthTimeout,
+    unhealthyThreshold: count(
+      options.unhealthyThreshold,
+      DAEMON_DEFAULTS.unhealthyThreshold,
+      at("unhealthyThreshold"),
+      1,
+    ),
     restart,
     critical: options.critical ?? DAEMON_DEFAULTS.critical,
     enabled: options.enabled ?? DAEMON_DEFAULTS.enabled,
@@ -127,7 +167,8 @@ export interface JobOptions<P> {
 /** Declares a job handler (DESIGN.md §7). */
 export function defineJob<P = unknown>(options: JobOptions<P>): JobSpec<P> {
   const at = (option: string) => `job "${options.type}", option ${option}`;
-  if (typeof options.type !== "string" || !options.type) throw new TypeError("defineJob: `type` must be a non-empty string");
+  if (typeof options.type !== "string" || !options.type)
+    throw new TypeError("defineJob: `type` must be a non-empty string");
   if (typeof options.run !== "function") throw new TypeError(`${at("run")}: expected a function`);
   const b = options.backoff ?? {};
   return Object.freeze({
@@ -136,11 +177,20 @@ export function defineJob<P = unknown>(options: JobOptions<P>): JobSpec<P> {
     payload: options.payload,
     concurrency: count(options.concurrency, JOB_DEFAULTS.concurrency, at("concurrency"), 1),
     maxAttempts: count(options.maxAttempts, JOB_DEFAULTS.maxAttempts, at("maxAttempts"), 1),
-    timeout: options.timeout === undefined ? JOB_DEFAULTS.timeout : parseDuration(options.timeout, at("timeout")),
+    timeout:
+      options.timeout === undefined
+        ? JOB_DEFAULTS.timeout
+        : parseDuration(options.timeout, at("timeout")),
     backoff: {
-      initialDelay: b.initialDelay === undefined ? JOB_DEFAULTS.backoff.initialDelay : parseDuration(b.initialDelay, at("backoff.initialDelay")),
+      initialDelay:
+        b.initialDelay === undefined
+          ? JOB_DEFAULTS.backoff.initialDelay
+          : parseDuration(b.initialDelay, at("backoff.initialDelay")),
       factor: b.factor ?? JOB_DEFAULTS.backoff.factor,
-      maxDelay: b.maxDelay === undefined ? JOB_DEFAULTS.backoff.maxDelay : parseDuration(b.maxDelay, at("backoff.maxDelay")),
+      maxDelay:
+        b.maxDelay === undefined
+          ? JOB_DEFAULTS.backoff.maxDelay
+          : parseDuration(b.maxDelay, at("backoff.maxDelay")),
     },
     run: options.run,
   });
@@ -157,7 +207,10 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
   const http =
     input.http === false || input.http === undefined
       ? (false as const)
-      : { host: input.http.host ?? MANAGER_DEFAULTS.http.host, port: input.http.port ?? MANAGER_DEFAULTS.http.port };
+      : {
+          host: input.http.host ?? MANAGER_DEFAULTS.http.host,
+          port: input.http.port ?? MANAGER_DEFAULTS.http.port,
+        };
   return Object.freeze({
     kind: "config" as const,
     envPrefix: input.envPrefix ?? MANAGER_DEFAULTS.envPrefix,
@@ -213,7 +266,12 @@ export function adaptService<T extends object>(
   const { start, stop, health, ...rest } = options;
   const setup = method(start, ["start"], "start", true);
   const cleanup = method(stop, ["stop"], "stop", true);
-  const check = method(health, ["health", "healthCheck", "health_check"], "health", health !== undefined);
+  const check = method(
+    health,
+    ["health", "healthCheck", "health_check"],
+    "health",
+    health !== undefined,
+  );
   return defineDaemon({
     ...rest,
     setup: setup as DaemonOptions["setup"],

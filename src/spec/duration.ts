@@ -5,7 +5,13 @@ export const SECOND = 1000 * MILLISECOND;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
-const UNITS: Record<string, number> = { ms: MILLISECOND, s: SECOND, m: MINUTE, h: HOUR, d: 24 * HOUR };
+const UNITS: Record<string, number> = {
+  ms: MILLISECOND,
+  s: SECOND,
+  m: MINUTE,
+  h: HOUR,
+  d: 24 * HOUR,
+};
 const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/;
 
 /**
@@ -33,6 +39,7 @@ export function formatDuration(ms: number): string {
   if (ms < SECOND) return `${Math.round(ms)}ms`;
   if (ms < MINUTE) {
     const s = ms / SECOND;
+    if (s >= 10) return `${Math.round(s)}s`;
     return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
   }
   if (ms < HOUR) {

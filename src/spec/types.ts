@@ -38,7 +38,11 @@ export type EventHandler<K extends string = EventName> = (
 
 /** The bus as a daemon sees it: publishing is stamped with the daemon's name. */
 export interface DaemonEvents {
-  publish<K extends EventName>(type: K, payload: EventPayload<K>, options?: { id?: string }): EventEnvelope<K>;
+  publish<K extends EventName>(
+    type: K,
+    payload: EventPayload<K>,
+    options?: { id?: string },
+  ): EventEnvelope<K>;
   /**
    * Handles events of `type`. For a type listed in the daemon's `subscribes`, events that arrived
    * before this call (while the daemon was starting, restarting or paused) are delivered first,

@@ -1,5 +1,5 @@
-import type { Clock } from "../internal/clock.js";
 import type { EventBus } from "../events/types.js";
+import type { Clock } from "../internal/clock.js";
 import type { HealthReport, LogLevel } from "../spec/types.js";
 
 /**
@@ -48,10 +48,11 @@ export interface DaemonStatus {
   /** While waiting: the dependencies that are not running yet. */
   waitingOn: string[];
   health: HealthReport;
-  /** Restarts since the count was last reset. */
+  /** Restarts in the life of this manager, automatic and manual. */
   restarts: number;
-  /** Restarts in the life of this manager. */
-  totalRestarts: number;
+  /** Automatic restarts since the budget was last reset (by `resetAfter` of good running or a manual start). */
+  restartAttempt: number;
+  /** The restart budget: the failure after restart `maxRestarts` makes the daemon `failed`. */
   maxRestarts: number;
   lastError: string | null;
   lastErrorAt: number | null;
@@ -121,7 +122,13 @@ export interface ManagerEvents {
   "daemon:failed": { name: string; error: string; at: number };
   "daemon:health": { name: string; health: HealthReport; previous: HealthReport };
   "daemon:heartbeat": { name: string; at: number; details: Record<string, unknown> | null };
-  "daemon:log": { name: string; level: LogLevel; message: string; fields: Record<string, unknown>; at: number };
+  "daemon:log": {
+    name: string;
+    level: LogLevel;
+    message: string;
+    fields: Record<string, unknown>;
+    at: number;
+  };
   "manager:ready": StartReport;
   "manager:shutdown": { at: number };
   "manager:stopped": ShutdownReport;
@@ -159,6 +166,9 @@ export interface Manager {
   checkHealth(name: string): Promise<import("../spec/types.js").HealthReport>;
   liveness(): ProbeReport;
   readiness(): ProbeReport;
-  on<K extends keyof ManagerEvents>(event: K, listener: (payload: ManagerEvents[K]) => unknown): () => void;
+  on<K extends keyof ManagerEvents>(
+    event: K,
+    listener: (payload: ManagerEvents[K]) => unknown,
+  ): () => void;
   shutdown(options?: { timeout?: number }): Promise<ShutdownReport>;
 }

@@ -1,0 +1,76 @@
+// The one public entry of ringmaster: explicit re-exports only.
+
+export type {
+  ConfigSource,
+  ManagerSettings,
+  ResolvedConfig,
+  ResolvedDaemon,
+} from "./config/resolve.js";
+export { envVarName, resolveConfig } from "./config/resolve.js";
+export { createEventBus } from "./events/bus.js";
+export type { BusStats, DeadLetter, EventBus } from "./events/types.js";
+export type { Clock, ManualClock } from "./internal/clock.js";
+export { createManualClock, systemClock } from "./internal/clock.js";
+export {
+  DAEMON_DEFAULTS,
+  EVENT_BUS_DEFAULTS,
+  JOB_DEFAULTS,
+  MANAGER_DEFAULTS,
+  RESTART_DEFAULTS,
+} from "./spec/defaults.js";
+export type { JobOptions } from "./spec/define.js";
+export { adaptService, defineConfig, defineDaemon, defineJob } from "./spec/define.js";
+export { formatDuration, HOUR, MINUTE, parseDuration, SECOND } from "./spec/duration.js";
+export {
+  ConfigError,
+  DoNotRestart,
+  StateConflictError,
+  UnknownDaemonError,
+} from "./spec/errors.js";
+export type { DependencyGraph } from "./spec/graph.js";
+export { createGraph } from "./spec/graph.js";
+export type {
+  DaemonContext,
+  DaemonEvents,
+  DaemonHooks,
+  DaemonJobs,
+  DaemonLogger,
+  DaemonOptions,
+  DaemonSpec,
+  DaemonStats,
+  Duration,
+  EventEnvelope,
+  EventHandler,
+  EventName,
+  EventPayload,
+  Events,
+  HealthReport,
+  HealthResult,
+  HealthStatus,
+  JobContext,
+  JobSpec,
+  LogLevel,
+  NodeInfo,
+  RestartPolicy,
+  RingmasterConfig,
+  RingmasterConfigInput,
+  ValidationProblem,
+  ValidationResult,
+} from "./spec/types.js";
+export { validateConfig } from "./spec/validate.js";
+export { restartDelay } from "./supervisor/backoff.js";
+export { createManager } from "./supervisor/manager.js";
+export { IllegalTransitionError, TRANSITIONS } from "./supervisor/state.js";
+export type {
+  DaemonState,
+  DaemonStatus,
+  Manager,
+  ManagerEvents,
+  ManagerOptions,
+  ProbeReport,
+  ShutdownReport,
+  StartOptions,
+  StartReport,
+  StateChange,
+} from "./supervisor/types.js";
+export { DAEMON_STATES } from "./supervisor/types.js";

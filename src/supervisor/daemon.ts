@@ -1,0 +1,623 @@
+import { Cron } from "croner";
+import type { EventBus } from "../events/types.js";
+import type { Clock, TimerHandle } from "../internal/clock.js";
+import { type Deferred, deferred } from "../internal/deferred.js";
+import { coerceError, describeError } from "../internal/errors.js";
+import { AbortedError, sleep, withTimeout } from "../internal/sleep.js";
+import { formatDuration } from "../spec/duration.js";
+import { DoNotRestart } from "../spec/errors.js";
+import type {
+  DaemonContext,
+  DaemonJobs,
+  DaemonLogger,
+  DaemonSpec,
+  DaemonStats,
+  EventHandler,
+  HealthReport,
+  NodeInfo,
+} from "../spec/types.js";
+import { mayRestart, restartDelay } from "./backoff.js";
+import { deriveHealth, normalizeHealth, UNKNOWN_HEALTH } from "./health.js";
+import { assertTransition } from "./state.js";
+import type { DaemonState, ManagerEvents } from "./types.js";
+
+/** What a daemon supervisor needs from its manager. */
+export interface SupervisorHost {
+  clock: Clock;
+  bus: EventBus;
+  node: NodeInfo;
+  jobs: DaemonJobs;
+  log: DaemonLogger;
+  emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
+  /** Called after every state change. */
+  onState(daemon: DaemonSupervisor, from: DaemonState, to: DaemonState): void;
+  /** Called when a backoff delay has elapsed: the manager starts it again or makes it wait. */
+  onBackoffElapsed(daemon: DaemonSupervisor): void;
+}
+
+/** One run of a daemon: from `starting` until it stops or fails. */
+interface Run {
+  abort: AbortController;
+  ctx: DaemonContext;
+  ready: Deferred<void>;
+  setup: Promise<unknown> | undefined;
+  work: Promise<unknown> | undefined;
+  cycle: Promise<unknown> | undefined;
+  pauseGate: Deferred<void> | undefined;
+  unhealthyStreak: number;
+  healthTimer: TimerHandle | undefined;
+  resetTimer: TimerHandle | undefined;
+  healthInFlight: Promise<HealthReport> | undefined;
+}
+
+export interface StopResult {
+  ok: boolean;
+  durationMs: number;
+  reason?: string;
+}
+
+/**
+ * Supervises one daemon: runs its hooks, drives its state machine, restarts it with backoff,
+ * checks its health. Dependencies are the manager's business; this only knows its own daemon.
+ */
+export class DaemonSupervisor {
+  state: DaemonState = "stopped";
+  health: HealthReport = UNKNOWN_HEALTH;
+  restarts = 0;
+  restartAttempt = 0;
+  lastError: string | null = null;
+  lastErrorAt: number | null = null;
+  startedAt: number | null = null;
+  stoppedAt: number | null = null;
+  nextRestartAt: number | null = null;
+  lastHeartbeatAt: number | null = null;
+  heartbeat: Record<string, unknown> | null = null;
+  readonly stats: DaemonStats = {
+    cycles: 0,
+    cycleErrors: 0,
+    consecutiveErrors: 0,
+    lastCycleAt: null,
+    lastCycleDurationMs: null,
+  };
+
+  private run: Run | undefined;
+  private teardown: Promise<StopResult> | undefined;
+  private backoffTimer: TimerHandle | undefined;
+  private cron: Cron | undefined;
+
+  constructor(
+    readonly spec: DaemonSpec,
+    readonly config: Readonly<Record<string, unknown>>,
+    private host: SupervisorHost,
+  ) {
+    if (spec.cron) this.cron = new Cron(spec.cron, { paused: true });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Running or paused: its dependents may run. */
+  get isUp(): boolean {
+    return this.state === "running" || this.state === "paused";
+  }
+
+  /** The schedule's period in ms (for staleness), if periodic. */
+  get period(): number | undefined {
+    if (this.spec.interval !== undefined) return this.spec.interval;
+    if (this.cron) {
+      const [a, b] = this.cron.nextRuns(2, new Date(this.host.clock.now()));
+      if (a && b) return b.getTime() - a.getTime();
+    }
+    return undefined;
+  }
+
+  transition(to: DaemonState, reason?: string): void {
+    const from = this.state;
+    if (from === to) return;
+    assertTransition(this.name, from, to);
+    this.state = to;
+    this.host.emit("daemon:state", {
+      name: this.name,
+      from,
+      to,
+      at: this.host.clock.now(),
+      ...(reason ? { reason } : {}),
+    });
+    this.host.onState(this, from, to);
+  }
+
+  /** Waits for dependencies: the manager says so while a dependency is not running. */
+  wait(reason: string): void {
+    if (this.state === "waiting") return;
+    this.transition("waiting", reason);
+  }
+
+  /** Forgets the restart budget (a manual start after `failed`). */
+  resetBudget(): void {
+    this.restartAttempt = 0;
+  }
+
+  /** Starts a run: `starting` → `running` when ready, or a failure. */
+  launch(reason?: string): void {
+    if (this.backoffTimer) {
+      this.host.clock.clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+    }
+    this.nextRestartAt = null;
+    this.transition("starting", reason);
+    void this.begin();
+  }
+
+  private async begin(): Promise<void> {
+    const pending = this.teardown;
+    if (pending) await pending;
+    if (this.state !== "starting" || this.run) return;
+    const run = this.createRun();
+    this.run = run;
+    this.startedAt = this.host.clock.now();
+    this.health = UNKNOWN_HEALTH;
+    const { spec } = this;
+    try {
+      run.setup = Promise.resolve().then(() => spec.setup?.(run.ctx));
+      const ready =
+        spec.readiness === "setup"
+          ? run.setup
+          : run.setup.then(() => {
+              if (spec.run) this.startWork(run);
+              return run.ready.promise;
+            });
+      const outcome = await withTimeout(this.host.clock, ready, spec.readyTimeout);
+      if (run !== this.run) return;
+      if (!outcome.ok)
+        throw new Error(`not ready within ${formatDuration(spec.readyTimeout)} (readyTimeout)`);
+    } catch (error) {
+      if (run === this.run) this.fail(run, error, "setup");
+      return;
+    }
+    this.transition("running");
+    this.host.bus.setOpen(this.name, true);
+    if (!run.work) this.startWork(run);
+    this.scheduleHealth(run);
+    if (this.spec.restart.resetAfter > 0 && this.restartAttempt > 0) {
+      run.resetTimer = this.host.clock.setTimeout(() => {
+        if (this.run === run) this.restartAttempt = 0;
+      }, this.spec.restart.resetAfter);
+    }
+  }
+
+  private createRun(): Run {
+    const abort = new AbortController();
+    const { host, name } = this;
+    const ready = deferred<void>();
+    const unsubscribers = new Set<() => void>();
+    abort.signal.addEventListener("abort", () => {
+      for (const off of unsubscribers) off();
+      unsubscribers.clear();
+    });
+    const ctx: DaemonContext = {
+      name,
+      config: this.config,
+      log: host.log,
+      signal: abort.signal,
+      ready: () => ready.resolve(),
+      heartbeat: (details) => {
+        this.lastHeartbeatAt = host.clock.now();
+        this.heartbeat = details ?? null;
+        host.emit("daemon:heartbeat", { name, at: this.lastHeartbeatAt, details: this.heartbeat });
+      },
+      sleep: (ms) => sleep(host.clock, ms, abort.signal),
+      events: {
+        publish: (type, payload, options) =>
+          host.bus.publish(type, payload, {
+            source: name,
+            ...(options?.id ? { id: options.id } : {}),
+          }),
+        subscribe: (type, handler) => {
+          if (abort.signal.aborted) return () => {};
+          const off = host.bus.attach(name, type, handler as EventHandler<string>);
+          unsubscribers.add(off);
+          return () => {
+            unsubscribers.delete(off);
+            off();
+          };
+        },
+      },
+      jobs: host.jobs,
+      stats: this.stats,
+      node: host.node,
+      clock: host.clock,
+    };
+    return {
+      abort,
+      ctx,
+      ready,
+      setup: undefined,
+      work: undefined,
+      cycle: undefined,
+      pauseGate: undefined,
+      unhealthyStreak: 0,
+      healthTimer: undefined,
+      resetTimer: undefined,
+      healthInFlight: undefined,
+    };
+  }
+
+  private startWork(run: Run): void {
+    if (run.work) return;
+    const { spec } = this;
+    if (spec.run) {
+      run.work = Promise.resolve()
+        .then(() => spec.run?.(run.ctx))
+        .then(
+          () => this.onRunReturned(run),
+          (error) => this.fail(run, error, "run"),
+        );
+    } else if (spec.cycle) {
+      run.work = this.cycleLoop(run);
+    }
+  }
+
+  private onRunReturned(run: Run): void {
+    if (run !== this.run || run.abort.signal.aborted) return;
+    if (this.spec.restart.policy === "always") {
+      this.fail(run, new Error("run() returned; restart policy is always"), "run", true);
+      return;
+    }
+    this.host.log.info("run() returned; the daemon has finished");
+    void this.stop("stopped", "run() returned");
+  }
+
+  private async cycleLoop(run: Run): Promise<void> {
+    const { signal } = run.abort;
+    let first = true;
+    while (!signal.aborted) {
+      const delay = first && this.spec.interval !== undefined ? 0 : this.nextCycleDelay();
+      first = false;
+      if (delay > 0) {
+        try {
+          await sleep(this.host.clock, delay, signal);
+        } catch {
+          return;
+        }
+      }
+      while (run.pauseGate && !signal.aborted) await run.pauseGate.promise;
+      if (signal.aborted) return;
+      if (!(await this.runCycle(run))) return;
+    }
+  }
+
+  private nextCycleDelay(): number {
+    if (this.spec.interval !== undefined) return this.spec.interval;
+    const next = this.cron?.nextRun(new Date(this.host.clock.now()));
+    return next ? Math.max(0, next.getTime() - this.host.clock.now()) : 60_000;
+  }
+
+  /** Runs one cycle; false when the run is over (stopped, or failed by too many errors). */
+  private async runCycle(run: Run): Promise<boolean> {
+    const { clock } = this.host;
+    const { spec, stats } = this;
+    const cycleAbort = new AbortController();
+    const onRunAbort = () => cycleAbort.abort(run.abort.signal.reason);
+    run.abort.signal.addEventListener("abort", onRunAbort, { once: true });
+    const cycleCtx: DaemonContext = Object.create(run.ctx, {
+      signal: { value: cycleAbort.signal },
+    });
+    const started = clock.now();
+    let error: Error | undefined;
+    try {
+      const cycle = Promise.resolve().then(() => spec.cycle?.(cycleCtx));
+      run.cycle = cycle;
+      const outcome = await withTimeout(clock, cycle, spec.cycleTimeout);
+      if (!outcome.ok) {
+        cycleAbort.abort(new AbortedError("cycle timed out"));
+        error = new Error(
+          `cycle timed out after ${formatDuration(spec.cycleTimeout ?? 0)} (cycleTimeout)`,
+        );
+        cycle.catch(() => {});
+      }
+    } catch (thrown) {
+      error = coerceError(thrown);
+    } finally {
+      run.abort.signal.removeEventListener("abort", onRunAbort);
+    }
+    if (run !== this.run || run.abort.signal.aborted) return false;
+    const ended = clock.now();
+    stats.cycles++;
+    stats.lastCycleAt = ended;
+    stats.lastCycleDurationMs = ended - started;
+    this.lastHeartbeatAt = ended;
+    if (!error) {
+      stats.consecutiveErrors = 0;
+      return true;
+    }
+    stats.cycleErrors++;
+    stats.consecutiveErrors++;
+    this.lastError = describeError(error);
+    this.lastErrorAt = ended;
+    this.host.log.warn(`cycle failed (${stats.consecutiveErrors} in a row): ${this.lastError}`);
+    if (DoNotRestart.is(error)) {
+      this.fail(run, error, "cycle");
+      return false;
+    }
+    if (stats.consecutiveErrors > spec.maxConsecutiveErrors) {
+      this.fail(
+        run,
+        new Error(
+          `${stats.consecutiveErrors} consecutive cycle errors (maxConsecutiveErrors ${spec.maxConsecutiveErrors}); last: ${this.lastError}`,
+          { cause: error },
+        ),
+        "cycle",
+      );
+      return false;
+    }
+    return true;
+  }
+
+  private scheduleHealth(run: Run): void {
+    if (run.healthTimer) this.host.clock.clearTimeout(run.healthTimer);
+    run.healthTimer = this.host.clock.setTimeout(async () => {
+      run.healthTimer = undefined;
+      if (run !== this.run) return;
+      await this.checkHealth();
+      if (run === this.run) this.scheduleHealth(run);
+    }, this.spec.healthInterval);
+  }
+
+  /** Runs the health check now (hook or derived); counts toward `unhealthyThreshold`. */
+  async checkHealth(): Promise<HealthReport> {
+    const run = this.run;
+    const { clock } = this.host;
+    if (!run || !this.isUp) {
+      const report = this.notRunningHealth();
+      this.setHealth(report);
+      return report;
+    }
+    if (run.healthInFlight) return run.healthInFlight;
+    const check = (async (): Promise<HealthReport> => {
+      const hook = this.spec.health;
+      if (!hook) return this.derivedHealth();
+      try {
+        const outcome = await withTimeout(
+          clock,
+          Promise.resolve().then(() => hook(run.ctx)),
+          this.spec.healthTimeout,
+        );
+        if (!outcome.ok) {
+          return {
+            status: "unhealthy",
+            message: `health check timed out after ${formatDuration(this.spec.healthTimeout)} (healthTimeout)`,
+            details: {},
+            checkedAt: clock.now(),
+            source: "hook",
+          };
+        }
+        return normalizeHealth(outcome.value, clock.now());
+      } catch (thrown) {
+        return {
+          status: "unhealthy",
+          message: `health check threw: ${describeError(coerceError(thrown))}`,
+          details: {},
+          checkedAt: clock.now(),
+          source: "hook",
+        };
+      }
+    })();
+    run.healthInFlight = check;
+    const report = await check.finally(() => {
+      run.healthInFlight = undefined;
+    });
+    if (run !== this.run) return report;
+    this.setHealth(report);
+    if (report.status === "unhealthy" && this.state === "running") {
+      run.unhealthyStreak++;
+      if (run.unhealthyStreak >= this.spec.unhealthyThreshold) {
+        this.fail(
+          run,
+          new Error(
+            `unhealthy ${run.unhealthyStreak} checks in a row (unhealthyThreshold ${this.spec.unhealthyThreshold}): ${report.message}`,
+          ),
+          "health",
+        );
+      }
+    } else {
+      run.unhealthyStreak = 0;
+    }
+    return report;
+  }
+
+  /** The health shown in status: the last hook report, or derived live. */
+  currentHealth(): HealthReport {
+    if (!this.isUp) return this.notRunningHealth();
+    if (this.spec.health) return this.health;
+    return this.derivedHealth();
+  }
+
+  private derivedHealth(): HealthReport {
+    return deriveHealth({
+      now: this.host.clock.now(),
+      period: this.spec.cycle ? this.period : undefined,
+      lastCycleAt: this.stats.lastCycleAt,
+      startedAt: this.startedAt,
+      consecutiveErrors: this.stats.consecutiveErrors,
+      lastError: this.lastError,
+      paused: this.state === "paused",
+    });
+  }
+
+  private notRunningHealth(): HealthReport {
+    const unhealthy = this.state === "failed" || this.state === "backoff";
+    return {
+      status: unhealthy ? "unhealthy" : "unknown",
+      message: unhealthy
+        ? `${this.state}${this.lastError ? `: ${this.lastError}` : ""}`
+        : `not running (${this.state})`,
+      details: {},
+      checkedAt: this.host.clock.now(),
+      source: "derived",
+    };
+  }
+
+  private setHealth(report: HealthReport): void {
+    const previous = this.health;
+    this.health = report;
+    if (previous.status !== report.status || previous.message !== report.message) {
+      this.host.emit("daemon:health", { name: this.name, health: report, previous });
+    }
+  }
+
+  /**
+   * Handles a failure of the current run: tears it down in the background, then backs off and
+   * restarts, or ends in `failed` (budget spent, `DoNotRestart`, or policy `never`).
+   */
+  private fail(run: Run, thrown: unknown, phase: string, returned = false): void {
+    if (run !== this.run || run.abort.signal.aborted) return;
+    const error = coerceError(thrown);
+    const { clock, log } = this.host;
+    this.lastError = describeError(error);
+    this.lastErrorAt = clock.now();
+    if (!returned) log.error(`${phase} failed: ${this.lastError}`, { phase, stack: error.stack });
+    this.endRun(run);
+    this.teardown = this.tearDown(run);
+    const attempt = this.restartAttempt + 1;
+    if (DoNotRestart.is(error) || !mayRestart(this.spec.restart, attempt)) {
+      this.nextRestartAt = null;
+      const why = DoNotRestart.is(error)
+        ? "DoNotRestart"
+        : this.spec.restart.policy === "never"
+          ? "restart policy is never"
+          : `gave up after ${this.spec.restart.maxRestarts} restarts`;
+      this.transition("failed", `${why}: ${this.lastError}`);
+      this.host.emit("daemon:failed", { name: this.name, error: this.lastError, at: clock.now() });
+      return;
+    }
+    this.restartAttempt = attempt;
+    this.restarts++;
+    const delay = restartDelay(this.spec.restart, attempt);
+    this.nextRestartAt = clock.now() + delay;
+    this.transition(
+      "backoff",
+      `restart ${attempt}/${this.spec.restart.maxRestarts} in ${formatDuration(delay)}: ${this.lastError}`,
+    );
+    this.host.emit("daemon:restart", {
+      name: this.name,
+      attempt,
+      delayMs: delay,
+      at: clock.now(),
+      error: this.lastError,
+    });
+    this.backoffTimer = clock.setTimeout(() => {
+      this.backoffTimer = undefined;
+      if (this.state === "backoff") this.host.onBackoffElapsed(this);
+    }, delay);
+  }
+
+  /** Detaches a run from the daemon: timers off, mailbox closed, signal aborted. */
+  private endRun(run: Run): void {
+    if (this.run === run) this.run = undefined;
+    const { clock, bus } = this.host;
+    if (run.healthTimer) clock.clearTimeout(run.healthTimer);
+    if (run.resetTimer) clock.clearTimeout(run.resetTimer);
+    bus.setOpen(this.name, false);
+    bus.detachAll(this.name);
+    run.abort.abort(new AbortedError("daemon stopping"));
+    run.pauseGate?.resolve();
+    run.ready.resolve();
+  }
+
+  /**
+   * Waits for the run's work to end, then runs cleanup (even after a half-done setup), all
+   * within `stopTimeout`.
+   */
+  private async tearDown(run: Run): Promise<StopResult> {
+    const { clock } = this.host;
+    const started = clock.now();
+    const { spec } = this;
+    const settle = (p: Promise<unknown> | undefined) =>
+      p
+        ? p.then(
+            () => {},
+            () => {},
+          )
+        : undefined;
+    const finished: Promise<unknown> = Promise.all([
+      settle(run.setup),
+      settle(run.work),
+      settle(run.cycle),
+    ]);
+    let outcome: { ok: boolean } = await withTimeout(clock, finished, spec.stopTimeout);
+    let reason: string | undefined;
+    if (!outcome.ok)
+      reason = `work did not end within ${formatDuration(spec.stopTimeout)} (stopTimeout)`;
+    if (spec.cleanup) {
+      const remaining = Math.max(0, spec.stopTimeout - (clock.now() - started));
+      try {
+        outcome = await withTimeout(
+          clock,
+          Promise.resolve().then(() => spec.cleanup?.(run.ctx)),
+          remaining,
+        );
+        if (!outcome.ok)
+          reason = `cleanup did not finish within ${formatDuration(spec.stopTimeout)} (stopTimeout)`;
+      } catch (thrown) {
+        this.host.log.warn(`cleanup failed: ${describeError(coerceError(thrown))}`);
+      }
+    }
+    if (reason) this.host.log.warn(reason);
+    return {
+      ok: reason === undefined,
+      durationMs: clock.now() - started,
+      ...(reason ? { reason } : {}),
+    };
+  }
+
+  /**
+   * Stops the daemon: aborts its signal, closes its mailbox, waits for its work and cleanup
+   * (within `stopTimeout`), then moves to `target` (`stopped`, or `waiting` when a dependency
+   * went away). Resolves with how it went; never rejects.
+   */
+  async stop(target: "stopped" | "waiting", reason?: string): Promise<StopResult> {
+    const { clock } = this.host;
+    const started = clock.now();
+    if (this.backoffTimer) {
+      clock.clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+    }
+    this.nextRestartAt = null;
+    const run = this.run;
+    let result: StopResult = { ok: true, durationMs: 0 };
+    if (run && (this.state === "starting" || this.isUp)) {
+      this.transition("stopping", reason);
+      this.endRun(run);
+      this.teardown = this.tearDown(run);
+    } else if (this.state === "starting") {
+      // still waiting for a previous teardown; nothing of this run has begun
+      this.transition("stopping", reason);
+    }
+    if (this.teardown) {
+      result = await this.teardown;
+      this.teardown = undefined;
+    }
+    if (this.state !== target) this.transition(target, reason);
+    this.stoppedAt = clock.now();
+    return { ...result, durationMs: clock.now() - started };
+  }
+
+  pause(): void {
+    const run = this.run;
+    if (!run || this.state !== "running") return;
+    run.pauseGate = deferred<void>();
+    this.host.bus.setOpen(this.name, false);
+    this.transition("paused");
+  }
+
+  resume(): void {
+    const run = this.run;
+    if (!run || this.state !== "paused") return;
+    const gate = run.pauseGate;
+    run.pauseGate = undefined;
+    this.transition("running");
+    this.host.bus.setOpen(this.name, true);
+    gate?.resolve();
+  }
+}

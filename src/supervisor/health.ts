@@ -1,0 +1,86 @@
+import { formatDuration } from "../spec/duration.js";
+import type { DaemonSpec, HealthReport, HealthStatus } from "../spec/types.js";
+
+const STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unhealthy", "unknown"];
+
+/** Accepts either hook result shape (`{ status }` or the seeds' `{ healthy }`) and normalizes it. */
+export function normalizeHealth(result: unknown, at: number): HealthReport {
+  if (result && typeof result === "object") {
+    const r = result as Partial<Record<string, unknown>>;
+    const message = typeof r.message === "string" ? r.message : "";
+    const details =
+      r.details && typeof r.details === "object" ? (r.details as Record<string, unknown>) : {};
+    if (typeof r.status === "string" && STATUSES.includes(r.status as HealthStatus)) {
+      return { status: r.status as HealthStatus, message, details, checkedAt: at, source: "hook" };
+    }
+    if (typeof r.healthy === "boolean") {
+      return {
+        status: r.healthy ? "healthy" : "unhealthy",
+        message,
+        details,
+        checkedAt: at,
+        source: "hook",
+      };
+    }
+  }
+  return {
+    status: "unknown",
+    message: `health hook returned ${JSON.stringify(result) ?? String(result)}; expected { status } or { healthy }`,
+    details: {},
+    checkedAt: at,
+    source: "hook",
+  };
+}
+
+export const UNKNOWN_HEALTH: HealthReport = Object.freeze({
+  status: "unknown",
+  message: "not checked yet",
+  details: {},
+  checkedAt: null,
+  source: "derived",
+}) as HealthReport;
+
+/** How many intervals without a cycle make a periodic daemon stale. */
+export const STALE_INTERVALS = 3;
+
+/**
+ * Health without a hook: a periodic daemon whose last cycle (or start) is older than three
+ * periods is unhealthy (stale); consecutive cycle errors make it degraded.
+ */
+export function deriveHealth(facts: {
+  now: number;
+  period: number | undefined;
+  lastCycleAt: number | null;
+  startedAt: number | null;
+  consecutiveErrors: number;
+  lastError: string | null;
+  paused: boolean;
+}): HealthReport {
+  const base = {
+    details: { consecutiveErrors: facts.consecutiveErrors, lastCycleAt: facts.lastCycleAt },
+    checkedAt: facts.now,
+    source: "derived" as const,
+  };
+  if (facts.period !== undefined && !facts.paused) {
+    const last = facts.lastCycleAt ?? facts.startedAt;
+    if (last !== null && facts.now - last > STALE_INTERVALS * facts.period) {
+      const ago = formatDuration(facts.now - last);
+      const what =
+        facts.lastCycleAt === null ? `no cycle completed in ${ago}` : `last cycle ${ago} ago`;
+      return {
+        ...base,
+        status: "unhealthy",
+        message: `stale: ${what} (expected every ${formatDuration(facts.period)})`,
+      };
+    }
+  }
+  if (facts.consecutiveErrors > 0) {
+    const s = facts.consecutiveErrors === 1 ? "" : "s";
+    return {
+      ...base,
+      status: "degraded",
+      message: `${facts.consecutiveErrors} consecutive cycle error${s}${facts.lastError ? `: ${facts.lastError}` : ""}`,
+    };
+  }
+  return { ...base, status: "healthy", message: facts.paused ? "paused" : "ok" };
+}

@@ -1,0 +1,597 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import { resolveConfig } from "../config/resolve.js";
+import { createEventBus } from "../events/bus.js";
+import type { EventBus } from "../events/types.js";
+import { type Clock, systemClock } from "../internal/clock.js";
+import { deferred } from "../internal/deferred.js";
+import { coerceError, describeError } from "../internal/errors.js";
+import { SafeEmitter } from "../internal/safe-emitter.js";
+import { withTimeout } from "../internal/sleep.js";
+import { formatDuration } from "../spec/duration.js";
+import { ConfigError, StateConflictError, UnknownDaemonError } from "../spec/errors.js";
+import { createGraph, type DependencyGraph } from "../spec/graph.js";
+import { suggest } from "../spec/suggest.js";
+import type { DaemonJobs, HealthReport, NodeInfo, RingmasterConfig } from "../spec/types.js";
+import { validateConfig } from "../spec/validate.js";
+import { DaemonSupervisor, type SupervisorHost } from "./daemon.js";
+import { createBaseLogger, createDaemonLogger } from "./logger.js";
+import type {
+  DaemonState,
+  DaemonStatus,
+  Manager,
+  ManagerEvents,
+  ManagerOptions,
+  ProbeReport,
+  ShutdownReport,
+  StartOptions,
+  StartReport,
+} from "./types.js";
+
+const NO_JOBS: DaemonJobs = {
+  launch: () =>
+    Promise.reject(new Error("jobs are not available: this manager has no job service")),
+  monitor: () =>
+    Promise.reject(new Error("jobs are not available: this manager has no job service")),
+  cancel: () =>
+    Promise.reject(new Error("jobs are not available: this manager has no job service")),
+  get: () => Promise.reject(new Error("jobs are not available: this manager has no job service")),
+  list: () => Promise.reject(new Error("jobs are not available: this manager has no job service")),
+};
+
+/** Internals shared with the HTTP server, the CLI and the store wiring; not public API. */
+export interface ManagerInternals {
+  readonly config: RingmasterConfig;
+  readonly graph: DependencyGraph;
+  readonly logger: Logger;
+  readonly node: NodeInfo;
+  readonly resolved: ReturnType<typeof resolveConfig>;
+  readonly shuttingDown: boolean;
+  readonly started: boolean;
+  /** Canonical daemon name for user input in any case, or throws UnknownDaemonError. */
+  canonical(name: string): string;
+}
+
+export const INTERNALS: unique symbol = Symbol.for("ringmaster.manager.internals") as never;
+
+/**
+ * Creates a manager for `config`. Validates the registry and resolves every daemon's config at
+ * once: any problem throws a {@link ConfigError} with one line per problem, before anything runs.
+ * Declared subscribers get their mailboxes here, so no event is lost to start-up order.
+ */
+export function createManager(
+  config: RingmasterConfig,
+  options: ManagerOptions = {},
+): Manager & { [INTERNALS]: ManagerInternals } {
+  const clock: Clock = options.clock ?? systemClock;
+  const logger = createBaseLogger(options.logger);
+  const validation = validateConfig(config);
+  if (!validation.ok) throw new ConfigError(validation.errors.map((p) => p.message));
+  const resolved = resolveConfig(config, { env: options.env ?? process.env });
+  for (const warning of [...validation.warnings.map((w) => w.message), ...resolved.warnings])
+    logger.warn(warning);
+
+  const emitter = new SafeEmitter<{ [K in keyof ManagerEvents]: ManagerEvents[K] }>(
+    (event, error) => logger.error({ err: coerceError(error) }, `a listener of ${event} threw`),
+  );
+  const emit = <K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]) =>
+    emitter.emit(event, payload);
+  const bus: EventBus = createEventBus({
+    clock,
+    options: config.events,
+    onError: (error, context) => logger.error({ err: error }, context),
+  });
+  const node: NodeInfo = {
+    id:
+      options.node?.id ??
+      `${options.node?.host ?? hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+    host: options.node?.host ?? hostname(),
+    pid: process.pid,
+    profile: null,
+  };
+  const specs = [...resolved.daemons.values()].map((d) => d.spec);
+  const graph = createGraph(specs);
+  const byLowerName = new Map(specs.map((s) => [s.name.toLowerCase(), s.name]));
+
+  const supervisors = new Map<string, DaemonSupervisor>();
+  /** Daemons asked for directly. */
+  const requested = new Set<string>();
+  /** Daemons that should run: the requested ones and everything they depend on. */
+  let desired = new Set<string>();
+  const pulledInBy = new Map<string, Set<string>>();
+  let started = false;
+  let shuttingDown = false;
+  let shutdownPromise: Promise<ShutdownReport> | undefined;
+  const settleWaiters = new Set<() => void>();
+
+  const host = (name: string): SupervisorHost => ({
+    clock,
+    bus,
+    node,
+    jobs: NO_JOBS,
+    log: createDaemonLogger(logger, name, (level, message, fields) =>
+      emit("daemon:log", { name, level, message, fields, at: clock.now() }),
+    ),
+    emit,
+    onState: (daemon, from, to) => onState(daemon, from, to),
+    onBackoffElapsed: (daemon) => {
+      if (shuttingDown || !desired.has(daemon.name)) return;
+      startIfReady(daemon, `restart ${daemon.restartAttempt}/${daemon.spec.restart.maxRestarts}`);
+    },
+  });
+
+  for (const daemon of resolved.daemons.values()) {
+    supervisors.set(
+      daemon.name,
+      new DaemonSupervisor(daemon.spec, daemon.config, host(daemon.name)),
+    );
+    if (daemon.spec.subscribes.length > 0) bus.declare(daemon.name, daemon.spec.subscribes);
+  }
+
+  const sup = (name: string) => supervisors.get(name) as DaemonSupervisor;
+
+  function canonical(name: string): string {
+    const found = supervisors.has(name) ? name : byLowerName.get(String(name).toLowerCase());
+    if (!found) throw new UnknownDaemonError(name, suggest(name, supervisors.keys()));
+    return found;
+  }
+
+  function missingDeps(daemon: DaemonSupervisor): string[] {
+    return daemon.spec.dependsOn.filter((dep) => !supervisors.get(dep)?.isUp);
+  }
+
+  /** Starts `daemon` if every dependency is up; otherwise it waits. */
+  function startIfReady(daemon: DaemonSupervisor, reason?: string): void {
+    if (shuttingDown || !daemon.spec.enabled) return;
+    const missing = missingDeps(daemon);
+    if (missing.length > 0) {
+      daemon.wait(`waiting on ${missing.join(", ")}`);
+      return;
+    }
+    daemon.launch(reason);
+  }
+
+  function onState(daemon: DaemonSupervisor, _from: DaemonState, to: DaemonState): void {
+    if (to === "running" && !shuttingDown) {
+      for (const dependent of graph.dependentsOf(daemon.name)) {
+        const d = sup(dependent);
+        if (desired.has(dependent) && d.state === "waiting" && sequentialGate(dependent))
+          startIfReady(d);
+      }
+    }
+    if ((to === "failed" || to === "stopped") && !shuttingDown) {
+      void stopDependents(
+        daemon.name,
+        to === "failed" ? `dependency ${daemon.name} failed` : `dependency ${daemon.name} stopped`,
+      );
+    }
+    for (const waiter of [...settleWaiters]) waiter();
+  }
+
+  /** In sequential start-up, a daemon waits for its turn; otherwise always true. */
+  let sequentialAllowed: Set<string> | undefined;
+  function sequentialGate(name: string): boolean {
+    return !sequentialAllowed || sequentialAllowed.has(name);
+  }
+
+  /** Stops the running dependents of `name`, dependents first; they return to `waiting`. */
+  async function stopDependents(name: string, reason: string): Promise<void> {
+    const affected = graph.dependentsClosure([name]);
+    const order = graph.reverseOrder().filter((n) => affected.has(n));
+    for (const dependent of order) {
+      const d = sup(dependent);
+      if (!desired.has(dependent)) continue;
+      if (
+        d.state === "starting" ||
+        d.state === "running" ||
+        d.state === "paused" ||
+        d.state === "backoff" ||
+        d.state === "failed"
+      ) {
+        if (d.state === "failed") continue;
+        await d.stop("waiting", reason);
+      } else if (d.state === "stopped") {
+        d.wait(reason);
+      }
+    }
+  }
+
+  /** A desired daemon that will not start without outside help: a dependency failed or is not desired. */
+  function blocked(name: string, seen = new Set<string>()): boolean {
+    if (seen.has(name)) return true;
+    seen.add(name);
+    for (const dep of sup(name).spec.dependsOn) {
+      const d = supervisors.get(dep);
+      if (!d) return true;
+      if (d.state === "failed" || !d.spec.enabled) return true;
+      if (!desired.has(dep) && !d.isUp) return true;
+      if (d.state === "waiting" && blocked(dep, seen)) return true;
+    }
+    return false;
+  }
+
+  function settled(names: Iterable<string>): boolean {
+    for (const name of names) {
+      const d = sup(name);
+      if (!d.spec.enabled) continue;
+      if (d.isUp || d.state === "failed" || d.state === "stopped") continue;
+      if (d.state === "waiting" && blocked(name)) continue;
+      return false;
+    }
+    return true;
+  }
+
+  function whenSettled(names: readonly string[]): Promise<void> {
+    if (settled(names)) return Promise.resolve();
+    const done = deferred<void>();
+    const check = () => {
+      if (settled(names)) {
+        settleWaiters.delete(check);
+        done.resolve();
+      }
+    };
+    settleWaiters.add(check);
+    return done.promise;
+  }
+
+  function whenOneSettled(name: string): Promise<void> {
+    return whenSettled([name]);
+  }
+
+  function select(options: StartOptions): string[] {
+    const picked: string[] = [];
+    if (options.profile !== undefined) {
+      const profile = config.profiles[options.profile];
+      if (!profile) {
+        const hint = suggest(options.profile, Object.keys(config.profiles));
+        throw new ConfigError([
+          `unknown profile "${options.profile}"${hint ? ` (did you mean "${hint}"?)` : ""}; profiles: ${Object.keys(config.profiles).join(", ") || "none defined"}`,
+        ]);
+      }
+      picked.push(...profile.map(canonical));
+      node.profile = options.profile;
+    }
+    if (options.daemons) picked.push(...options.daemons.map(canonical));
+    if (options.categories) {
+      const known = new Set(specs.map((s) => s.category));
+      for (const category of options.categories) {
+        if (!known.has(category)) {
+          const hint = suggest(category, known);
+          throw new ConfigError([
+            `unknown category "${category}"${hint ? ` (did you mean "${hint}"?)` : ""}; categories: ${[...known].sort().join(", ")}`,
+          ]);
+        }
+        picked.push(...specs.filter((s) => s.category === category).map((s) => s.name));
+      }
+    }
+    if (options.profile === undefined && !options.daemons && !options.categories) {
+      picked.push(...specs.filter((s) => s.autoStart).map((s) => s.name));
+    }
+    return [...new Set(picked)].filter((name) => {
+      if (sup(name).spec.enabled) return true;
+      logger.warn(`${name} is disabled and will not start`);
+      return false;
+    });
+  }
+
+  function request(names: readonly string[]): string[] {
+    for (const name of names) requested.add(name);
+    const next = graph.closure(requested);
+    pulledInBy.clear();
+    for (const name of requested) {
+      for (const dep of graph.closure([name])) {
+        if (dep === name || requested.has(dep)) continue;
+        const set = pulledInBy.get(dep) ?? new Set<string>();
+        pulledInBy.set(dep, set);
+        set.add(name);
+      }
+    }
+    const added = [...next].filter((n) => !desired.has(n));
+    desired = next;
+    return added;
+  }
+
+  async function start(options: StartOptions = {}): Promise<StartReport> {
+    if (shuttingDown) throw new Error("cannot start: the manager is shutting down");
+    const t0 = clock.now();
+    const names = select(options);
+    request(names);
+    started = true;
+    const targets = [...graph.closure(names)].filter((n) => sup(n).spec.enabled);
+    const order = graph.topologicalOrder().filter((n) => targets.includes(n));
+    for (const d of specs)
+      if (d.deprecated && targets.includes(d.name))
+        logger.warn(`${d.name} is deprecated: ${d.deprecated}`);
+    if (config.startup === "sequential") {
+      const sequence = [
+        ...(config.startupOrder ?? []).filter((n) => targets.includes(n)),
+        ...order.filter((n) => !config.startupOrder?.includes(n)),
+      ];
+      sequentialAllowed = new Set();
+      for (const name of sequence) {
+        if (shuttingDown) break;
+        sequentialAllowed.add(name);
+        const d = sup(name);
+        if (d.state === "stopped") startIfReady(d);
+        await whenOneSettled(name);
+      }
+      sequentialAllowed = undefined;
+    } else {
+      for (const name of order) {
+        const d = sup(name);
+        if (d.state === "stopped") startIfReady(d);
+      }
+    }
+    await whenSettled(targets);
+    const report: StartReport = {
+      running: targets.filter((n) => sup(n).isUp),
+      failed: targets.filter((n) => sup(n).state === "failed"),
+      waiting: targets.filter((n) => !sup(n).isUp && sup(n).state !== "failed"),
+      pulledIn: targets.filter((n) => !requested.has(n)),
+      durationMs: clock.now() - t0,
+    };
+    emit("manager:ready", report);
+    return report;
+  }
+
+  function statusOf(name: string): DaemonStatus {
+    const d = sup(name);
+    const { spec, stats } = d;
+    return {
+      name,
+      description: spec.description,
+      category: spec.category,
+      state: d.state,
+      ready: d.isUp,
+      requested: desired.has(name),
+      pulledInBy: [...(pulledInBy.get(name) ?? [])],
+      waitingOn: d.state === "waiting" ? missingDeps(d) : [],
+      health: d.currentHealth(),
+      restarts: d.restarts,
+      restartAttempt: d.restartAttempt,
+      maxRestarts: spec.restart.maxRestarts,
+      lastError: d.lastError,
+      lastErrorAt: d.lastErrorAt,
+      startedAt: d.isUp || d.state === "starting" ? d.startedAt : null,
+      stoppedAt: d.stoppedAt,
+      nextRestartAt: d.nextRestartAt,
+      lastHeartbeatAt: d.lastHeartbeatAt,
+      heartbeat: d.heartbeat,
+      cycles: stats.cycles,
+      cycleErrors: stats.cycleErrors,
+      consecutiveErrors: stats.consecutiveErrors,
+      lastCycleAt: stats.lastCycleAt,
+      lastCycleDurationMs: stats.lastCycleDurationMs,
+      dependsOn: [...spec.dependsOn],
+      dependents: graph.dependentsOf(name),
+      subscribes: [...spec.subscribes],
+      emits: [...spec.emits],
+      critical: spec.critical,
+      enabled: spec.enabled,
+      autoStart: spec.autoStart,
+      deprecated: spec.deprecated ?? null,
+      schedule: { interval: spec.interval ?? null, cron: spec.cron ?? null },
+    };
+  }
+
+  function status(): DaemonStatus[];
+  function status(name: string): DaemonStatus;
+  function status(name?: string): DaemonStatus | DaemonStatus[] {
+    if (name !== undefined) return statusOf(canonical(name));
+    return graph.topologicalOrder().map(statusOf);
+  }
+
+  function refuseWhileShuttingDown(operation: string, name: string): void {
+    if (shuttingDown) throw new StateConflictError(name, "shutting down", operation);
+  }
+
+  async function startDaemon(input: string): Promise<DaemonStatus> {
+    const name = canonical(input);
+    refuseWhileShuttingDown("start", name);
+    const d = sup(name);
+    if (!d.spec.enabled) throw new StateConflictError(name, "disabled", "start");
+    started = true;
+    request([name]);
+    for (const dep of graph.topologicalOrder()) {
+      if (!graph.closure([name]).has(dep)) continue;
+      const x = sup(dep);
+      if (x.state === "failed") x.resetBudget();
+      if (x.state === "stopped" || x.state === "failed" || x.state === "waiting") startIfReady(x);
+    }
+    await whenOneSettled(name);
+    return statusOf(name);
+  }
+
+  async function stopDaemon(input: string): Promise<DaemonStatus> {
+    const name = canonical(input);
+    refuseWhileShuttingDown("stop", name);
+    requested.delete(name);
+    await stopDependents(name, `dependency ${name} stopped`);
+    desired.delete(name);
+    await sup(name).stop("stopped", "stopped on request");
+    return statusOf(name);
+  }
+
+  async function restartDaemon(input: string): Promise<DaemonStatus> {
+    const name = canonical(input);
+    refuseWhileShuttingDown("restart", name);
+    const d = sup(name);
+    if (!d.spec.enabled) throw new StateConflictError(name, "disabled", "restart");
+    request([name]);
+    await d.stop("waiting", "restart requested");
+    d.restarts++;
+    d.resetBudget();
+    emit("daemon:restart", {
+      name,
+      attempt: 0,
+      delayMs: 0,
+      at: clock.now(),
+      error: "restart requested",
+    });
+    startIfReady(d, "restart requested");
+    await whenOneSettled(name);
+    return statusOf(name);
+  }
+
+  async function pauseDaemon(input: string): Promise<DaemonStatus> {
+    const name = canonical(input);
+    const d = sup(name);
+    if (d.state !== "running") throw new StateConflictError(name, d.state, "pause");
+    d.pause();
+    await bus.idle(name);
+    return statusOf(name);
+  }
+
+  async function resumeDaemon(input: string): Promise<DaemonStatus> {
+    const name = canonical(input);
+    const d = sup(name);
+    if (d.state !== "paused") throw new StateConflictError(name, d.state, "resume");
+    d.resume();
+    return statusOf(name);
+  }
+
+  function checkHealth(input: string): Promise<HealthReport> {
+    return sup(canonical(input)).checkHealth();
+  }
+
+  function liveness(): ProbeReport {
+    const reasons: string[] = [];
+    for (const name of desired) {
+      const d = sup(name);
+      if (!d.spec.critical || !d.spec.enabled) continue;
+      if (d.state === "failed")
+        reasons.push(`${name}: failed${d.lastError ? ` (${d.lastError})` : ""}`);
+      else if (d.isUp) {
+        const health = d.currentHealth();
+        if (health.status === "unhealthy") reasons.push(`${name}: unhealthy (${health.message})`);
+      }
+    }
+    return { ok: reasons.length === 0, reasons };
+  }
+
+  function readiness(): ProbeReport {
+    const reasons: string[] = [];
+    if (shuttingDown) reasons.push("shutting down");
+    if (!started) reasons.push("not started");
+    for (const name of graph.topologicalOrder()) {
+      if (!desired.has(name)) continue;
+      const d = sup(name);
+      if (d.isUp || !d.spec.enabled) continue;
+      if (d.state === "waiting")
+        reasons.push(`${name}: waiting on ${missingDeps(d).join(", ") || "its turn"}`);
+      else if (d.state === "backoff")
+        reasons.push(
+          `${name}: backoff (restart ${d.restartAttempt}/${d.spec.restart.maxRestarts} in ${formatDuration(Math.max(0, (d.nextRestartAt ?? clock.now()) - clock.now()))})`,
+        );
+      else
+        reasons.push(
+          `${name}: ${d.state}${d.lastError && d.state === "failed" ? ` (${d.lastError})` : ""}`,
+        );
+    }
+    return { ok: reasons.length === 0, reasons };
+  }
+
+  async function shutdown(opts: { timeout?: number } = {}): Promise<ShutdownReport> {
+    if (shutdownPromise) return shutdownPromise;
+    shuttingDown = true;
+    const t0 = clock.now();
+    emit("manager:shutdown", { at: t0 });
+    const report: ShutdownReport = { stopped: [], unstopped: [], durationMs: 0 };
+    const done = new Map<string, Promise<void>>();
+    const stopOne = (name: string): Promise<void> => {
+      let p = done.get(name);
+      if (p) return p;
+      p = (async () => {
+        await Promise.all(graph.dependentsOf(name).map(stopOne));
+        const d = sup(name);
+        const wasActive = d.state !== "stopped";
+        const result = await d.stop("stopped", "shutdown");
+        if (!wasActive) return;
+        if (result.ok) report.stopped.push({ name, durationMs: result.durationMs });
+        else report.unstopped.push({ name, reason: result.reason ?? "did not stop" });
+      })();
+      done.set(name, p);
+      return p;
+    };
+    shutdownPromise = (async () => {
+      const all = Promise.all(graph.reverseOrder().map(stopOne)).then(() => {});
+      const timeout = opts.timeout ?? config.shutdownTimeout;
+      const outcome = await withTimeout(clock, all, timeout);
+      if (!outcome.ok) {
+        const reported = new Set([...report.stopped, ...report.unstopped].map((r) => r.name));
+        for (const d of supervisors.values()) {
+          if (d.state !== "stopped" && !reported.has(d.name))
+            report.unstopped.push({
+              name: d.name,
+              reason: `still ${d.state} when the shutdown timeout (${formatDuration(timeout)}) ran out`,
+            });
+        }
+      }
+      bus.close();
+      report.durationMs = clock.now() - t0;
+      for (const u of report.unstopped) logger.warn(`${u.name} did not stop: ${u.reason}`);
+      emit("manager:stopped", report);
+      return report;
+    })();
+    return shutdownPromise;
+  }
+
+  if (options.handleSignals) installSignalHandlers(() => shutdown(), logger);
+
+  const internals: ManagerInternals = {
+    config,
+    graph,
+    logger,
+    node,
+    resolved,
+    get shuttingDown() {
+      return shuttingDown;
+    },
+    get started() {
+      return started;
+    },
+    canonical,
+  };
+
+  return {
+    events: bus,
+    clock,
+    url: undefined,
+    start,
+    status,
+    startDaemon,
+    stopDaemon,
+    restartDaemon,
+    pauseDaemon,
+    resumeDaemon,
+    checkHealth,
+    liveness,
+    readiness,
+    on: (event, listener) => emitter.on(event, listener),
+    shutdown,
+    [INTERNALS]: internals,
+  };
+}
+
+/** SIGTERM/SIGINT shut down gracefully; a second signal exits at once. */
+function installSignalHandlers(shutdown: () => Promise<ShutdownReport>, logger: Logger): void {
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count++;
+    if (count > 1) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    logger.info(`${signal}: shutting down (send it again to exit at once)`);
+    shutdown().then(
+      (report) => process.exit(report.unstopped.length === 0 ? 0 : 1),
+      (error) => {
+        logger.error({ err: error }, `shutdown failed: ${describeError(coerceError(error))}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
