@@ -16,6 +16,7 @@ import { suggest } from "../spec/suggest.js";
 import type { DaemonJobs, HealthReport, NodeInfo, RingmasterConfig } from "../spec/types.js";
 import { validateConfig } from "../spec/validate.js";
 import { DaemonSupervisor, type SupervisorHost } from "./daemon.js";
+import { type LogEntry, type LogQuery, LogRing } from "./log-ring.js";
 import { createBaseLogger, createDaemonLogger } from "./logger.js";
 import type {
   DaemonState,
@@ -47,8 +48,11 @@ export interface ManagerInternals {
   readonly logger: Logger;
   readonly node: NodeInfo;
   readonly resolved: ReturnType<typeof resolveConfig>;
+  readonly bus: EventBus;
   readonly shuttingDown: boolean;
   readonly started: boolean;
+  /** Recent log lines (from the store when there is one). */
+  queryLogs(query: LogQuery): Promise<LogEntry[]>;
   /** Canonical daemon name for user input in any case, or throws UnknownDaemonError. */
   canonical(name: string): string;
 }
@@ -104,15 +108,19 @@ export function createManager(
   let shuttingDown = false;
   let shutdownPromise: Promise<ShutdownReport> | undefined;
   const settleWaiters = new Set<() => void>();
+  const logRing = new LogRing();
+  let http: { url: string; close(): Promise<void> } | undefined;
 
   const host = (name: string): SupervisorHost => ({
     clock,
     bus,
     node,
     jobs: NO_JOBS,
-    log: createDaemonLogger(logger, name, (level, message, fields) =>
-      emit("daemon:log", { name, level, message, fields, at: clock.now() }),
-    ),
+    log: createDaemonLogger(logger, name, (level, message, fields) => {
+      const at = clock.now();
+      logRing.push({ at, daemon: name, level, message, fields });
+      emit("daemon:log", { name, level, message, fields, at });
+    }),
     emit,
     onState: (daemon, from, to) => onState(daemon, from, to),
     onBackoffElapsed: (daemon) => {
@@ -296,6 +304,14 @@ export function createManager(
     if (shuttingDown) throw new Error("cannot start: the manager is shutting down");
     const t0 = clock.now();
     const names = select(options);
+    if (!http && resolved.settings.http) {
+      const { startHttpServer } = await import("../http/server.js");
+      http = await startHttpServer(handle, internals, {
+        ...resolved.settings.http,
+        apiToken: resolved.settings.apiToken,
+      });
+      logger.info(`HTTP server listening on ${http.url}`);
+    }
     request(names);
     started = true;
     const targets = [...graph.closure(names)].filter((n) => sup(n).spec.enabled);
@@ -529,6 +545,11 @@ export function createManager(
         }
       }
       bus.close();
+      if (http) {
+        await http
+          .close()
+          .catch((error) => logger.warn({ err: error }, "closing the HTTP server failed"));
+      }
       report.durationMs = clock.now() - t0;
       for (const u of report.unstopped) logger.warn(`${u.name} did not stop: ${u.reason}`);
       emit("manager:stopped", report);
@@ -545,6 +566,8 @@ export function createManager(
     logger,
     node,
     resolved,
+    bus,
+    queryLogs: async (query) => logRing.query(query),
     get shuttingDown() {
       return shuttingDown;
     },
@@ -554,10 +577,12 @@ export function createManager(
     canonical,
   };
 
-  return {
+  const handle: Manager & { [INTERNALS]: ManagerInternals } = {
     events: bus,
     clock,
-    url: undefined,
+    get url() {
+      return http?.url;
+    },
     start,
     status,
     startDaemon,
@@ -572,6 +597,7 @@ export function createManager(
     shutdown,
     [INTERNALS]: internals,
   };
+  return handle;
 }
 
 /** SIGTERM/SIGINT shut down gracefully; a second signal exits at once. */
