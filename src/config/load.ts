@@ -25,9 +25,17 @@ export function findConfigFile(cwd: string = process.cwd()): string | undefined 
   return undefined;
 }
 
-/** True when this process already runs under tsx's loader (then plain `import()` reads TS). */
+/**
+ * True when this process runs under tsx's full loader (the `tsx` CLI or `node --import tsx`); then
+ * plain `import()` reads TypeScript and shares the module cache with the caller. With only half of
+ * tsx registered (`--import tsx/esm`) a `.ts` file in a CommonJS package fails, so tsImport is used.
+ */
 function runningUnderTsx(): boolean {
-  return process.execArgv.some((arg) => /[\\/]tsx[\\/]dist[\\/]/.test(arg));
+  return process.execArgv.some(
+    (arg) =>
+      /[\\/]tsx[\\/]dist[\\/](loader\.mjs|preflight\.cjs)$/.test(arg) ||
+      /^(--import=)?tsx$/.test(arg),
+  );
 }
 
 const isConfig = (value: unknown): value is RingmasterConfig =>
