@@ -87,7 +87,6 @@ export function createGraph(specs: ReadonlyArray<GraphNodeInput>): DependencyGra
 
   const computeLevels = (): number[][] => {
     if (levelsCache) return levelsCache;
-    const level = new Array<number>(n).fill(-1);
     const remaining = deps.map((d) => d.length);
     let current: number[] = [];
     for (let i = 0; i < n; i++) if (remaining[i] === 0) current.push(i);
@@ -96,7 +95,6 @@ export function createGraph(specs: ReadonlyArray<GraphNodeInput>): DependencyGra
       result.push(current);
       const next: number[] = [];
       for (const i of current) {
-        level[i] = result.length - 1;
         for (const d of dependents[i]!) if (--remaining[d]! === 0) next.push(d);
       }
       next.sort((a, b) => a - b);
