@@ -72,7 +72,7 @@ export function createManager(
   const logger = createBaseLogger(options.logger);
   const validation = validateConfig(config);
   if (!validation.ok) throw new ConfigError(validation.errors.map((p) => p.message));
-  const resolved = resolveConfig(config, { env: options.env ?? process.env });
+  const resolved = resolveConfig(config, options.env ? { env: options.env } : {});
   for (const warning of [...validation.warnings.map((w) => w.message), ...resolved.warnings])
     logger.warn(warning);
 
@@ -409,8 +409,9 @@ export function createManager(
     if (!d.spec.enabled) throw new StateConflictError(name, "disabled", "start");
     started = true;
     request([name]);
+    const needed = graph.closure([name]);
     for (const dep of graph.topologicalOrder()) {
-      if (!graph.closure([name]).has(dep)) continue;
+      if (!needed.has(dep)) continue;
       const x = sup(dep);
       if (x.state === "failed") x.resetBudget();
       if (x.state === "stopped" || x.state === "failed" || x.state === "waiting") startIfReady(x);

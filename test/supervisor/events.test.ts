@@ -4,7 +4,7 @@ import { drive, setup } from "../helpers.js";
 
 declare module "ringmaster" {
   interface Events {
-    DATA_SYNC_COMPLETED: { files: number };
+    TEST_FILES_SYNCED: { files: number };
   }
 }
 
@@ -13,18 +13,18 @@ describe("events between daemons", () => {
     const handled: number[] = [];
     const emitter = defineDaemon({
       name: "auto_sync",
-      emits: ["DATA_SYNC_COMPLETED"],
+      emits: ["TEST_FILES_SYNCED"],
       setup(ctx) {
-        ctx.events.publish("DATA_SYNC_COMPLETED", { files: 1 });
-        ctx.events.publish("DATA_SYNC_COMPLETED", { files: 2 });
+        ctx.events.publish("TEST_FILES_SYNCED", { files: 1 });
+        ctx.events.publish("TEST_FILES_SYNCED", { files: 2 });
       },
     });
     const subscriber = defineDaemon({
       name: "data_pipeline",
-      subscribes: ["DATA_SYNC_COMPLETED"],
+      subscribes: ["TEST_FILES_SYNCED"],
       async setup(ctx) {
         await ctx.sleep(5_000); // slow to start: the emitter runs first
-        ctx.events.subscribe("DATA_SYNC_COMPLETED", (event) => {
+        ctx.events.subscribe("TEST_FILES_SYNCED", (event) => {
           handled.push(event.payload.files);
         });
       },
@@ -43,17 +43,17 @@ describe("events between daemons", () => {
     let setups = 0;
     const subscriber = defineDaemon({
       name: "data_pipeline",
-      subscribes: ["DATA_SYNC_COMPLETED"],
+      subscribes: ["TEST_FILES_SYNCED"],
       setup(ctx) {
         setups++;
-        ctx.events.subscribe("DATA_SYNC_COMPLETED", (event) => {
+        ctx.events.subscribe("TEST_FILES_SYNCED", (event) => {
           handled.push(event.payload.files);
         });
       },
     });
     const { clock, manager } = setup([subscriber]);
     await drive(clock, manager.start());
-    const publish = (files: number) => manager.events.publish("DATA_SYNC_COMPLETED", { files });
+    const publish = (files: number) => manager.events.publish("TEST_FILES_SYNCED", { files });
     publish(1);
     await clock.settle();
     await manager.pauseDaemon("data_pipeline");
@@ -73,21 +73,21 @@ describe("events between daemons", () => {
   });
 
   it("stamps events with the publishing daemon and a sequence", async () => {
-    const seen: EventEnvelope<"DATA_SYNC_COMPLETED">[] = [];
+    const seen: EventEnvelope<"TEST_FILES_SYNCED">[] = [];
     const emitter = defineDaemon({
       name: "auto_sync",
       interval: "1s",
-      cycle: (ctx) => void ctx.events.publish("DATA_SYNC_COMPLETED", { files: ctx.stats.cycles }),
+      cycle: (ctx) => void ctx.events.publish("TEST_FILES_SYNCED", { files: ctx.stats.cycles }),
     });
     const { clock, manager } = setup([emitter]);
-    manager.events.subscribe("DATA_SYNC_COMPLETED", (event) => {
+    manager.events.subscribe("TEST_FILES_SYNCED", (event) => {
       seen.push(event);
     });
     await drive(clock, manager.start());
     await clock.advance(2_000);
     expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(seen[0]).toMatchObject({
-      type: "DATA_SYNC_COMPLETED",
+      type: "TEST_FILES_SYNCED",
       source: "auto_sync",
       payload: { files: 0 },
     });
