@@ -1,0 +1,292 @@
+import type { DeadLetter } from "../events/types.js";
+import type { Clock } from "../internal/clock.js";
+import type { EventEnvelope } from "../spec/types.js";
+import { createBufferedWrites, type StoreWritesOptions } from "./store-writes.js";
+import {
+  type DaemonRecord,
+  type DaemonSettings,
+  type LeaseRecord,
+  LOG_LEVEL_NUMBERS,
+  type NodeRecord,
+  type Store,
+  type StoredLog,
+} from "./types.js";
+
+export interface MemoryStoreOptions {
+  clock: Clock;
+  writes?: Omit<StoreWritesOptions, "clock">;
+}
+
+const clone = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
+
+/**
+ * The store in plain maps, for tests and throwaway runs: the same semantics as the SQL stores
+ * (seqs, cursors, leases, trimming), nothing kept after the process. Values are copied in and out,
+ * as a database would.
+ */
+export function createMemoryStore(url: string, options: MemoryStoreOptions): Store {
+  const nodes = new Map<string, NodeRecord>();
+  const daemons = new Map<string, DaemonRecord>();
+  const settings = new Map<string, DaemonSettings>();
+  let logs: StoredLog[] = [];
+  let nextLogId = 1;
+  const events: EventEnvelope<string>[] = [];
+  const eventSeqById = new Map<string, number>();
+  let nextSeq = 1;
+  const cursors = new Map<string, number>();
+  const deadLetters = new Map<string, DeadLetter>();
+  const leases = new Map<string, LeaseRecord>();
+  const listeners = new Map<string, Set<() => void>>();
+  let opened = false;
+  let closed = false;
+
+  const need = () => {
+    if (!opened || closed) throw new Error(`store ${url} is not open`);
+  };
+
+  const fire = (channel: string) => {
+    for (const fn of [...(listeners.get(channel) ?? [])]) {
+      queueMicrotask(() => {
+        try {
+          fn();
+        } catch {
+          // A listener's error is its own.
+        }
+      });
+    }
+  };
+
+  const store: Store = {
+    kind: "memory",
+    url,
+    async open() {
+      opened = true;
+    },
+    async close() {
+      if (closed) return;
+      if (opened) await buffered.close();
+      closed = true;
+      listeners.clear();
+    },
+    health() {
+      return buffered.health(opened && !closed, null);
+    },
+    get writes() {
+      return buffered.writes;
+    },
+
+    async upsertNode(node) {
+      need();
+      nodes.set(node.id, clone(node));
+    },
+    async heartbeatNode(id, at) {
+      need();
+      const node = nodes.get(id);
+      if (node && (node.lastHeartbeatAt === null || node.lastHeartbeatAt < at))
+        node.lastHeartbeatAt = at;
+    },
+    async listNodes() {
+      need();
+      return [...nodes.values()].sort((a, b) => a.startedAt - b.startedAt).map(clone);
+    },
+
+    async saveDaemons(records) {
+      need();
+      for (const r of records) {
+        const key = `${r.node}\u0000${r.name}`;
+        const stored = daemons.get(key);
+        if (!stored || stored.updatedAt <= r.updatedAt) daemons.set(key, clone(r));
+      }
+    },
+    async loadDaemons(node) {
+      need();
+      return [...daemons.values()]
+        .filter((r) => node === undefined || r.node === node)
+        .sort((a, b) =>
+          a.node === b.node ? a.name.localeCompare(b.name) : a.node.localeCompare(b.node),
+        )
+        .map(clone);
+    },
+    async setDaemonSettings(name, patch, at) {
+      need();
+      const current = settings.get(name) ?? {
+        name,
+        enabled: null,
+        autoStart: null,
+        configOverrides: null,
+        updatedAt: at,
+      };
+      const next: DaemonSettings = {
+        name,
+        enabled: patch.enabled === undefined ? current.enabled : patch.enabled,
+        autoStart: patch.autoStart === undefined ? current.autoStart : patch.autoStart,
+        configOverrides:
+          patch.configOverrides === undefined
+            ? current.configOverrides
+            : clone(patch.configOverrides),
+        updatedAt: at,
+      };
+      settings.set(name, next);
+      return clone(next);
+    },
+    async loadDaemonSettings() {
+      need();
+      return [...settings.values()].sort((a, b) => a.name.localeCompare(b.name)).map(clone);
+    },
+
+    async appendLogs(rows) {
+      need();
+      for (const r of rows) {
+        logs.push({
+          id: nextLogId++,
+          time: r.time,
+          daemon: r.daemon,
+          level: r.level,
+          message: String(r.message),
+          fields: clone(r.fields ?? {}),
+          node: r.node ?? null,
+        });
+      }
+    },
+    async queryLogs(query = {}) {
+      need();
+      const min = query.level ? LOG_LEVEL_NUMBERS[query.level] : 0;
+      const sign = (query.order ?? "desc") === "desc" ? -1 : 1;
+      return logs
+        .filter(
+          (r) =>
+            (query.daemon === undefined || r.daemon === query.daemon) &&
+            LOG_LEVEL_NUMBERS[r.level] >= min &&
+            (query.since === undefined || r.time >= query.since) &&
+            (query.until === undefined || r.time < query.until),
+        )
+        .sort((a, b) => sign * (a.time - b.time || a.id - b.id))
+        .slice(0, query.limit ?? 1000)
+        .map(clone);
+    },
+    async trimLogs({ maxRowsPerDaemon, maxAgeMs, now }) {
+      need();
+      const before = logs.length;
+      if (Number.isFinite(maxAgeMs)) logs = logs.filter((r) => r.time >= now - maxAgeMs);
+      if (Number.isFinite(maxRowsPerDaemon)) {
+        const keep = Math.max(0, Math.floor(maxRowsPerDaemon));
+        const seen = new Map<string, number>();
+        const kept: StoredLog[] = [];
+        for (let i = logs.length - 1; i >= 0; i--) {
+          const r = logs[i] as StoredLog;
+          const n = seen.get(r.daemon) ?? 0;
+          if (n < keep) kept.push(r);
+          seen.set(r.daemon, n + 1);
+        }
+        logs = kept.reverse();
+      }
+      return before - logs.length;
+    },
+
+    async appendEvents(input) {
+      need();
+      const seqs = input.map((e) => {
+        const existing = eventSeqById.get(e.id);
+        if (existing !== undefined) return existing;
+        const seq = nextSeq++;
+        events.push({ ...clone(e), payload: clone(e.payload ?? null) as never, seq });
+        eventSeqById.set(e.id, seq);
+        return seq;
+      });
+      if (input.length > 0) fire("events");
+      return seqs;
+    },
+    async readEvents({ afterSeq, types, limit }) {
+      need();
+      const wanted = types ? new Set(types) : undefined;
+      const out: EventEnvelope<string>[] = [];
+      for (const e of events) {
+        if (out.length >= limit) break;
+        if (e.seq > afterSeq && (!wanted || wanted.has(e.type))) out.push(clone(e));
+      }
+      return out;
+    },
+    async getCursor(subscriber) {
+      need();
+      return cursors.get(subscriber) ?? 0;
+    },
+    async setCursor(subscriber, seq) {
+      need();
+      if ((cursors.get(subscriber) ?? -Infinity) < seq) cursors.set(subscriber, seq);
+    },
+    async addDeadLetter(letter) {
+      need();
+      if (!deadLetters.has(letter.id)) deadLetters.set(letter.id, clone(letter));
+    },
+    async listDeadLetters(query = {}) {
+      need();
+      return [...deadLetters.values()]
+        .filter((d) => query.subscriber === undefined || d.subscriber === query.subscriber)
+        .sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, query.limit ?? 1000)
+        .map(clone);
+    },
+    async removeDeadLetter(id) {
+      need();
+      return deadLetters.delete(id);
+    },
+
+    async acquireLease(name, holder, ttlMs, now) {
+      need();
+      const lease = leases.get(name);
+      if (!lease) {
+        leases.set(name, { name, holder, token: 1, expiresAt: now + ttlMs });
+        return 1;
+      }
+      const held = lease.holder === holder && lease.expiresAt > now;
+      if (!held && lease.holder !== holder && lease.expiresAt > now) return null;
+      lease.token = held ? lease.token : lease.token + 1;
+      lease.holder = holder;
+      lease.expiresAt = now + ttlMs;
+      return lease.token;
+    },
+    async renewLease(name, holder, token, ttlMs, now) {
+      need();
+      const lease = leases.get(name);
+      if (!lease || lease.holder !== holder || lease.token !== token || lease.expiresAt <= now)
+        return false;
+      lease.expiresAt = now + ttlMs;
+      return true;
+    },
+    async releaseLease(name, holder, token) {
+      need();
+      const lease = leases.get(name);
+      if (!lease || lease.holder !== holder || lease.token !== token || lease.expiresAt <= 0)
+        return false;
+      lease.expiresAt = 0;
+      return true;
+    },
+    async getLease(name) {
+      need();
+      const lease = leases.get(name);
+      return lease ? { ...lease } : null;
+    },
+
+    async listen(channel, onNotify) {
+      need();
+      const set = listeners.get(channel) ?? new Set();
+      listeners.set(channel, set);
+      const fn = () => onNotify();
+      set.add(fn);
+      return async () => {
+        set.delete(fn);
+      };
+    },
+    async notify(channel) {
+      need();
+      fire(channel);
+    },
+  };
+
+  const buffered = createBufferedWrites(
+    store,
+    { clock: options.clock, ...options.writes },
+    () => true,
+  );
+  return store;
+}

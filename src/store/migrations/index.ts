@@ -1,0 +1,21 @@
+import type { Migration, MigrationProvider } from "kysely";
+import { initial } from "./0001-initial.js";
+
+export type MigrationDialect = "sqlite" | "postgres";
+
+/**
+ * The schema's migrations, in order. An in-code record rather than a folder scan, so the same
+ * list works from source (tsx, vitest) and from the built package. Append only: never edit or
+ * reorder a migration that has shipped. The schema version is the number of migrations.
+ */
+function migrations(dialect: MigrationDialect): Record<string, Migration> {
+  return {
+    "0001-initial": initial(dialect),
+  };
+}
+
+export const SCHEMA_VERSION = Object.keys(migrations("sqlite")).length;
+
+export function migrationProvider(dialect: MigrationDialect): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}

@@ -1,0 +1,70 @@
+import { type Clock, systemClock, type TimerHandle } from "../internal/clock.js";
+import { coerceError } from "../internal/errors.js";
+import { STORE_DEFAULTS } from "./defaults.js";
+import type { Store } from "./types.js";
+
+export interface LogSweeperOptions {
+  maxRowsPerDaemon?: number;
+  maxAgeMs?: number;
+  /** ms between sweeps; the first runs at once. */
+  intervalMs?: number;
+  clock?: Clock;
+  onSweep?: (removed: number) => void;
+  onError?: (error: Error) => void;
+}
+
+export interface LogSweeper {
+  /** Sweeps now; resolves with the rows removed. */
+  sweep(): Promise<number>;
+  stop(): void;
+}
+
+/**
+ * Enforces log retention: every `intervalMs` (default 1 min) it removes each daemon's rows beyond
+ * the newest `maxRowsPerDaemon` (default 10,000) and rows older than `maxAgeMs` (default 7 days),
+ * so logs never fill the disk. A failed sweep is reported to `onError` and tried again next time.
+ */
+export function startLogSweeper(store: Store, options: LogSweeperOptions = {}): LogSweeper {
+  const defaults = STORE_DEFAULTS.logRetention;
+  const clock = options.clock ?? systemClock;
+  const interval = options.intervalMs ?? defaults.interval;
+  let timer: TimerHandle | undefined;
+  let stopped = false;
+
+  const sweep = async () => {
+    const removed = await store.trimLogs({
+      maxRowsPerDaemon: options.maxRowsPerDaemon ?? defaults.maxRowsPerDaemon,
+      maxAgeMs: options.maxAgeMs ?? defaults.maxAge,
+      now: clock.now(),
+    });
+    options.onSweep?.(removed);
+    return removed;
+  };
+
+  const tick = async () => {
+    timer = undefined;
+    try {
+      await sweep();
+    } catch (thrown) {
+      try {
+        options.onError?.(coerceError(thrown));
+      } catch {
+        // The sweeper outlives its observers.
+      }
+    }
+    if (!stopped) {
+      timer = clock.setTimeout(() => void tick(), interval);
+      (timer as { unref?: () => void }).unref?.();
+    }
+  };
+
+  timer = clock.setTimeout(() => void tick(), 0);
+  return {
+    sweep,
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

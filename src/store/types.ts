@@ -1,0 +1,230 @@
+import type { DeadLetter } from "../events/types.js";
+import type { EventEnvelope, LogLevel } from "../spec/types.js";
+
+export type StoreKind = "sqlite" | "postgres" | "memory";
+
+/** One manager process (DESIGN.md §8). Times are ms since the epoch. */
+export interface NodeRecord {
+  id: string;
+  host: string;
+  pid: number;
+  profile: string | null;
+  startedAt: number;
+  lastHeartbeatAt: number | null;
+}
+
+/** What one node last knew about one daemon: the seeds' "daemon record". */
+export interface DaemonRecord {
+  name: string;
+  /** The node that runs (or ran) it. */
+  node: string;
+  /** The supervisor's state name (`running`, `failed`, …). */
+  state: string;
+  enabled: boolean;
+  autoStart: boolean;
+  restartCount: number;
+  lastError: string | null;
+  startedAt: number | null;
+  lastHeartbeatAt: number | null;
+  heartbeatDetails: Record<string, unknown> | null;
+  /** A record older than the stored one (by `updatedAt`) does not overwrite it. */
+  updatedAt: number;
+}
+
+/**
+ * Operator settings of one daemon, keyed by name alone (not node), so they survive a restart of
+ * the process and apply to its next start anywhere. `null` means "not set: use the spec".
+ */
+export interface DaemonSettings {
+  name: string;
+  enabled: boolean | null;
+  autoStart: boolean | null;
+  configOverrides: Record<string, unknown> | null;
+  updatedAt: number;
+}
+
+/** A change to settings: an omitted field is left as stored, `null` clears it. */
+export interface DaemonSettingsPatch {
+  enabled?: boolean | null;
+  autoStart?: boolean | null;
+  /** Replaces the stored overrides as a whole (the caller merges). */
+  configOverrides?: Record<string, unknown> | null;
+}
+
+export interface LogRow {
+  time: number;
+  daemon: string;
+  level: LogLevel;
+  message: string;
+  fields?: Record<string, unknown> | null;
+  node?: string | null;
+}
+
+export interface StoredLog {
+  id: number;
+  time: number;
+  daemon: string;
+  level: LogLevel;
+  message: string;
+  fields: Record<string, unknown>;
+  node: string | null;
+}
+
+export interface LogQuery {
+  daemon?: string;
+  /** Minimum level: `"warn"` returns warn and error. */
+  level?: LogLevel;
+  /** Inclusive, ms since the epoch. */
+  since?: number;
+  /** Exclusive, ms since the epoch. */
+  until?: number;
+  /** Default 1000. */
+  limit?: number;
+  /** By time: `"desc"` (default) returns the newest first. */
+  order?: "asc" | "desc";
+}
+
+export interface LogRetention {
+  /** Keep at most this many rows per daemon (the newest). `Infinity` for no limit. */
+  maxRowsPerDaemon: number;
+  /** Remove rows older than this. `Infinity` for no limit. */
+  maxAgeMs: number;
+  now: number;
+}
+
+/** An event to append: the envelope without its `seq`, which the store assigns. */
+export type NewEvent = Omit<EventEnvelope<string>, "seq">;
+
+export interface EventQuery {
+  /** Events with `seq` greater than this; 0 for all. */
+  afterSeq: number;
+  types?: readonly string[];
+  limit: number;
+}
+
+export interface LeaseRecord {
+  name: string;
+  holder: string;
+  token: number;
+  expiresAt: number;
+}
+
+/** Wake-up channels. `events` is notified by {@link Store.appendEvents}. */
+export type StoreChannel = "events" | "jobs" | (string & {});
+
+export interface StoreHealth {
+  /** Open, and every recent write reached the database. */
+  ok: boolean;
+  /** The database was unreachable on the last attempt: writes are being buffered and retried. */
+  degraded: boolean;
+  message: string;
+  /** Rows waiting in the write buffers. */
+  buffered: number;
+  /** Rows dropped since open because a buffer was full (or the database refused them). */
+  dropped: number;
+}
+
+/**
+ * Non-blocking writes, batched and retried: for the hot paths (logs, daemon records, heartbeats).
+ * None of these blocks or throws. While the database is unreachable rows are kept up to a bound
+ * (the oldest beyond it are dropped and counted in {@link StoreHealth.dropped}), the store reports
+ * itself degraded, and everything is written once it is back.
+ */
+export interface StoreWrites {
+  log(row: LogRow): void;
+  /** Coalesced by (node, name): only the latest record of a daemon waits in the buffer. */
+  daemon(record: DaemonRecord): void;
+  /** Coalesced by node. */
+  nodeHeartbeat(id: string, at: number): void;
+  /** Writes everything buffered now; rejects (keeping the rows) if the database is unreachable. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Where state survives the process (DESIGN.md §6): a SQLite file, PostgreSQL, or memory, chosen
+ * by URL in `createStore`. The contract every implementation keeps (one test suite checks all
+ * three):
+ *
+ * - `open()` creates or upgrades the schema (Kysely's migrator) and must resolve before any other
+ *   call; it refuses a database written by a newer ringmaster with a {@link StoreError} naming both
+ *   schema versions. `close()` flushes the write buffers, stops timers and listeners, and is
+ *   idempotent.
+ * - Direct methods are async and reject when the database fails; {@link Store.writes} is the
+ *   non-blocking, buffered path for logs, daemon records and heartbeats.
+ * - Times are ms since the epoch, supplied by the caller (its injected clock).
+ * - Events get a global `seq` assigned by the database, increasing in commit order, so a reader
+ *   that has seen `seq` n never later finds a new event below n. An event whose `id` is already
+ *   stored is not stored again; its existing seq is returned.
+ * - Cursors only move forward. Lease fencing tokens only increase, per lease name, for as long as
+ *   the database lives.
+ * - `listen` wakes a callback when `notify` (or `appendEvents`) is called on the same channel, in
+ *   this process or another one sharing the database: PostgreSQL `LISTEN/NOTIFY`, SQLite polling
+ *   (`pollIntervalMs`), memory in-process. A wake-up says "look again", nothing more: it may be
+ *   spurious, and several notifications may arrive as one.
+ */
+export interface Store {
+  readonly kind: StoreKind;
+  /** The URL it was opened with, password redacted. */
+  readonly url: string;
+  open(): Promise<void>;
+  close(): Promise<void>;
+  health(): StoreHealth;
+  readonly writes: StoreWrites;
+
+  upsertNode(node: NodeRecord): Promise<void>;
+  heartbeatNode(id: string, at: number): Promise<void>;
+  listNodes(): Promise<NodeRecord[]>;
+
+  /** Upserts by (node, name); a record older than the stored one is ignored. */
+  saveDaemons(records: readonly DaemonRecord[]): Promise<void>;
+  loadDaemons(node?: string): Promise<DaemonRecord[]>;
+  setDaemonSettings(name: string, patch: DaemonSettingsPatch, at: number): Promise<DaemonSettings>;
+  loadDaemonSettings(): Promise<DaemonSettings[]>;
+
+  appendLogs(rows: readonly LogRow[]): Promise<void>;
+  queryLogs(query?: LogQuery): Promise<StoredLog[]>;
+  /** Removes logs beyond the retention; returns how many rows were removed. */
+  trimLogs(retention: LogRetention): Promise<number>;
+
+  /** Appends events in order; returns their seqs, in the same order. */
+  appendEvents(events: readonly NewEvent[]): Promise<number[]>;
+  /** Events after a seq, in seq order. */
+  readEvents(query: EventQuery): Promise<EventEnvelope<string>[]>;
+  /** The last seq a declared subscriber handled; 0 if none. */
+  getCursor(subscriber: string): Promise<number>;
+  setCursor(subscriber: string, seq: number): Promise<void>;
+  /** Stores a dead letter; one with an id already stored is ignored. */
+  addDeadLetter(letter: DeadLetter): Promise<void>;
+  /** Oldest first. */
+  listDeadLetters(query?: { subscriber?: string; limit?: number }): Promise<DeadLetter[]>;
+  removeDeadLetter(id: string): Promise<boolean>;
+
+  /**
+   * Takes lease `name` for `holder` until `now + ttlMs` if it is free, expired, or already held by
+   * `holder`. Returns the fencing token, or null if another holder has it. The token is unchanged
+   * while the same holder keeps the lease, and greater than every earlier token otherwise.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null>;
+  /** Extends a lease still held with this token; false if it expired or was taken. */
+  renewLease(
+    name: string,
+    holder: string,
+    token: number,
+    ttlMs: number,
+    now: number,
+  ): Promise<boolean>;
+  /** Gives the lease up at once (the next holder gets a greater token); false if not held. */
+  releaseLease(name: string, holder: string, token: number): Promise<boolean>;
+  getLease(name: string): Promise<LeaseRecord | null>;
+
+  /** Calls `onNotify` on each wake-up of `channel`; resolves with a function that stops it. */
+  listen(channel: StoreChannel, onNotify: () => void): Promise<() => Promise<void>>;
+  notify(channel: StoreChannel): Promise<void>;
+}
+
+export const LOG_LEVEL_NUMBERS: Readonly<Record<LogLevel, number>> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+};

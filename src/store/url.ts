@@ -1,0 +1,53 @@
+import { StoreError } from "./errors.js";
+
+export type StoreTarget =
+  | { kind: "memory"; url: string }
+  | { kind: "sqlite"; url: string; path: string }
+  | { kind: "postgres"; url: string; connectionString: string; schema: string | undefined };
+
+const HINT = 'use "sqlite:PATH", "postgres://USER@HOST:PORT/DATABASE" or "memory:"';
+
+/** The URL with any password replaced by `***`, safe to print. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+}
+
+/**
+ * Reads a store URL: `sqlite:PATH` (also `sqlite://PATH`; `sqlite::memory:` for a private
+ * in-memory SQLite database), `postgres://…` or `postgresql://…` (an optional `?schema=NAME`
+ * selects the schema, default `public`), `memory:`. Throws a {@link StoreError} otherwise.
+ */
+export function parseStoreUrl(raw: string): StoreTarget {
+  const url = redactUrl(raw.trim());
+  const text = raw.trim();
+  if (text === "") throw new StoreError('""', "the store URL is empty", HINT);
+  if (text === "memory:" || text === "memory://") return { kind: "memory", url };
+  if (text.startsWith("sqlite:")) {
+    let path = text.slice("sqlite:".length);
+    if (path.startsWith("//")) path = path.slice(2);
+    if (path === "") throw new StoreError(url, "the SQLite URL has no file path", HINT);
+    return { kind: "sqlite", url, path };
+  }
+  if (/^postgres(ql)?:\/\//i.test(text)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw new StoreError(url, "the PostgreSQL URL is malformed", HINT);
+    }
+    if (!parsed.hostname && !parsed.searchParams.get("host")) {
+      throw new StoreError(url, "the PostgreSQL URL has no host", HINT);
+    }
+    const schema = parsed.searchParams.get("schema") ?? undefined;
+    if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+      throw new StoreError(
+        url,
+        `schema "${schema}" is not a plain identifier`,
+        "use letters, digits and underscores",
+      );
+    }
+    parsed.searchParams.delete("schema");
+    return { kind: "postgres", url, connectionString: parsed.toString(), schema };
+  }
+  throw new StoreError(url, "unsupported store URL", HINT);
+}
