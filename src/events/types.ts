@@ -36,6 +36,8 @@ export interface BusStats {
   duplicates: number;
   /** Events dead-lettered because a mailbox was full. */
   overflowed: number;
+  /** Dead letters dropped (oldest first) because the dead-letter list was at capacity. */
+  deadLettersDropped: number;
   mailboxes: MailboxStats[];
 }
 
@@ -65,7 +67,11 @@ export interface EventBus {
    * A live subscription for code outside any daemon (application code, tests, the HTTP stream):
    * it receives events published from now on. `name` identifies it in stats and dead letters.
    */
-  subscribe<K extends EventName>(type: K, handler: EventHandler<K>, options?: { name?: string }): () => void;
+  subscribe<K extends EventName>(
+    type: K,
+    handler: EventHandler<K>,
+    options?: { name?: string },
+  ): () => void;
   /** Subscribes to every event type (for observers such as the HTTP stream). */
   subscribeAll(handler: EventHandler<string>, options?: { name?: string }): () => void;
   /** Creates the mailbox of a declared subscriber for `types`. Idempotent; adds new types. */

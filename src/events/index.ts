@@ -1,0 +1,9 @@
+export { type CreateEventBusOptions, createEventBus } from "./bus.js";
+export type { EventJournal } from "./journal.js";
+export type {
+  BusEvents,
+  BusStats,
+  DeadLetter,
+  EventBus,
+  MailboxStats,
+} from "./types.js";
