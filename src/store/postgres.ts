@@ -68,8 +68,11 @@ export function createPostgresStore(
     migrationTableSchema: schema,
     async connect() {
       const pool = new pg.Pool(config);
-      // An idle client losing its connection must not crash the process; the pool replaces it.
+      // A client losing its connection must not crash the process. Idle clients are reported on
+      // the pool; a checked-out client emits "error" on itself (its query also rejects, which is
+      // what the store reports). The pool discards broken clients when they are released.
       pool.on("error", () => {});
+      pool.on("connect", (client) => client.on("error", () => {}));
       try {
         const client = await pool.connect();
         try {
