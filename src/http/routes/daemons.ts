@@ -1,0 +1,191 @@
+import type { FastifyInstance } from "fastify";
+import { parseDuration } from "../../spec/duration.js";
+import type { LogLevel } from "../../spec/types.js";
+import { validateConfigPatch } from "../config-patch.js";
+import { HttpError } from "../errors.js";
+import {
+  anyObject,
+  daemonDetailSchema,
+  daemonStatusSchema,
+  healthSchema,
+  logEntrySchema,
+  logsQuery,
+  nameParams,
+} from "../schemas.js";
+import type { ServerContext } from "./context.js";
+
+type NameParams = { Params: { name: string } };
+
+/** The daemon actions of `POST /api/daemons/:name/<action>`. */
+export const DAEMON_ACTIONS = ["start", "stop", "restart", "pause", "resume"] as const;
+export type DaemonAction = (typeof DAEMON_ACTIONS)[number];
+
+/**
+ * `since` for logs: epoch milliseconds, an ISO date, or a duration ago (`"10m"`, `"2h"`).
+ * Throws a 400 saying what was expected.
+ */
+export function parseSince(text: string, now: number): number {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  try {
+    return now - parseDuration(trimmed, "since");
+  } catch {}
+  const date = Date.parse(trimmed);
+  if (!Number.isNaN(date)) return date;
+  throw new HttpError(
+    400,
+    `querystring/since: expected epoch milliseconds, an ISO date or a duration ago such as "10m", found ${JSON.stringify(text)}`,
+  );
+}
+
+/** `/api/daemons…`: status, details, health, logs, actions, config. */
+export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { manager, internals, transitions, overrides } = ctx;
+
+  app.get<{ Querystring: { category?: string; state?: string } }>(
+    "/api/daemons",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          properties: {
+            category: { type: "string", maxLength: 100 },
+            state: { type: "string", maxLength: 20 },
+          },
+        },
+        response: { 200: { type: "array", items: daemonStatusSchema } },
+      },
+    },
+    (request) => {
+      const { category, state } = request.query;
+      const all = manager.status();
+      if (category === undefined && state === undefined) return all;
+      return all.filter(
+        (s) =>
+          (category === undefined || s.category === category) &&
+          (state === undefined || s.state === state),
+      );
+    },
+  );
+
+  app.get<NameParams>(
+    "/api/daemons/:name",
+    { schema: { params: nameParams, response: { 200: daemonDetailSchema } } },
+    async (request) => {
+      const name = internals.canonical(request.params.name);
+      const status = manager.status(name);
+      const resolved = internals.resolved.daemons.get(name);
+      const spec = resolved?.spec;
+      return {
+        ...status,
+        options: spec
+          ? {
+              readiness: spec.readiness,
+              readyTimeout: spec.readyTimeout,
+              stopTimeout: spec.stopTimeout,
+              cycleTimeout: spec.cycleTimeout ?? null,
+              maxConsecutiveErrors: spec.maxConsecutiveErrors,
+              healthInterval: spec.healthInterval,
+              healthTimeout: spec.healthTimeout,
+              unhealthyThreshold: spec.unhealthyThreshold,
+              restart: spec.restart,
+              scope: spec.scope,
+              hasHealthHook: spec.health !== undefined,
+              kind: spec.run ? "run" : spec.cycle ? "cycle" : "subscriber",
+            }
+          : {},
+        config: {
+          values: resolved?.config ?? {},
+          sources: resolved?.sources ?? {},
+          /** Saved through PATCH; applies at the next start of the daemon's config resolution. */
+          pending: await overrides.get(name),
+        },
+        transitions: transitions.of(name),
+      };
+    },
+  );
+
+  app.get<NameParams>(
+    "/api/daemons/:name/health",
+    { schema: { params: nameParams, response: { 200: healthSchema } } },
+    (request) => manager.checkHealth(request.params.name),
+  );
+
+  app.get<NameParams & { Querystring: { level?: LogLevel; since?: string; limit: number } }>(
+    "/api/daemons/:name/logs",
+    {
+      schema: {
+        params: nameParams,
+        querystring: logsQuery,
+        response: { 200: { type: "array", items: logEntrySchema } },
+      },
+    },
+    (request) => {
+      const name = internals.canonical(request.params.name);
+      const { level, since, limit } = request.query;
+      return internals.queryLogs({
+        daemon: name,
+        limit,
+        ...(level ? { level } : {}),
+        ...(since !== undefined ? { since: parseSince(since, manager.clock.now()) } : {}),
+      });
+    },
+  );
+
+  for (const action of DAEMON_ACTIONS) {
+    app.post<NameParams>(
+      `/api/daemons/:name/${action}`,
+      { schema: { params: nameParams, response: { 200: daemonStatusSchema } } },
+      (request) => {
+        switch (action) {
+          case "start":
+            return manager.startDaemon(request.params.name);
+          case "stop":
+            return manager.stopDaemon(request.params.name);
+          case "restart":
+            return manager.restartDaemon(request.params.name);
+          case "pause":
+            return manager.pauseDaemon(request.params.name);
+          case "resume":
+            return manager.resumeDaemon(request.params.name);
+        }
+      },
+    );
+  }
+
+  app.patch<NameParams & { Body: Record<string, unknown> }>(
+    "/api/daemons/:name/config",
+    {
+      schema: {
+        params: nameParams,
+        body: { type: "object", additionalProperties: true, maxProperties: 200 },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              name: { type: "string" },
+              applied: { type: "boolean" },
+              appliesAt: { type: "string" },
+              pending: anyObject,
+              current: anyObject,
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const name = internals.canonical(request.params.name);
+      const resolved = internals.resolved.daemons.get(name);
+      if (!resolved) throw new HttpError(404, `no resolved config for ${name}`);
+      const patch = validateConfigPatch(resolved, request.body);
+      const pending = await overrides.save(name, patch);
+      return {
+        name,
+        applied: false,
+        appliesAt: "the next start of the daemon",
+        pending,
+        current: resolved.config,
+      };
+    },
+  );
+}

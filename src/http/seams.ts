@@ -1,0 +1,78 @@
+/**
+ * What the HTTP server needs from services that are being built elsewhere (the store, the job
+ * service). Each is optional: without it the server answers cleanly (empty lists, 404 "no job
+ * service", config patches kept in memory) and the manager passes the real thing when it exists.
+ */
+
+/**
+ * Config overrides saved through `PATCH /api/daemons/:name/config` (DESIGN.md §3, the "store"
+ * layer). They apply the next time the daemon's config is resolved, i.e. at its next start once
+ * the store wiring re-resolves it (today: the next start of the manager).
+ */
+export interface ConfigOverrides {
+  /** Merges `patch` into what is saved for `daemon`; resolves with everything saved for it. */
+  save(daemon: string, patch: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Everything saved for `daemon` (empty object for none). */
+  get(daemon: string): Promise<Record<string, unknown>>;
+}
+
+/** Overrides kept in this process only: lost on exit. The default until the store is wired. */
+export function memoryConfigOverrides(): ConfigOverrides {
+  const saved = new Map<string, Record<string, unknown>>();
+  return {
+    async save(daemon, patch) {
+      const next = { ...(saved.get(daemon) ?? {}), ...patch };
+      saved.set(daemon, next);
+      return { ...next };
+    },
+    async get(daemon) {
+      return { ...(saved.get(daemon) ?? {}) };
+    },
+  };
+}
+
+/** A job as the API shows it (DESIGN.md §7); `actions` only on a single job. */
+export interface JobView {
+  id: string;
+  type: string;
+  status: "pending" | "running" | "completed" | "failed" | "cancelled";
+  [key: string]: unknown;
+}
+
+export interface JobFilter {
+  status?: string;
+  type?: string;
+  daemon?: string;
+  limit?: number;
+}
+
+/** A job update for the live stream (`job` events). */
+export interface JobUpdate {
+  id: string;
+  type: string;
+  status: string;
+  progress?: number;
+  message?: string;
+  [key: string]: unknown;
+}
+
+/** The job service as the HTTP server uses it. */
+export interface JobsApi {
+  list(filter: JobFilter): Promise<JobView[]>;
+  /** The job with its recorded actions, or undefined when unknown. */
+  get(id: string): Promise<JobView | undefined>;
+  /** Cancels the job; undefined when unknown. A job already finished is a conflict (throw StateConflictError). */
+  cancel(id: string, reason: string): Promise<JobView | undefined>;
+  /** Counts by status and finished-job durations, for `/metrics`. */
+  stats?(): { byStatus: Record<string, number>; byType?: Record<string, Record<string, number>> };
+  /** Subscribes to job updates for `/api/stream`. */
+  on?(listener: (update: JobUpdate) => void): () => void;
+}
+
+/** The store's batching writer, for `/metrics` (`ringmaster_store_*`). */
+export type StoreStatsSource = () => {
+  buffered: number;
+  written: number;
+  dropped: number;
+  degraded: boolean;
+};
