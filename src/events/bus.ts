@@ -90,6 +90,8 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
   const routes = new Map<string, TypeQueue[]>();
   /** Queues that receive every event (`subscribeAll`). */
   let wildcard: TypeQueue[] = [];
+  /** Bumped whenever `routes` or `wildcard` change. */
+  let routesVersion = 0;
   const subscriptionNames = new Map<string, number>();
   const deadLetters = new DeadLetterList<TypeQueue>(options.deadLetterCapacity);
   let deadLetterCount = 0;
@@ -147,6 +149,10 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
   let routingTargets: readonly TypeQueue[] = NO_QUEUES;
   let routingAll: readonly TypeQueue[] = NO_QUEUES;
   let routingNext = 0;
+  /** The last routing-table lookup, reused while events of one type follow each other. */
+  let lookedUpType = "";
+  let lookedUpVersion = -1;
+  let lookedUpTargets: readonly TypeQueue[] = NO_QUEUES;
   /** Bumped on every entry to `route`, to notice a nested call that routed everything. */
   let routeEntries = 0;
 
@@ -171,7 +177,12 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
         pending[pendingHead] = undefined;
         pendingHead++;
         routing = next;
-        routingTargets = routes.get(next.type) ?? NO_QUEUES;
+        if (next.type !== lookedUpType || routesVersion !== lookedUpVersion) {
+          lookedUpType = next.type;
+          lookedUpVersion = routesVersion;
+          lookedUpTargets = routes.get(next.type) ?? NO_QUEUES;
+        }
+        routingTargets = lookedUpTargets;
         routingAll = wildcard;
         routingNext = 0;
       }
@@ -527,6 +538,7 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
     const wanted = !queue.mailbox.removed && (queue.declared || queue.handlers.length !== 0);
     if (wanted === queue.routed) return;
     queue.routed = wanted;
+    routesVersion++;
     if (queue.type === ALL_TYPES && queue.mailbox.kind === "subscription") {
       wildcard = wanted ? [...wildcard, queue] : wildcard.filter((q) => q !== queue);
       return;

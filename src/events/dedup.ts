@@ -1,17 +1,26 @@
 /**
  * The ids one subscriber handled most recently: at most `capacity` of them, oldest forgotten
- * first. A ring buffer records every handled id; the `Set` that answers `has` in O(1) is built
- * from the ring the first time it is asked and kept in step after that.
+ * first. Lookups are O(1) through a `Set`, kept in step with a ring buffer of the ids in
+ * handling order.
  *
- * Why lazy: ids the bus generates never repeat, so a repeat is only possible once some caller
- * has published with its own `id`, and until then the bus never asks. Until the set exists, a
- * generated id is recorded as its seq (a small integer: one array write, nothing for the garbage
- * collector to trace); `generatedId(seq)` turns it back into the id when the set is built.
+ * The set is built lazily, the first time `has` is asked. Ids the bus generates never repeat,
+ * so a repeat is only possible once some caller has published with its own `id`, and until then
+ * the bus never asks. Until that moment a generated id is recorded by its seq, as runs of
+ * consecutive seqs (`[start, end]`): a subscriber handling events in publish order extends one
+ * run per event — a compare and two field writes, no array write and nothing for the garbage
+ * collector to trace — and `generatedId(seq)` turns the seqs back into ids when the set is built.
  */
 export class DedupMemory {
-  private readonly ring: (string | number)[] = [];
-  private next = 0;
+  // Before the set exists: runs of seqs, oldest at `runHead`; the last run's end is `lastEnd`.
+  private runStart: number[] = [];
+  private runEnd: number[] = [];
+  private runHead = 0;
+  private lastEnd = -2;
+  private count = 0;
+  // Once the set exists: ids in handling order in a ring.
   private set: Set<string> | null = null;
+  private readonly ring: string[] = [];
+  private next = 0;
 
   constructor(
     private readonly capacity: number,
@@ -21,12 +30,8 @@ export class DedupMemory {
   /** Whether `id` is among the last `capacity` recorded ids. */
   has(id: string): boolean {
     if (this.capacity === 0) return false;
-    if (this.set === null) {
-      const set = new Set<string>();
-      for (const entry of this.ring) set.add(this.key(entry));
-      this.set = set;
-    }
-    return this.set.has(id);
+    if (this.set === null) this.materialize();
+    return this.set!.has(id);
   }
 
   /**
@@ -36,31 +41,80 @@ export class DedupMemory {
   record(id: string, seq: number, generated: boolean): void {
     const capacity = this.capacity;
     if (capacity === 0) return;
-    const set = this.set;
-    let entry: string | number = id;
-    if (set !== null) {
-      // Keep the ring free of repeats so that forgetting an id never forgets a newer copy.
-      if (set.has(id)) return;
-      set.add(id);
-    } else if (generated) {
-      entry = seq;
+    if (this.set === null && generated) {
+      if (seq === this.lastEnd + 1) {
+        this.lastEnd = seq;
+      } else {
+        if (this.runStart.length > this.runHead)
+          this.runEnd[this.runStart.length - 1] = this.lastEnd;
+        this.runStart.push(seq);
+        this.runEnd.push(seq);
+        this.lastEnd = seq;
+      }
+      if (++this.count > capacity) this.forgetOldestRun();
+      return;
     }
+    if (this.set === null) this.materialize();
+    const set = this.set!;
+    // Keep the ring free of repeats so that forgetting an id never forgets a newer copy.
+    if (set.has(id)) return;
+    set.add(id);
     const ring = this.ring;
     if (ring.length < capacity) {
-      ring.push(entry);
+      ring.push(id);
       return;
     }
     const slot = this.next;
-    if (set !== null) set.delete(this.key(ring[slot]!));
-    ring[slot] = entry;
+    set.delete(ring[slot]!);
+    ring[slot] = id;
     this.next = slot + 1 === capacity ? 0 : slot + 1;
   }
 
   get size(): number {
-    return this.ring.length;
+    return this.set === null ? this.count : this.ring.length;
   }
 
-  private key(entry: string | number): string {
-    return typeof entry === "number" ? this.generatedId(entry) : entry;
+  private endOf(run: number): number {
+    return run === this.runStart.length - 1 ? this.lastEnd : this.runEnd[run]!;
+  }
+
+  private forgetOldestRun(): void {
+    const run = this.runHead;
+    const start = this.runStart[run]! + 1;
+    this.count--;
+    if (start <= this.endOf(run)) {
+      this.runStart[run] = start;
+      return;
+    }
+    this.runHead++;
+    if (this.runHead === this.runStart.length) {
+      this.runStart = [];
+      this.runEnd = [];
+      this.runHead = 0;
+      this.lastEnd = -2;
+    } else if (this.runHead >= 1024 && this.runHead * 2 >= this.runStart.length) {
+      this.runStart = this.runStart.slice(this.runHead);
+      this.runEnd = this.runEnd.slice(this.runHead);
+      this.runHead = 0;
+    }
+  }
+
+  private materialize(): void {
+    const set = new Set<string>();
+    for (let run = this.runHead; run < this.runStart.length; run++) {
+      const end = this.endOf(run);
+      for (let seq = this.runStart[run]!; seq <= end; seq++) {
+        const id = this.generatedId(seq);
+        if (set.has(id)) continue;
+        set.add(id);
+        this.ring.push(id);
+      }
+    }
+    this.set = set;
+    this.next = 0; // the ring is in handling order: its oldest id is first
+    this.runStart = [];
+    this.runEnd = [];
+    this.runHead = 0;
+    this.count = 0;
   }
 }
