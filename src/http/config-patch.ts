@@ -10,7 +10,7 @@ const SPEC_KEYS = ["enabled", "autoStart", "interval"];
 
 /**
  * Checks a config patch against the daemon's schema, key by key (a partial patch is fine), and
- * returns it with durations in ms. Throws a 400 {@link HttpError} naming every bad key:
+ * returns it with durations in ms. `null` removes a saved override of that key. Throws a 400 {@link HttpError} naming every bad key:
  * unknown keys (with a suggestion), values the zod schema rejects, bad `enabled`/`autoStart`/
  * `interval`.
  */
@@ -35,6 +35,10 @@ export function validateConfigPatch(
       problems.push(
         `${key}: not a config key of ${spec.name}${hint ? ` (did you mean "${hint}"?)` : ""}; keys: ${allowed.join(", ")}`,
       );
+      continue;
+    }
+    if (value === null) {
+      out[key] = null; // removes a saved override of this key
       continue;
     }
     if (!keySchema && SPEC_KEYS.includes(key)) {

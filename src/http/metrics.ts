@@ -270,15 +270,6 @@ function registerStoreMetrics(read: StoreStatsSource, registers: Registry[]): vo
     },
   });
   new Counter({
-    name: "ringmaster_store_rows_written_total",
-    help: "Rows the store's write buffer has written",
-    registers,
-    collect() {
-      this.reset();
-      this.inc(read().written);
-    },
-  });
-  new Counter({
     name: "ringmaster_store_rows_dropped_total",
     help: "Rows dropped because the write buffer was full or the database refused them",
     registers,

@@ -22,6 +22,7 @@ export function memoryConfigOverrides(): ConfigOverrides {
   return {
     async save(daemon, patch) {
       const next = { ...(saved.get(daemon) ?? {}), ...patch };
+      for (const [key, value] of Object.entries(next)) if (value === null) delete next[key];
       saved.set(daemon, next);
       return { ...next };
     },
@@ -72,7 +73,63 @@ export interface JobsApi {
 /** The store's batching writer, for `/metrics` (`ringmaster_store_*`). */
 export type StoreStatsSource = () => {
   buffered: number;
-  written: number;
   dropped: number;
   degraded: boolean;
 };
+
+/**
+ * What the manager's internals offer once the store is wired in (optional, so the server works
+ * with a manager that has no store): saving overrides as the last config layer, and store health.
+ */
+export interface StoreCapabilities {
+  /** Saves overrides (null removes a key), validates them, applies them from the next start. */
+  setOverrides?(
+    name: string,
+    patch: Record<string, unknown>,
+  ): Promise<{
+    config: Readonly<Record<string, unknown>>;
+    sources: Record<string, { kind: string }>;
+  }>;
+  resolved: {
+    daemons: Map<
+      string,
+      {
+        config: Readonly<Record<string, unknown>>;
+        sources: Record<string, { kind: string }>;
+        spec: object;
+      }
+    >;
+  };
+  storeHealth?(): { buffered: number; dropped: number; degraded: boolean; ok: boolean } | undefined;
+}
+
+/**
+ * Overrides through the manager's store (`internals.setOverrides`) when it has one, else in
+ * memory. Saved values are read back as the keys whose source is the store layer.
+ */
+export function configOverridesFor(internals: StoreCapabilities): ConfigOverrides {
+  const setOverrides = internals.setOverrides?.bind(internals);
+  if (!setOverrides) return memoryConfigOverrides();
+  const savedOf = (daemon: string): Record<string, unknown> => {
+    const resolved = internals.resolved.daemons.get(daemon);
+    if (!resolved) return {};
+    const out: Record<string, unknown> = {};
+    for (const [key, source] of Object.entries(resolved.sources)) {
+      if (source.kind !== "store") continue;
+      out[key] =
+        key in resolved.config
+          ? resolved.config[key]
+          : (resolved.spec as Record<string, unknown>)[key];
+    }
+    return out;
+  };
+  return {
+    async save(daemon, patch) {
+      await setOverrides(daemon, patch);
+      return savedOf(daemon);
+    },
+    async get(daemon) {
+      return savedOf(daemon);
+    },
+  };
+}

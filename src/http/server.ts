@@ -15,8 +15,9 @@ import { registerSeedRoutes } from "./routes/seeds.js";
 import { registerStreamRoute } from "./routes/stream.js";
 import {
   type ConfigOverrides,
+  configOverridesFor,
   type JobsApi,
-  memoryConfigOverrides,
+  type StoreCapabilities,
   type StoreStatsSource,
 } from "./seams.js";
 import { assertSafeBinding, bearerAuth } from "./security.js";
@@ -92,6 +93,7 @@ export async function startHttpServer(
     });
   }
 
+  const capabilities = internals as unknown as StoreCapabilities;
   const hub = new StreamHub({ ...STREAM_DEFAULTS, ...options.stream });
   const transitions = new TransitionLog(HTTP_DEFAULTS.transitionsPerDaemon);
   const unsubscribe = wireStream(manager, internals, hub, transitions, options.jobs);
@@ -101,13 +103,13 @@ export async function startHttpServer(
     internals,
     hub,
     transitions,
-    overrides: options.configOverrides ?? memoryConfigOverrides(),
+    overrides: options.configOverrides ?? configOverridesFor(capabilities),
     jobs: options.jobs,
     metrics: createMetrics({
       manager,
       bus: internals.bus,
       jobs: options.jobs,
-      store: options.storeStats,
+      store: options.storeStats ?? storeStatsOf(capabilities),
     }),
   };
   registerProbeRoutes(app, ctx);
@@ -158,6 +160,20 @@ export async function startHttpServer(
       })();
       return closing;
     },
+  };
+}
+
+/** The store's health as `/metrics` reads it, when the manager has a store. */
+function storeStatsOf(capabilities: StoreCapabilities): StoreStatsSource | undefined {
+  const health = capabilities.storeHealth?.bind(capabilities);
+  if (!health) return undefined;
+  return () => {
+    const h = health();
+    return {
+      buffered: h?.buffered ?? 0,
+      dropped: h?.dropped ?? 0,
+      degraded: h?.degraded ?? false,
+    };
   };
 }
 

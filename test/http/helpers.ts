@@ -67,12 +67,20 @@ export async function until<T>(check: () => T | Promise<T>, timeoutMs = 5_000): 
   }
 }
 
-export async function getJson(url: string, init?: RequestInit) {
+/** A parsed JSON answer; `body` is loosely typed so tests can reach into it. */
+export interface JsonAnswer {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on the shape
+  body: any;
+  headers: Headers;
+}
+
+export async function getJson(url: string, init?: RequestInit): Promise<JsonAnswer> {
   const response = await fetch(url, init);
   const text = await response.text();
   let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {}
-  return { status: response.status, body: body as any, headers: response.headers };
+  return { status: response.status, body, headers: response.headers };
 }
