@@ -22,6 +22,11 @@ export interface CreateEventBusOptions {
   journal?: EventJournal;
   /** Seq of the last event published before this bus existed (a resumed durable bus); default 0. */
   initialSeq?: number;
+  /**
+   * Durable mode: declared subscribers are fed only through {@link EventBus.inject} (by the store
+   * reader, in the store's order), not by `publish`. Live subscriptions still get every publish.
+   */
+  external?: boolean;
 }
 
 const NO_QUEUES: readonly TypeQueue[] = Object.freeze([]);
@@ -61,6 +66,7 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
   const { mailboxCapacity, dedupWindow, maxAttempts, retryDelay, historySize } = options;
   const clock = init.clock;
   const journal = init.journal ?? null;
+  const external = init.external === true;
   const idPrefix = init.idPrefix ?? randomIdPrefix();
   const nextEventId = createEventIds(idPrefix);
   const onError = init.onError ?? defaultOnError;
@@ -535,7 +541,11 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
 
   /** Puts `queue` into (or takes it out of) the routing table to match its declared/handlers. */
   const updateRoute = (queue: TypeQueue): void => {
-    const wanted = !queue.mailbox.removed && (queue.declared || queue.handlers.length !== 0);
+    const wanted =
+      !queue.mailbox.removed &&
+      (external
+        ? !queue.declared && queue.handlers.length !== 0
+        : queue.declared || queue.handlers.length !== 0);
     if (wanted === queue.routed) return;
     queue.routed = wanted;
     routesVersion++;
@@ -765,6 +775,23 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
     deadLetters() {
       settle();
       return deadLetters.list();
+    },
+
+    inject(subscriber, event) {
+      settle();
+      const mailbox = mailboxes.get(subscriber);
+      if (mailbox === undefined || mailbox.removed || mailbox.kind !== "declared") return false;
+      const queue = mailbox.queue(event.type);
+      if (!queue.declared) return false;
+      dedupActive = true;
+      supplied.add(event);
+      enqueue(queue, event);
+      return true;
+    },
+
+    depth(subscriber) {
+      settle();
+      return mailboxes.get(subscriber)?.depth ?? 0;
     },
 
     retryDeadLetter(id) {

@@ -88,6 +88,14 @@ export interface EventBus {
   setOpen(subscriber: string, open: boolean): void;
   /** Resolves when no handler of `subscriber` (or of any subscriber) is running. */
   idle(subscriber?: string): Promise<void>;
+  /**
+   * Queues a stored event for a declared subscriber (durable mode: the store reader feeds declared
+   * mailboxes in the store's order). Subject to dedup and capacity like any event. False if the
+   * subscriber or the event's type is not declared.
+   */
+  inject(subscriber: string, event: EventEnvelope<string>): boolean;
+  /** Events waiting in `subscriber`'s mailbox (0 for an unknown name). */
+  depth(subscriber: string): number;
   /** Dead letters, oldest first. */
   deadLetters(): DeadLetter[];
   /** Re-delivers a dead letter to its subscriber (queued at the end of its mailbox). False if unknown. */

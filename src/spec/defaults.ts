@@ -50,6 +50,7 @@ export const JOB_DEFAULTS = {
 export const MANAGER_DEFAULTS = {
   envPrefix: "RINGMASTER",
   store: "sqlite:.ringmaster/state.db",
+  storePollInterval: 1 * SECOND,
   http: { host: "127.0.0.1", port: 8790 },
   shutdownTimeout: 30 * SECOND,
   startup: "parallel" as const,

@@ -220,6 +220,10 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
     startupOrder: input.startupOrder ? Object.freeze([...input.startupOrder]) : undefined,
     startup: input.startup ?? MANAGER_DEFAULTS.startup,
     store: input.store ?? MANAGER_DEFAULTS.store,
+    storePollInterval:
+      input.storePollInterval === undefined
+        ? MANAGER_DEFAULTS.storePollInterval
+        : parseDuration(input.storePollInterval, "config option storePollInterval"),
     http,
     daemonConfig: Object.freeze({ ...(input.daemonConfig ?? {}) }),
     overridesFile: input.overridesFile,

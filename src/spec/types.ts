@@ -94,17 +94,106 @@ export interface NodeInfo {
   profile: string | null;
 }
 
-/** Launching and tracking jobs from a daemon (DESIGN.md §7). */
+/** Where a job is: `pending → running → completed | failed | cancelled` (DESIGN.md §7). */
+export type JobStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+
+/** What a daemon did to a job: the seeds' LAUNCHED / MONITORED / CANCELLED. */
+export type JobActionKind = "launched" | "monitored" | "cancelled";
+
+/** One recorded job action. Times are ms since the epoch. */
+export type JobActionRecord = {
+  id: number;
+  jobId: string;
+  /** The daemon that acted (or `"api"` for the HTTP API). */
+  daemon: string;
+  action: JobActionKind;
+  reason: string | null;
+  at: number;
+  node: string | null;
+};
+
+/** A job as stored and shown. Times are ms since the epoch; `payload`/`result` are JSON values. */
+export type JobRecord = {
+  id: string;
+  type: string;
+  status: JobStatus;
+  payload: unknown;
+  /** The handler's return value, once completed. */
+  result: unknown;
+  /** The last attempt's error (also kept when a retry later succeeds), or the cancel reason. */
+  error: string | null;
+  /** Higher runs first. */
+  priority: number;
+  /** Attempts started so far (a claim counts one). */
+  attempts: number;
+  maxAttempts: number;
+  /** Not claimed before this time. */
+  runAt: number;
+  dedupKey: string | null;
+  /** 0..100 */
+  progress: number;
+  progressMessage: string | null;
+  /** The daemon that launched it. */
+  launchedBy: string | null;
+  reason: string | null;
+  /** The worker (node id) holding it while running. */
+  lockedBy: string | null;
+  leaseExpiresAt: number | null;
+  /** A cancel was asked while it ran; its worker aborts it and it ends `cancelled`. */
+  cancelRequested: boolean;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+};
+
+/** A job with its recorded actions, oldest first. */
+export type JobWithActions = JobRecord & { actions: JobActionRecord[] };
+
+export interface JobFilter {
+  status?: JobStatus | readonly JobStatus[];
+  type?: string | readonly string[];
+  /** Launched by this daemon. */
+  daemon?: string;
+  /** Default 100. */
+  limit?: number;
+}
+
+export interface LaunchOptions {
+  /** Why: recorded with the `launched` action. */
+  reason: string;
+  /** Not before this time (ms since the epoch or a Date). Default: now. */
+  runAt?: number | Date;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** While a pending or running job has this key, launching another returns that job's id. */
+  dedupKey?: string;
+  /** Overrides the job type's `maxAttempts`. */
+  maxAttempts?: number;
+}
+
+export interface MonitorOptions {
+  /** Stops waiting (rejects) when it aborts; pass the daemon's `ctx.signal`. */
+  signal?: AbortSignal;
+}
+
+/** Launching and tracking jobs from a daemon (DESIGN.md §7); every launch, monitor and cancel is recorded. */
 export interface DaemonJobs {
-  launch(
-    type: string,
-    payload: unknown,
-    options: { reason: string; runAt?: number | Date; priority?: number; dedupKey?: string },
-  ): Promise<string>;
-  monitor(id: string): Promise<unknown>;
-  cancel(id: string, reason: string): Promise<void>;
-  get(id: string): Promise<unknown>;
-  list(filter?: Record<string, unknown>): Promise<unknown[]>;
+  /**
+   * Validates `payload` with the job type's schema (rejecting with the zod message), stores a
+   * pending job and records a `launched` action. Resolves with the job's id (the live job's id when
+   * `dedupKey` matches one).
+   */
+  launch(type: string, payload: unknown, options: LaunchOptions): Promise<string>;
+  /** Resolves with the job once it is completed, failed or cancelled; records `monitored` then. */
+  monitor(id: string, options?: MonitorOptions): Promise<JobRecord>;
+  /**
+   * Cancels the job: a pending one at once, a running one by aborting its signal (it then ends
+   * `cancelled`). Records `cancelled`. A job already finished is left as it is.
+   */
+  cancel(id: string, reason: string): Promise<JobRecord | undefined>;
+  get(id: string): Promise<JobWithActions | undefined>;
+  list(filter?: JobFilter): Promise<JobRecord[]>;
 }
 
 /**
@@ -282,6 +371,8 @@ export interface RingmasterConfigInput {
   startup?: "parallel" | "sequential";
   /** `sqlite:PATH`, `postgres://…` or `memory:`. Default `sqlite:.ringmaster/state.db`. */
   store?: string;
+  /** SQLite: how often other processes' events and jobs are polled for. Default 1 s. */
+  storePollInterval?: Duration;
   /** The HTTP server; omitted or `false` for none. */
   http?: Partial<HttpOptions> | false;
   /** Per-daemon config values (the "config file" layer), by daemon name. */
@@ -304,6 +395,8 @@ export interface RingmasterConfig {
   readonly startupOrder: readonly string[] | undefined;
   readonly startup: "parallel" | "sequential";
   readonly store: string;
+  /** ms */
+  readonly storePollInterval: number;
   readonly http: HttpOptions | false;
   readonly daemonConfig: Readonly<Record<string, Record<string, unknown>>>;
   readonly overridesFile: string | undefined;

@@ -86,11 +86,19 @@ export class DaemonSupervisor {
   private cron: Cron | undefined;
 
   constructor(
-    readonly spec: DaemonSpec,
-    readonly config: Readonly<Record<string, unknown>>,
+    public spec: DaemonSpec,
+    public config: Readonly<Record<string, unknown>>,
     private host: SupervisorHost,
   ) {
     if (spec.cron) this.cron = new Cron(spec.cron, { paused: true });
+  }
+
+  /** Takes a new resolved spec and config (stored overrides); applies from the next start. */
+  reconfigure(spec: DaemonSpec, config: Readonly<Record<string, unknown>>): void {
+    if (this.run) throw new Error(`daemon ${this.name}: cannot reconfigure while ${this.state}`);
+    this.spec = spec;
+    this.config = config;
+    this.cron = spec.cron ? new Cron(spec.cron, { paused: true }) : undefined;
   }
 
   get name(): string {

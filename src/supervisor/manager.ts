@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import type { ResolvedDaemon } from "../config/resolve.js";
 import { resolveConfig } from "../config/resolve.js";
 import { createEventBus } from "../events/bus.js";
+import { createDurableDelivery } from "../events/durable.js";
 import type { EventBus } from "../events/types.js";
 import { type Clock, systemClock } from "../internal/clock.js";
 import { deferred } from "../internal/deferred.js";
@@ -15,9 +17,12 @@ import { createGraph, type DependencyGraph } from "../spec/graph.js";
 import { suggest } from "../spec/suggest.js";
 import type { DaemonJobs, HealthReport, NodeInfo, RingmasterConfig } from "../spec/types.js";
 import { validateConfig } from "../spec/validate.js";
+import type { Store, StoreHealth } from "../store/types.js";
+import { parseStoreUrl } from "../store/url.js";
 import { DaemonSupervisor, type SupervisorHost } from "./daemon.js";
 import { type LogEntry, type LogQuery, LogRing } from "./log-ring.js";
 import { createBaseLogger, createDaemonLogger } from "./logger.js";
+import { openPersistence, type Persistence } from "./persistence.js";
 import type {
   DaemonState,
   DaemonStatus,
@@ -51,8 +56,21 @@ export interface ManagerInternals {
   readonly bus: EventBus;
   readonly shuttingDown: boolean;
   readonly started: boolean;
-  /** Recent log lines (from the store when there is one). */
+  /** Recent log lines (from the store when there is one), oldest first. */
   queryLogs(query: LogQuery): Promise<LogEntry[]>;
+  /** The open store, once `start()` has opened it. */
+  readonly store: Store | undefined;
+  storeHealth(): StoreHealth | undefined;
+  /**
+   * Saves operator overrides for a daemon (config keys, `enabled`, `autoStart`) in the store and
+   * validates them as the last config layer; they apply from the daemon's next start. Throws a
+   * ConfigError (one line per problem) for bad values, saving nothing.
+   */
+  setOverrides(name: string, patch: Record<string, unknown>): Promise<ResolvedDaemon>;
+  /** Dead letters of this process and, with a persistent store, of earlier ones. */
+  listDeadLetters(): Promise<import("../events/types.js").DeadLetter[]>;
+  /** Re-delivers a dead letter (from memory or the store); false if unknown. */
+  retryDeadLetter(id: string): Promise<boolean>;
   /** Canonical daemon name for user input in any case, or throws UnknownDaemonError. */
   canonical(name: string): string;
 }
@@ -72,7 +90,12 @@ export function createManager(
   const logger = createBaseLogger(options.logger);
   const validation = validateConfig(config);
   if (!validation.ok) throw new ConfigError(validation.errors.map((p) => p.message));
-  const resolved = resolveConfig(config, options.env ? { env: options.env } : {});
+  const envOption = options.env ? { env: options.env } : {};
+  let resolved = resolveConfig(config, envOption);
+  let storedOverrides: Record<string, Record<string, unknown>> = {};
+  /** Resolutions waiting for their daemon's next start (after overrides changed). */
+  const pendingConfig = new Map<string, ResolvedDaemon>();
+  let persistence: Persistence | undefined;
   for (const warning of [...validation.warnings.map((w) => w.message), ...resolved.warnings])
     logger.warn(warning);
 
@@ -81,10 +104,28 @@ export function createManager(
   );
   const emit = <K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]) =>
     emitter.emit(event, payload);
+  const storeUrl = options.store ?? resolved.settings.store;
+  const declared = new Map(
+    [...resolved.daemons.values()]
+      .filter((d) => d.spec.subscribes.length > 0)
+      .map((d) => [d.name, d.spec.subscribes] as const),
+  );
+  const onBusError = (error: Error, context: string) => logger.error({ err: error }, context);
+  // With a persistent store, declared subscribers are fed from the store (durable delivery).
+  const durable =
+    parseStoreUrl(storeUrl).kind === "memory"
+      ? undefined
+      : createDurableDelivery({
+          clock,
+          subscribers: declared,
+          mailboxCapacity: config.events.mailboxCapacity,
+          onError: onBusError,
+        });
   const bus: EventBus = createEventBus({
     clock,
     options: config.events,
-    onError: (error, context) => logger.error({ err: error }, context),
+    onError: onBusError,
+    ...(durable ? { external: true, journal: durable.journal } : {}),
   });
   const node: NodeInfo = {
     id:
@@ -119,6 +160,7 @@ export function createManager(
     log: createDaemonLogger(logger, name, (level, message, fields) => {
       const at = clock.now();
       logRing.push({ at, daemon: name, level, message, fields });
+      persistence?.log({ time: at, daemon: name, level, message, fields });
       emit("daemon:log", { name, level, message, fields, at });
     }),
     emit,
@@ -138,6 +180,29 @@ export function createManager(
   }
 
   const sup = (name: string) => supervisors.get(name) as DaemonSupervisor;
+  const currentSpecs = () => [...supervisors.values()].map((d) => d.spec);
+
+  function recordOf(d: DaemonSupervisor) {
+    return {
+      name: d.name,
+      state: d.state,
+      enabled: d.spec.enabled,
+      autoStart: d.spec.autoStart,
+      restartCount: d.restarts,
+      lastError: d.lastError,
+      startedAt: d.isUp || d.state === "starting" ? d.startedAt : null,
+      lastHeartbeatAt: d.lastHeartbeatAt,
+      heartbeatDetails: d.heartbeat,
+    };
+  }
+
+  /** Applies a resolution made after overrides changed, if the daemon is between runs. */
+  function applyPendingConfig(d: DaemonSupervisor): void {
+    const next = pendingConfig.get(d.name);
+    if (!next) return;
+    pendingConfig.delete(d.name);
+    d.reconfigure(next.spec, next.config);
+  }
 
   function canonical(name: string): string {
     const found = supervisors.has(name) ? name : byLowerName.get(String(name).toLowerCase());
@@ -151,7 +216,10 @@ export function createManager(
 
   /** Starts `daemon` if every dependency is up; otherwise it waits. */
   function startIfReady(daemon: DaemonSupervisor, reason?: string): void {
-    if (shuttingDown || !daemon.spec.enabled) return;
+    if (shuttingDown) return;
+    if (daemon.state !== "running" && daemon.state !== "paused" && daemon.state !== "starting")
+      applyPendingConfig(daemon);
+    if (!daemon.spec.enabled) return;
     const missing = missingDeps(daemon);
     if (missing.length > 0) {
       daemon.wait(`waiting on ${missing.join(", ")}`);
@@ -161,6 +229,7 @@ export function createManager(
   }
 
   function onState(daemon: DaemonSupervisor, _from: DaemonState, to: DaemonState): void {
+    persistence?.record(recordOf(daemon));
     if (to === "running" && !shuttingDown) {
       for (const dependent of graph.dependentsOf(daemon.name)) {
         const d = sup(dependent);
@@ -262,6 +331,7 @@ export function createManager(
     }
     if (options.daemons) picked.push(...options.daemons.map(canonical));
     if (options.categories) {
+      const specs = currentSpecs();
       const known = new Set(specs.map((s) => s.category));
       for (const category of options.categories) {
         if (!known.has(category)) {
@@ -274,7 +344,11 @@ export function createManager(
       }
     }
     if (options.profile === undefined && !options.daemons && !options.categories) {
-      picked.push(...specs.filter((s) => s.autoStart).map((s) => s.name));
+      picked.push(
+        ...currentSpecs()
+          .filter((s) => s.autoStart)
+          .map((s) => s.name),
+      );
     }
     return [...new Set(picked)].filter((name) => {
       if (sup(name).spec.enabled) return true;
@@ -300,9 +374,62 @@ export function createManager(
     return added;
   }
 
+  /**
+   * Opens the store (a StoreError says what failed, before any daemon runs), then applies the
+   * operator overrides saved in it as the last config layer.
+   */
+  async function openStoreOnce(): Promise<void> {
+    persistence = await openPersistence({
+      url: storeUrl,
+      pollIntervalMs: config.storePollInterval,
+      clock,
+      node,
+      logger,
+    });
+    await durable?.attach(bus, persistence.store);
+    storedOverrides = persistence.storedOverrides;
+    if (Object.keys(storedOverrides).length > 0) {
+      resolved = resolveConfig(config, { ...envOption, storedOverrides });
+      for (const r of resolved.daemons.values()) sup(r.name).reconfigure(r.spec, r.config);
+      for (const w of resolved.warnings) logger.warn(w);
+    }
+    for (const d of supervisors.values()) persistence.record(recordOf(d));
+  }
+
+  async function setOverrides(
+    input: string,
+    patch: Record<string, unknown>,
+  ): Promise<ResolvedDaemon> {
+    const name = canonical(input);
+    const merged = { ...(storedOverrides[name] ?? {}), ...patch };
+    for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+    const next = { ...storedOverrides, [name]: merged };
+    const attempt = resolveConfig(config, { ...envOption, storedOverrides: next });
+    const mine = attempt.daemons.get(name) as ResolvedDaemon;
+    if (persistence) {
+      const { enabled, autoStart, ...configOverrides } = merged;
+      await persistence.store.setDaemonSettings(
+        name,
+        {
+          enabled: typeof enabled === "boolean" ? enabled : null,
+          autoStart: typeof autoStart === "boolean" ? autoStart : null,
+          configOverrides: Object.keys(configOverrides).length > 0 ? configOverrides : null,
+        },
+        clock.now(),
+      );
+    }
+    storedOverrides = next;
+    resolved = attempt;
+    const d = sup(name);
+    if (d.isUp || d.state === "starting" || d.state === "stopping") pendingConfig.set(name, mine);
+    else d.reconfigure(mine.spec, mine.config);
+    return mine;
+  }
+
   async function start(options: StartOptions = {}): Promise<StartReport> {
     if (shuttingDown) throw new Error("cannot start: the manager is shutting down");
     const t0 = clock.now();
+    if (!persistence) await openStoreOnce();
     const names = select(options);
     if (!http && resolved.settings.http) {
       const { startHttpServer } = await import("../http/server.js");
@@ -316,7 +443,7 @@ export function createManager(
     started = true;
     const targets = [...graph.closure(names)].filter((n) => sup(n).spec.enabled);
     const order = graph.topologicalOrder().filter((n) => targets.includes(n));
-    for (const d of specs)
+    for (const d of currentSpecs())
       if (d.deprecated && targets.includes(d.name))
         logger.warn(`${d.name} is deprecated: ${d.deprecated}`);
     if (config.startup === "sequential") {
@@ -484,6 +611,11 @@ export function createManager(
         if (health.status === "unhealthy") reasons.push(`${name}: unhealthy (${health.message})`);
       }
     }
+    const store = persistence?.health();
+    if (store && !store.ok) {
+      const warning = `store ${store.degraded ? "degraded" : "not ok"}: ${store.message} (${store.buffered} writes buffered, ${store.dropped} dropped)`;
+      return { ok: reasons.length === 0, reasons, warnings: [warning] };
+    }
     return { ok: reasons.length === 0, reasons };
   }
 
@@ -545,7 +677,9 @@ export function createManager(
             });
         }
       }
+      await durable?.close();
       bus.close();
+      await persistence?.close();
       if (http) {
         await http
           .close()
@@ -566,9 +700,50 @@ export function createManager(
     graph,
     logger,
     node,
-    resolved,
+    get resolved() {
+      return resolved;
+    },
     bus,
-    queryLogs: async (query) => logRing.query(query),
+    queryLogs: async (query) => {
+      if (!persistence || persistence.store.kind === "memory") return logRing.query(query);
+      const rows = await persistence.store.queryLogs({
+        ...query,
+        order: "desc",
+        limit: query.limit ?? 1000,
+      });
+      return rows.reverse().map((r: import("../store/types.js").StoredLog) => ({
+        id: r.id,
+        at: r.time,
+        daemon: r.daemon,
+        level: r.level,
+        message: r.message,
+        fields: r.fields,
+      }));
+    },
+    get store() {
+      return persistence?.store;
+    },
+    storeHealth: () => persistence?.health(),
+    async listDeadLetters() {
+      const live = bus.deadLetters();
+      if (!persistence || !durable) return live;
+      const stored = await persistence.store.listDeadLetters({ limit: 10_000 });
+      const seen = new Set(live.map((l) => l.id));
+      return [...stored.filter((l) => !seen.has(l.id)), ...live];
+    },
+    async retryDeadLetter(id) {
+      const store = durable ? persistence?.store : undefined;
+      if (bus.retryDeadLetter(id)) {
+        await store?.removeDeadLetter(id);
+        return true;
+      }
+      if (!store) return false;
+      const letter = (await store.listDeadLetters({ limit: 10_000 })).find((l) => l.id === id);
+      if (!letter || !bus.inject(letter.subscriber, letter.event)) return false;
+      await store.removeDeadLetter(id);
+      return true;
+    },
+    setOverrides,
     get shuttingDown() {
       return shuttingDown;
     },

@@ -105,6 +105,8 @@ export interface ShutdownReport {
 export interface ProbeReport {
   ok: boolean;
   reasons: string[];
+  /** Things that do not fail the probe but an operator should see (a degraded store). */
+  warnings?: string[];
 }
 
 export interface StateChange {

@@ -1,0 +1,243 @@
+import type { Clock, TimerHandle } from "../internal/clock.js";
+import { coerceError } from "../internal/errors.js";
+import { SECOND } from "../spec/duration.js";
+import type { EventEnvelope } from "../spec/types.js";
+import type { Store } from "../store/types.js";
+import type { EventJournal } from "./journal.js";
+import type { DeadLetter, EventBus } from "./types.js";
+
+/** Tuning of durable delivery, in one place. Durations are milliseconds. */
+export const DURABLE_DEFAULTS = {
+  /** Events read from the store per query. */
+  readBatch: 500,
+  /** A subscriber whose mailbox holds this share of its capacity is not fed until it drains. */
+  highWater: 0.5,
+  /** A safety-net read this often, besides wake-ups (store notifications, local appends). */
+  sweepInterval: 1 * SECOND,
+  /** Retry delays for appends and cursor writes while the store is unreachable. */
+  retry: { initialDelay: 100, factor: 2, maxDelay: 5 * SECOND },
+};
+
+export interface DurableDeliveryOptions {
+  clock: Clock;
+  /** Declared subscribers and the types each consumes. */
+  subscribers: ReadonlyMap<string, readonly string[]>;
+  mailboxCapacity: number;
+  onError: (error: Error, context: string) => void;
+}
+
+/**
+ * Durable delivery over a store (DESIGN.md §5). Published events are appended to the store (in
+ * publish order, batched); declared subscribers are fed from the store in its sequence order,
+ * starting after their cursor, and each handled event moves the cursor. So after a restart of
+ * the whole process, even after `kill -9`, each subscriber resumes after the last event it
+ * handled; events from other processes sharing the store arrive the same way, woken by the
+ * store's notifications (PostgreSQL `LISTEN/NOTIFY`, SQLite polling).
+ *
+ * Delivery is at least once: an event handled in the instant before a crash, whose cursor write
+ * had not landed, is delivered again after the restart.
+ *
+ * Use: create it, pass `journal` to `createEventBus({ external: true, journal })`, then call
+ * `attach(bus, store)` once the store is open.
+ */
+export function createDurableDelivery(options: DurableDeliveryOptions) {
+  const { clock, subscribers, onError } = options;
+  const types = new Set([...subscribers.values()].flat());
+  const typeList = [...types];
+  let bus: EventBus | undefined;
+  let store: Store | undefined;
+  let closed = false;
+
+  // ---- appends -------------------------------------------------------------------------------
+  const toAppend: EventEnvelope<string>[] = [];
+  let appending = false;
+  let appendFailures = 0;
+  let appendTimer: TimerHandle | undefined;
+  let appendScheduled = false;
+  let appended = 0;
+
+  const scheduleAppend = () => {
+    if (appendScheduled || appending || appendTimer || !store || closed) return;
+    appendScheduled = true;
+    queueMicrotask(() => {
+      appendScheduled = false;
+      void appendNow();
+    });
+  };
+
+  const retryDelay = (failures: number) =>
+    Math.min(
+      DURABLE_DEFAULTS.retry.initialDelay * DURABLE_DEFAULTS.retry.factor ** (failures - 1),
+      DURABLE_DEFAULTS.retry.maxDelay,
+    );
+
+  const appendNow = async (): Promise<void> => {
+    if (appending || !store || toAppend.length === 0) return;
+    appending = true;
+    const batch = toAppend.slice(0, 1000);
+    try {
+      await store.appendEvents(batch.map(({ seq: _seq, ...rest }) => rest));
+      toAppend.splice(0, batch.length);
+      appended += batch.length;
+      appendFailures = 0;
+      wake();
+    } catch (error) {
+      appendFailures++;
+      if (appendFailures === 1)
+        onError(
+          coerceError(error),
+          `appending ${batch.length} event(s) to the store (kept, retrying)`,
+        );
+      appendTimer = clock.setTimeout(() => {
+        appendTimer = undefined;
+        void appendNow();
+      }, retryDelay(appendFailures));
+    } finally {
+      appending = false;
+    }
+    if (toAppend.length > 0 && !appendTimer) scheduleAppend();
+  };
+
+  // ---- cursors -------------------------------------------------------------------------------
+  const cursorWanted = new Map<string, number>();
+  const cursorWriting = new Set<string>();
+  const cursors = new Map<string, number>();
+
+  const writeCursor = async (subscriber: string): Promise<void> => {
+    if (cursorWriting.has(subscriber) || !store) return;
+    cursorWriting.add(subscriber);
+    let failures = 0;
+    try {
+      for (;;) {
+        const seq = cursorWanted.get(subscriber);
+        if (seq === undefined || seq <= (cursors.get(subscriber) ?? 0)) break;
+        try {
+          await store.setCursor(subscriber, seq);
+          cursors.set(subscriber, seq);
+          failures = 0;
+        } catch (error) {
+          failures++;
+          if (failures === 1)
+            onError(coerceError(error), `saving the cursor of ${subscriber} (retrying)`);
+          if (closed) break;
+          await new Promise<void>((resolve) => clock.setTimeout(resolve, retryDelay(failures)));
+        }
+      }
+    } finally {
+      cursorWriting.delete(subscriber);
+    }
+  };
+
+  // ---- reading -------------------------------------------------------------------------------
+  /** Last seq queued into each subscriber's mailbox. */
+  const readPos = new Map<string, number>();
+  let reading = false;
+  let again = false;
+  let sweepTimer: TimerHandle | undefined;
+  let stopListening: (() => Promise<void>) | undefined;
+
+  const wake = () => {
+    if (closed || !bus || !store) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    void read();
+  };
+
+  const backlogged = (subscriber: string) =>
+    (bus as EventBus).depth(subscriber) >= options.mailboxCapacity * DURABLE_DEFAULTS.highWater;
+
+  const read = async (): Promise<void> => {
+    reading = true;
+    try {
+      do {
+        again = false;
+        if (!bus || !store || closed || typeList.length === 0) return;
+        let from = Number.POSITIVE_INFINITY;
+        for (const [name] of subscribers) {
+          if (!backlogged(name)) from = Math.min(from, readPos.get(name) ?? 0);
+        }
+        if (from === Number.POSITIVE_INFINITY) return;
+        const rows = await store.readEvents({
+          afterSeq: from,
+          types: typeList,
+          limit: DURABLE_DEFAULTS.readBatch,
+        });
+        for (const event of rows) {
+          for (const [name, wanted] of subscribers) {
+            if ((readPos.get(name) ?? 0) >= event.seq || backlogged(name)) continue;
+            if (wanted.includes(event.type)) bus.inject(name, event);
+            readPos.set(name, event.seq);
+          }
+        }
+        if (rows.length === DURABLE_DEFAULTS.readBatch) again = true;
+      } while (again && !closed);
+    } catch (error) {
+      onError(coerceError(error), "reading events from the store (will retry)");
+    } finally {
+      reading = false;
+    }
+  };
+
+  const sweep = () => {
+    sweepTimer = clock.setTimeout(() => {
+      wake();
+      if (!closed) sweep();
+    }, DURABLE_DEFAULTS.sweepInterval);
+  };
+
+  const journal: EventJournal = {
+    published(event) {
+      toAppend.push(event);
+      scheduleAppend();
+    },
+    handled(subscriber, event) {
+      if (!subscribers.has(subscriber)) return;
+      if (event.seq > (cursorWanted.get(subscriber) ?? 0)) cursorWanted.set(subscriber, event.seq);
+      void writeCursor(subscriber);
+      // a drained mailbox may want more
+      if (bus && readPos.get(subscriber) !== undefined && bus.depth(subscriber) === 0) wake();
+    },
+    deadLettered(letter: DeadLetter) {
+      store
+        ?.addDeadLetter(letter)
+        .catch((error) => onError(coerceError(error), `storing dead letter ${letter.id}`));
+    },
+  };
+
+  return {
+    journal,
+    /** Starts delivery: loads cursors, listens for wake-ups, appends what was published so far. */
+    async attach(theBus: EventBus, theStore: Store): Promise<void> {
+      bus = theBus;
+      store = theStore;
+      for (const [name] of subscribers) {
+        const cursor = await theStore.getCursor(name);
+        cursors.set(name, cursor);
+        readPos.set(name, cursor);
+      }
+      stopListening = await theStore.listen("events", wake);
+      sweep();
+      scheduleAppend();
+      wake();
+    },
+    /** Writes what is pending (appends and cursors) and stops. */
+    async close(): Promise<void> {
+      if (appendTimer) clock.clearTimeout(appendTimer);
+      appendTimer = undefined;
+      if (store && toAppend.length > 0) await appendNow().catch(() => {});
+      for (const name of cursorWanted.keys()) await writeCursor(name).catch(() => {});
+      closed = true;
+      if (sweepTimer) clock.clearTimeout(sweepTimer);
+      await stopListening?.().catch(() => {});
+    },
+    stats: () => ({
+      pendingAppends: toAppend.length,
+      appended,
+      cursors: Object.fromEntries(cursors),
+    }),
+  };
+}
+
+export type DurableDelivery = ReturnType<typeof createDurableDelivery>;
