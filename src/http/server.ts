@@ -28,8 +28,11 @@ import { TransitionLog } from "./transitions.js";
 export const HTTP_DEFAULTS = {
   /** Largest request body accepted (413 beyond). */
   bodyLimit: 64 * 1024,
-  /** How long `close()` waits for in-flight requests before cutting their connections. */
-  closeTimeout: 5_000,
+  /**
+   * How long `close()` waits for in-flight requests before cutting every connection (also ones a
+   * client opened and never used, which Node does not count as idle).
+   */
+  closeTimeout: 1_000,
   /** Transitions kept per daemon for `GET /api/daemons/:name`. */
   transitionsPerDaemon: 20,
 };
@@ -147,6 +150,8 @@ export async function startHttpServer(
       closing ??= (async () => {
         unsubscribe();
         hub.close();
+        // Let the ended streams finish, so their connections count as idle and close at once.
+        await new Promise((resolve) => setImmediate(resolve));
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<void>((resolve) => {
           timer = setTimeout(() => {

@@ -75,6 +75,7 @@ export class StreamHub {
   private entries: StreamEntry[] = [];
   private nextId = 1;
   private clients = new Set<Client>();
+
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -98,7 +99,7 @@ export class StreamHub {
    * then live entries until the client goes away or the hub closes.
    */
   attach(
-    req: IncomingMessage,
+    _req: IncomingMessage,
     res: ServerResponse,
     filter: StreamFilter,
     lastEventId: number | undefined,
@@ -117,8 +118,8 @@ export class StreamHub {
     const client: Client = { res, filter };
     if (lastEventId !== undefined) this.replay(client, lastEventId);
     this.clients.add(client);
+    // The response closes when the client goes away (or we end it); `req` "close" is not that.
     const detach = () => this.detach(client);
-    req.on("close", detach);
     res.on("close", detach);
     res.on("error", detach);
     this.heartbeat ??= setInterval(() => {
@@ -130,9 +131,11 @@ export class StreamHub {
   close(): void {
     this.closed = true;
     for (const client of [...this.clients]) {
-      this.detach(client);
-      client.res.end();
+      this.clients.delete(client);
+      // Once the last chunk is out, drop the connection so it cannot hold the server open.
+      client.res.end(() => client.res.socket?.destroy());
     }
+    this.stopHeartbeat();
   }
 
   private replay(client: Client, lastEventId: number): void {
@@ -166,7 +169,6 @@ export class StreamHub {
     if (client.res.writableLength > this.options.maxBufferedBytes) {
       // A client that does not read would hold memory without bound; it can resume by id.
       this.detach(client);
-      client.res.end();
       return;
     }
     client.res.write(frameOf(entry));
@@ -174,9 +176,12 @@ export class StreamHub {
 
   private detach(client: Client): void {
     if (!this.clients.delete(client)) return;
-    if (this.clients.size === 0 && this.heartbeat) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-    }
+    if (!client.res.writableEnded) client.res.end();
+    if (this.clients.size === 0) this.stopHeartbeat();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 }
