@@ -1,6 +1,7 @@
 import type { DeadLetter } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
 import type { EventEnvelope } from "../spec/types.js";
+import { memoryJobMethods } from "./memory-jobs.js";
 import { createBufferedWrites, type StoreWritesOptions } from "./store-writes.js";
 import {
   type DaemonRecord,
@@ -266,6 +267,8 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       const lease = leases.get(name);
       return lease ? { ...lease } : null;
     },
+
+    ...memoryJobMethods(need),
 
     async listen(channel, onNotify) {
       need();

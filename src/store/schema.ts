@@ -86,6 +86,7 @@ export interface Database {
     updated_at: number;
     started_at: number | null;
     finished_at: number | null;
+    cancel_requested: Generated<number | boolean>;
   };
   job_actions: {
     id: Generated<number>;

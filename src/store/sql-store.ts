@@ -7,6 +7,7 @@ import { StoreError } from "./errors.js";
 import { fromJson, toJson } from "./json.js";
 import { migrationProvider, SCHEMA_VERSION } from "./migrations/index.js";
 import type { Database } from "./schema.js";
+import { sqlJobMethods } from "./sql-jobs.js";
 import { createBufferedWrites, type StoreWritesOptions } from "./store-writes.js";
 import {
   type DaemonRecord,
@@ -581,6 +582,8 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
             }
           : null;
       }),
+
+    ...sqlJobMethods(backend.kind, op),
 
     async listen(channel, onNotify) {
       need();

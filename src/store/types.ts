@@ -1,5 +1,12 @@
 import type { DeadLetter } from "../events/types.js";
-import type { EventEnvelope, LogLevel } from "../spec/types.js";
+import type {
+  EventEnvelope,
+  JobActionKind,
+  JobActionRecord,
+  JobRecord,
+  JobStatus,
+  LogLevel,
+} from "../spec/types.js";
 
 export type StoreKind = "sqlite" | "postgres" | "memory";
 
@@ -109,6 +116,59 @@ export interface LeaseRecord {
   expiresAt: number;
 }
 
+/** A job to insert: it starts `pending`. */
+export interface NewJob {
+  id: string;
+  type: string;
+  payload: unknown;
+  priority: number;
+  maxAttempts: number;
+  runAt: number;
+  dedupKey: string | null;
+  launchedBy: string | null;
+  reason: string | null;
+  now: number;
+}
+
+export interface JobQuery {
+  status?: JobStatus | readonly JobStatus[];
+  type?: string | readonly string[];
+  /** Launched by this daemon. */
+  launchedBy?: string;
+  ids?: readonly string[];
+  /** Default 100. */
+  limit?: number;
+  /** By creation time: `"desc"` (default) returns the newest first. */
+  order?: "asc" | "desc";
+}
+
+export interface JobClaim {
+  /** How many jobs of each type the worker can take now (its free concurrency slots). */
+  slots: Readonly<Record<string, number>>;
+  /** Who holds the claimed jobs (the node id). */
+  worker: string;
+  leaseMs: number;
+  now: number;
+}
+
+/** How an attempt ended, for {@link Store.finishJob}. */
+export type JobOutcome =
+  | { status: "completed"; result: unknown }
+  /** `retryAt` set: back to `pending` until then; null: `failed` for good. */
+  | { status: "failed"; error: string; retryAt: number | null }
+  | { status: "cancelled"; error: string | null }
+  /** Back to `pending` at once with the attempt not counted (a worker shutting down). */
+  | { status: "released" };
+
+export interface NewJobAction {
+  jobId: string;
+  daemon: string;
+  action: JobActionKind;
+  reason: string | null;
+  at: number;
+  node: string | null;
+}
+
 /** Wake-up channels. `events` is notified by {@link Store.appendEvents}. */
 export type StoreChannel = "events" | "jobs" | (string & {});
 
@@ -216,6 +276,67 @@ export interface Store {
   /** Gives the lease up at once (the next holder gets a greater token); false if not held. */
   releaseLease(name: string, holder: string, token: number): Promise<boolean>;
   getLease(name: string): Promise<LeaseRecord | null>;
+
+  /**
+   * Inserts a pending job. When `dedupKey` is set and a pending or running job has it, nothing is
+   * inserted and that job is returned with `created: false`.
+   */
+  insertJob(job: NewJob): Promise<{ job: JobRecord; created: boolean }>;
+  getJob(id: string): Promise<JobRecord | null>;
+  listJobs(query?: JobQuery): Promise<JobRecord[]>;
+  /** Jobs by type and status: `{ [type]: { [status]: count } }`. */
+  countJobs(): Promise<Record<string, Partial<Record<JobStatus, number>>>>;
+  /**
+   * Atomically moves due pending jobs (`runAt <= now`) of the types in `slots`, at most that many
+   * per type, highest priority then earliest `runAt` first, to `running` for `worker` until
+   * `now + leaseMs`, counting an attempt. No job is claimed twice, across processes too
+   * (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one `UPDATE … RETURNING`).
+   */
+  claimJobs(claim: JobClaim): Promise<JobRecord[]>;
+  /**
+   * Extends the lease of a job `worker` still holds. `held: false` when it lost it (the lease
+   * expired and the job was reclaimed); `cancelRequested` tells the worker to abort it.
+   */
+  renewJobLease(
+    id: string,
+    worker: string,
+    leaseMs: number,
+    now: number,
+  ): Promise<{ held: boolean; cancelRequested: boolean }>;
+  /** Records progress (0..100) of a job `worker` holds; false if it does not hold it. */
+  setJobProgress(
+    id: string,
+    worker: string,
+    progress: number,
+    message: string | null,
+    now: number,
+  ): Promise<boolean>;
+  /** Ends the attempt of a running job `worker` holds; null if it does not hold it (any more). */
+  finishJob(
+    id: string,
+    worker: string,
+    outcome: JobOutcome,
+    now: number,
+  ): Promise<JobRecord | null>;
+  /**
+   * Cancels a job: pending → `cancelled` at once; running → `cancelRequested` (its worker aborts
+   * it). A finished job is returned unchanged; null when unknown.
+   */
+  cancelJob(id: string, reason: string, now: number): Promise<JobRecord | null>;
+  /**
+   * Running jobs whose lease expired by `now` (their worker died): back to `pending` (the attempt
+   * stays counted), `failed` when no attempts remain, `cancelled` when a cancel was asked.
+   */
+  reclaimJobs(now: number): Promise<JobRecord[]>;
+  addJobAction(action: NewJobAction): Promise<JobActionRecord>;
+  /** Oldest first. */
+  listJobActions(query: {
+    jobId?: string;
+    daemon?: string;
+    limit?: number;
+  }): Promise<JobActionRecord[]>;
+  /** Removes finished jobs (and their actions) whose `finishedAt` is before `before`. */
+  sweepJobs(before: number): Promise<number>;
 
   /** Calls `onNotify` on each wake-up of `channel`; resolves with a function that stops it. */
   listen(channel: StoreChannel, onNotify: () => void): Promise<() => Promise<void>>;

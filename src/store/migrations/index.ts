@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
+import { jobLeases } from "./0002-job-leases.js";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -11,6 +12,7 @@ export type MigrationDialect = "sqlite" | "postgres";
 function migrations(dialect: MigrationDialect): Record<string, Migration> {
   return {
     "0001-initial": initial(dialect),
+    "0002-job-leases": jobLeases(dialect),
   };
 }
 

@@ -1,0 +1,22 @@
+import { HOUR, MINUTE, SECOND } from "../spec/duration.js";
+
+/**
+ * Every default of the job service, in one place (DESIGN.md §7). Durations are milliseconds.
+ * A job's own defaults (concurrency, attempts, backoff) are `JOB_DEFAULTS` in spec/defaults.ts.
+ */
+export const JOB_SERVICE_DEFAULTS = {
+  /** A running job's lease: a worker that stops renewing it for this long has died. */
+  leaseMs: 10 * SECOND,
+  /** How often workers look for due jobs and expired leases besides wake-ups. */
+  pollMs: 1 * SECOND,
+  /** Finished jobs (and their actions) are kept this long, then swept. */
+  retentionMs: 7 * 24 * HOUR,
+  /** How often finished jobs past the retention are swept. */
+  sweepIntervalMs: 1 * MINUTE,
+  /** At most one progress write per job per this interval (the last value is always written). */
+  progressThrottleMs: 250,
+  /** How long `stop()` waits for running jobs before aborting them and handing them back. */
+  stopTimeoutMs: 30 * SECOND,
+  /** How stale the counts behind `stats()` may be before they are read again. */
+  statsMaxAgeMs: 1 * SECOND,
+};

@@ -1,0 +1,54 @@
+import pino from "pino";
+import { type Clock, systemClock } from "../../src/internal/clock.js";
+import { createJobService } from "../../src/jobs/service.js";
+import type { JobService, JobServiceOptions } from "../../src/jobs/types.js";
+import type { JobSpec, NodeInfo } from "../../src/spec/types.js";
+import type { Store } from "../../src/store/types.js";
+
+export const silent = pino({ level: "silent" });
+
+export const nodeInfo = (id: string): NodeInfo => ({
+  id,
+  host: "test",
+  pid: process.pid,
+  profile: null,
+});
+
+/** A job service on `store` with short real-time settings, as tests use it. */
+export function service(
+  store: Store,
+  jobs: JobSpec[],
+  over: Partial<JobServiceOptions> & { clock?: Clock; nodeId?: string } = {},
+): JobService {
+  const { nodeId, ...rest } = over;
+  return createJobService({
+    store,
+    clock: systemClock,
+    jobs,
+    node: nodeInfo(nodeId ?? "node-a"),
+    logger: silent,
+    leaseMs: 1000,
+    pollMs: 50,
+    progressThrottleMs: 20,
+    ...rest,
+  });
+}
+
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "a condition",
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Resolves when `signal` aborts. */
+export const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });

@@ -1,0 +1,225 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { NewJob, Store } from "../../src/store/types.js";
+import {
+  type DatabaseKind,
+  postgresAvailable,
+  type TestDatabase,
+  testDatabase,
+} from "../store/helpers/databases.js";
+
+// The store's job methods: one suite, every implementation.
+const kinds: DatabaseKind[] = ["sqlite", "memory"];
+if (await postgresAvailable()) kinds.splice(1, 0, "postgres");
+
+const T0 = Date.UTC(2026, 0, 1);
+let n = 0;
+const job = (over: Partial<NewJob> = {}): NewJob => ({
+  id: `job-${++n}`,
+  type: "metadata_generate",
+  payload: { path: "a.mp4" },
+  priority: 0,
+  maxAttempts: 3,
+  runAt: T0,
+  dedupKey: null,
+  launchedBy: "library_watcher",
+  reason: "new file",
+  now: T0,
+  ...over,
+});
+const claim = (store: Store, now = T0, slots: Record<string, number> = { metadata_generate: 10 }) =>
+  store.claimJobs({ slots, worker: "node-a", leaseMs: 1000, now });
+
+describe.each(kinds)("store jobs (%s)", (kind) => {
+  let database: TestDatabase;
+  let store: Store;
+
+  beforeEach(async () => {
+    database = testDatabase(kind);
+    store = database.store();
+    await store.open();
+  });
+  afterEach(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  it("inserts a pending job and reads it back with its JSON payload", async () => {
+    const { job: stored, created } = await store.insertJob(job({ payload: { path: "x", n: 2 } }));
+    expect(created).toBe(true);
+    expect(stored).toMatchObject({ status: "pending", attempts: 0, payload: { path: "x", n: 2 } });
+    expect(await store.getJob(stored.id)).toEqual(stored);
+    expect(await store.getJob("nope")).toBeNull();
+  });
+
+  it("returns the live job for a dedup key, and frees the key once it finished", async () => {
+    const first = await store.insertJob(job({ dedupKey: "a.mp4" }));
+    const second = await store.insertJob(job({ dedupKey: "a.mp4" }));
+    expect(second).toEqual({ job: first.job, created: false });
+    await store.cancelJob(first.job.id, "file deleted", T0 + 1);
+    const third = await store.insertJob(job({ dedupKey: "a.mp4" }));
+    expect(third.created).toBe(true);
+    expect(third.job.id).not.toBe(first.job.id);
+  });
+
+  it("claims due jobs by priority, up to the free slots, counting an attempt", async () => {
+    const low = await store.insertJob(job({ priority: 0 }));
+    const high = await store.insertJob(job({ priority: 5 }));
+    await store.insertJob(job({ runAt: T0 + 10_000 })); // not due
+    await store.insertJob(job({ type: "other" }));
+    const claimed = await claim(store, T0, { metadata_generate: 1 });
+    expect(claimed.map((j) => j.id)).toEqual([high.job.id]);
+    expect(claimed[0]).toMatchObject({
+      status: "running",
+      attempts: 1,
+      lockedBy: "node-a",
+      leaseExpiresAt: T0 + 1000,
+    });
+    expect((await claim(store)).map((j) => j.id)).toEqual([low.job.id]);
+    expect(await claim(store)).toEqual([]);
+    expect(await claim(store, T0 + 10_000)).toHaveLength(1);
+  });
+
+  it("renews, records progress and completes only for the holder", async () => {
+    const { job: j } = await store.insertJob(job());
+    await claim(store);
+    expect(await store.renewJobLease(j.id, "node-b", 1000, T0 + 10)).toEqual({
+      held: false,
+      cancelRequested: false,
+    });
+    expect(await store.renewJobLease(j.id, "node-a", 1000, T0 + 10)).toEqual({
+      held: true,
+      cancelRequested: false,
+    });
+    expect(await store.setJobProgress(j.id, "node-a", 40, "probing", T0 + 20)).toBe(true);
+    expect(await store.getJob(j.id)).toMatchObject({
+      progress: 40,
+      progressMessage: "probing",
+      leaseExpiresAt: T0 + 1010,
+    });
+    expect(
+      await store.finishJob(j.id, "node-b", { status: "completed", result: 1 }, T0 + 30),
+    ).toBeNull();
+    const done = await store.finishJob(
+      j.id,
+      "node-a",
+      { status: "completed", result: { sha256: "ab" } },
+      T0 + 30,
+    );
+    expect(done).toMatchObject({
+      status: "completed",
+      result: { sha256: "ab" },
+      progress: 100,
+      finishedAt: T0 + 30,
+      lockedBy: null,
+    });
+  });
+
+  it("fails an attempt into a retry, or for good", async () => {
+    const { job: j } = await store.insertJob(job({ maxAttempts: 2 }));
+    await claim(store);
+    const retry = await store.finishJob(
+      j.id,
+      "node-a",
+      { status: "failed", error: "boom", retryAt: T0 + 500 },
+      T0 + 10,
+    );
+    expect(retry).toMatchObject({ status: "pending", error: "boom", runAt: T0 + 500, attempts: 1 });
+    expect(await claim(store, T0 + 499)).toEqual([]);
+    await claim(store, T0 + 500);
+    const failed = await store.finishJob(
+      j.id,
+      "node-a",
+      { status: "failed", error: "boom again", retryAt: null },
+      T0 + 600,
+    );
+    expect(failed).toMatchObject({ status: "failed", attempts: 2, finishedAt: T0 + 600 });
+  });
+
+  it("releases a job without counting the attempt", async () => {
+    const { job: j } = await store.insertJob(job());
+    await claim(store);
+    const released = await store.finishJob(j.id, "node-a", { status: "released" }, T0 + 5);
+    expect(released).toMatchObject({ status: "pending", attempts: 0, lockedBy: null });
+  });
+
+  it("cancels a pending job at once and flags a running one", async () => {
+    const { job: pending } = await store.insertJob(job());
+    expect(await store.cancelJob(pending.id, "file deleted", T0 + 1)).toMatchObject({
+      status: "cancelled",
+      error: "file deleted",
+      finishedAt: T0 + 1,
+    });
+    const { job: running } = await store.insertJob(job());
+    await claim(store);
+    expect(await store.cancelJob(running.id, "file deleted", T0 + 2)).toMatchObject({
+      status: "running",
+      cancelRequested: true,
+    });
+    expect(await store.renewJobLease(running.id, "node-a", 1000, T0 + 3)).toEqual({
+      held: true,
+      cancelRequested: true,
+    });
+    // A retry asked while a cancel is pending ends cancelled instead.
+    const ended = await store.finishJob(
+      running.id,
+      "node-a",
+      { status: "failed", error: "aborted", retryAt: T0 + 10 },
+      T0 + 4,
+    );
+    expect(ended?.status).toBe("cancelled");
+    expect(await store.cancelJob("nope", "x", T0)).toBeNull();
+  });
+
+  it("reclaims expired leases: back to pending, or failed when attempts are spent", async () => {
+    const { job: a } = await store.insertJob(job({ maxAttempts: 2 }));
+    const { job: b } = await store.insertJob(job({ maxAttempts: 1 }));
+    await claim(store);
+    expect(await store.reclaimJobs(T0 + 999)).toEqual([]);
+    const reclaimed = await store.reclaimJobs(T0 + 1000);
+    const byId = new Map(reclaimed.map((j) => [j.id, j]));
+    expect(byId.get(a.id)).toMatchObject({ status: "pending", attempts: 1, lockedBy: null });
+    expect(byId.get(a.id)?.error).toContain("lease expired: worker node-a");
+    expect(byId.get(b.id)).toMatchObject({ status: "failed", attempts: 1, finishedAt: T0 + 1000 });
+  });
+
+  it("lists by status, type and daemon, and counts by type and status", async () => {
+    await store.insertJob(job({ now: T0 }));
+    await store.insertJob(job({ type: "other", launchedBy: "media_seeder", now: T0 + 1 }));
+    const { job: c } = await store.insertJob(job({ now: T0 + 2 }));
+    await store.cancelJob(c.id, "x", T0 + 3);
+    expect((await store.listJobs()).map((j) => j.createdAt)).toEqual([T0 + 2, T0 + 1, T0]);
+    expect(await store.listJobs({ status: "cancelled" })).toHaveLength(1);
+    expect(
+      await store.listJobs({ status: ["pending", "cancelled"], type: "metadata_generate" }),
+    ).toHaveLength(2);
+    expect(await store.listJobs({ launchedBy: "media_seeder" })).toHaveLength(1);
+    expect(await store.listJobs({ limit: 1, order: "asc" })).toMatchObject([{ createdAt: T0 }]);
+    expect(await store.countJobs()).toEqual({
+      metadata_generate: { pending: 1, cancelled: 1 },
+      other: { pending: 1 },
+    });
+  });
+
+  it("records job actions and sweeps finished jobs with their actions", async () => {
+    const { job: old } = await store.insertJob(job());
+    const { job: live } = await store.insertJob(job());
+    for (const [id, action, at] of [
+      [old.id, "launched", T0],
+      [old.id, "cancelled", T0 + 5],
+      [live.id, "launched", T0 + 1],
+    ] as const) {
+      await store.addJobAction({ jobId: id, daemon: "w", action, reason: "r", at, node: "n" });
+    }
+    expect((await store.listJobActions({ jobId: old.id })).map((a) => a.action)).toEqual([
+      "launched",
+      "cancelled",
+    ]);
+    await store.cancelJob(old.id, "gone", T0 + 5);
+    expect(await store.sweepJobs(T0 + 5)).toBe(0);
+    expect(await store.sweepJobs(T0 + 6)).toBe(1);
+    expect(await store.getJob(old.id)).toBeNull();
+    expect(await store.listJobActions({ jobId: old.id })).toEqual([]);
+    expect(await store.listJobActions({ daemon: "w" })).toHaveLength(1);
+    expect(await store.getJob(live.id)).not.toBeNull();
+  });
+});
