@@ -36,12 +36,12 @@ async function fleet() {
   const emitter = defineDaemon({
     name: "emitter",
     interval: 30,
-    emits: ["PING"],
+    emits: ["PING"] as never,
     cycle: (ctx) => void ctx.events.publish("PING" as never, { n } as never),
   });
   const sink = defineDaemon({
     name: "sink",
-    subscribes: ["PING"],
+    subscribes: ["PING"] as never,
     setup: (ctx) => void ctx.events.subscribe("PING" as never, () => {}),
   });
   return serve([ticker("alpha"), failing, emitter, sink]);
