@@ -8,6 +8,11 @@ export interface Clock {
   /** Calls `fn` after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Optional: starts a fired (or pending) timer again with its original delay and callback,
+   * without allocating a new one. Periodic daemons use it when available.
+   */
+  refresh?(handle: TimerHandle): TimerHandle;
 }
 
 export type TimerHandle = { readonly __timer: unique symbol } | object;
@@ -17,11 +22,13 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  refresh: (handle) => (handle as NodeJS.Timeout).refresh(),
 };
 
 interface PendingTimer {
   id: number;
   due: number;
+  ms: number;
   fn: () => void;
 }
 
@@ -71,12 +78,18 @@ export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
     now: () => now,
     setTimeout(fn, ms) {
       const id = nextId++;
-      timers.set(id, { id, due: now + Math.max(0, ms), fn });
-      return { id } as unknown as TimerHandle;
+      timers.set(id, { id, due: now + Math.max(0, ms), ms: Math.max(0, ms), fn });
+      return { id, ms, fn } as unknown as TimerHandle;
     },
     clearTimeout(handle) {
       const id = (handle as { id?: number } | undefined)?.id;
       if (id !== undefined) timers.delete(id);
+    },
+    refresh(handle) {
+      const h = handle as { id: number; ms: number; fn: () => void };
+      timers.delete(h.id);
+      timers.set(h.id, { id: h.id, due: now + h.ms, ms: h.ms, fn: h.fn });
+      return handle;
     },
     async advance(ms) {
       const target = now + ms;

@@ -1,9 +1,9 @@
 import { Cron } from "croner";
 import type { EventBus } from "../events/types.js";
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { type Deferred, deferred } from "../internal/deferred.js";
+import { deferred } from "../internal/deferred.js";
 import { coerceError, describeError } from "../internal/errors.js";
-import { AbortedError, sleep, withTimeout } from "../internal/sleep.js";
+import { AbortedError, withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../spec/duration.js";
 import { DoNotRestart } from "../spec/errors.js";
 import type {
@@ -12,11 +12,11 @@ import type {
   DaemonLogger,
   DaemonSpec,
   DaemonStats,
-  EventHandler,
   HealthReport,
   NodeInfo,
 } from "../spec/types.js";
 import { mayRestart, restartDelay } from "./backoff.js";
+import { RunContext } from "./context.js";
 import { deriveHealth, normalizeHealth, UNKNOWN_HEALTH } from "./health.js";
 import { assertTransition } from "./state.js";
 import type { DaemonState, ManagerEvents } from "./types.js";
@@ -26,8 +26,10 @@ export interface SupervisorHost {
   clock: Clock;
   bus: EventBus;
   node: NodeInfo;
-  jobs: DaemonJobs;
-  log: DaemonLogger;
+  /** The daemon's `ctx.jobs`. */
+  jobsFor(name: string): DaemonJobs;
+  /** The daemon's `ctx.log` (created on first use). */
+  createLog(name: string): DaemonLogger;
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
   /** Called after every state change. */
   onState(daemon: DaemonSupervisor, from: DaemonState, to: DaemonState): void;
@@ -38,12 +40,17 @@ export interface SupervisorHost {
 /** One run of a daemon: from `starting` until it stops or fails. */
 interface Run {
   abort: AbortController;
-  ctx: DaemonContext;
-  ready: Deferred<void>;
+  ctx: RunContext;
+  /** Set when the run is over (stopped or failed); cheaper to read than the signal. */
+  ended: boolean;
   setup: Promise<unknown> | undefined;
   work: Promise<unknown> | undefined;
   cycle: Promise<unknown> | undefined;
-  pauseGate: Deferred<void> | undefined;
+  workStarted: boolean;
+  paused: boolean;
+  tickWhenResumed: boolean;
+  cycleTimer: TimerHandle | undefined;
+  onCycleTimer: (() => void) | undefined;
   unhealthyStreak: number;
   healthTimer: TimerHandle | undefined;
   resetTimer: TimerHandle | undefined;
@@ -88,7 +95,7 @@ export class DaemonSupervisor {
   constructor(
     public spec: DaemonSpec,
     public config: Readonly<Record<string, unknown>>,
-    private host: SupervisorHost,
+    readonly host: SupervisorHost,
   ) {
     if (spec.cron) this.cron = new Cron(spec.cron, { paused: true });
   }
@@ -103,6 +110,13 @@ export class DaemonSupervisor {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  private logger: DaemonLogger | undefined;
+  /** This daemon's logger, created on first use (a fleet of idle daemons costs nothing here). */
+  get log(): DaemonLogger {
+    this.logger ??= this.host.createLog(this.spec.name);
+    return this.logger;
   }
 
   /** Running or paused: its dependents may run. */
@@ -173,7 +187,7 @@ export class DaemonSupervisor {
           ? run.setup
           : run.setup.then(() => {
               if (spec.run) this.startWork(run);
-              return run.ready.promise;
+              return run.ctx.readyGate?.promise;
             });
       const outcome = await withTimeout(this.host.clock, ready, spec.readyTimeout);
       if (run !== this.run) return;
@@ -184,8 +198,8 @@ export class DaemonSupervisor {
       return;
     }
     this.transition("running");
-    this.host.bus.setOpen(this.name, true);
-    if (!run.work) this.startWork(run);
+    if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
+    this.startWork(run);
     this.scheduleHealth(run);
     if (this.spec.restart.resetAfter > 0 && this.restartAttempt > 0) {
       run.resetTimer = this.host.clock.setTimeout(() => {
@@ -196,54 +210,26 @@ export class DaemonSupervisor {
 
   private createRun(): Run {
     const abort = new AbortController();
-    const { host, name } = this;
-    const ready = deferred<void>();
-    const unsubscribers = new Set<() => void>();
-    abort.signal.addEventListener("abort", () => {
-      for (const off of unsubscribers) off();
-      unsubscribers.clear();
-    });
-    const ctx: DaemonContext = {
-      name,
-      config: this.config,
-      log: host.log,
-      signal: abort.signal,
-      ready: () => ready.resolve(),
-      heartbeat: (details) => {
-        this.lastHeartbeatAt = host.clock.now();
-        this.heartbeat = details ?? null;
-        host.emit("daemon:heartbeat", { name, at: this.lastHeartbeatAt, details: this.heartbeat });
-      },
-      sleep: (ms) => sleep(host.clock, ms, abort.signal),
-      events: {
-        publish: (type, payload, options) =>
-          host.bus.publish(type, payload, {
-            source: name,
-            ...(options?.id ? { id: options.id } : {}),
-          }),
-        subscribe: (type, handler) => {
-          if (abort.signal.aborted) return () => {};
-          const off = host.bus.attach(name, type, handler as EventHandler<string>);
-          unsubscribers.add(off);
-          return () => {
-            unsubscribers.delete(off);
-            off();
-          };
-        },
-      },
-      jobs: host.jobs,
-      stats: this.stats,
-      node: host.node,
-      clock: host.clock,
-    };
+    const ctx = new RunContext(
+      this,
+      this.name,
+      this.config,
+      abort.signal,
+      this.host.jobsFor(this.name),
+    );
+    if (this.spec.readiness === "manual") ctx.readyGate = deferred<void>();
     return {
       abort,
       ctx,
-      ready,
+      ended: false,
       setup: undefined,
       work: undefined,
       cycle: undefined,
-      pauseGate: undefined,
+      workStarted: false,
+      paused: false,
+      tickWhenResumed: false,
+      cycleTimer: undefined,
+      onCycleTimer: undefined,
       unhealthyStreak: 0,
       healthTimer: undefined,
       resetTimer: undefined,
@@ -251,8 +237,21 @@ export class DaemonSupervisor {
     };
   }
 
+  /** Whether the daemon uses the bus this run (declared subscriptions, or subscribe() calls). */
+  private usesBus(run: Run): boolean {
+    return this.spec.subscribes.length > 0 || run.ctx.subscribed;
+  }
+
+  /** Records a heartbeat (from `ctx.heartbeat`). */
+  beat(details: Record<string, unknown> | null): void {
+    this.lastHeartbeatAt = this.host.clock.now();
+    this.heartbeat = details;
+    this.host.emit("daemon:heartbeat", { name: this.name, at: this.lastHeartbeatAt, details });
+  }
+
   private startWork(run: Run): void {
-    if (run.work) return;
+    if (run.workStarted) return;
+    run.workStarted = true;
     const { spec } = this;
     if (spec.run) {
       run.work = Promise.resolve()
@@ -262,7 +261,7 @@ export class DaemonSupervisor {
           (error) => this.fail(run, error, "run"),
         );
     } else if (spec.cycle) {
-      run.work = this.cycleLoop(run);
+      this.startCycles(run);
     }
   }
 
@@ -272,26 +271,40 @@ export class DaemonSupervisor {
       this.fail(run, new Error("run() returned; restart policy is always"), "run", true);
       return;
     }
-    this.host.log.info("run() returned; the daemon has finished");
+    this.log.info("run() returned; the daemon has finished");
     void this.stop("stopped", "run() returned");
   }
 
-  private async cycleLoop(run: Run): Promise<void> {
-    const { signal } = run.abort;
-    let first = true;
-    while (!signal.aborted) {
-      const delay = first && this.spec.interval !== undefined ? 0 : this.nextCycleDelay();
-      first = false;
-      if (delay > 0) {
-        try {
-          await sleep(this.host.clock, delay, signal);
-        } catch {
-          return;
-        }
-      }
-      while (run.pauseGate && !signal.aborted) await run.pauseGate.promise;
-      if (signal.aborted) return;
-      if (!(await this.runCycle(run))) return;
+  /** Starts the schedule: the first cycle at once (interval) or at the next cron time. */
+  private startCycles(run: Run): void {
+    if (this.spec.interval !== undefined) this.tick(run);
+    else this.scheduleCycle(run);
+  }
+
+  private scheduleCycle(run: Run): void {
+    const { clock } = this.host;
+    // Interval daemons re-arm one timer per run; cron daemons compute each delay.
+    if (run.cycleTimer && clock.refresh && this.spec.interval !== undefined) {
+      clock.refresh(run.cycleTimer);
+      return;
+    }
+    run.onCycleTimer ??= () => this.tick(run);
+    run.cycleTimer = clock.setTimeout(run.onCycleTimer, this.nextCycleDelay());
+  }
+
+  /** Runs a cycle now (unless paused or over) and schedules the next when it has ended. */
+  private tick(run: Run): void {
+    if (run !== this.run || run.ended) return;
+    if (run.paused) {
+      run.tickWhenResumed = true;
+      return;
+    }
+    const outcome = this.runCycle(run);
+    if (outcome === true) this.scheduleCycle(run);
+    else if (outcome !== false) {
+      outcome.then((more) => {
+        if (more) this.scheduleCycle(run);
+      });
     }
   }
 
@@ -301,17 +314,45 @@ export class DaemonSupervisor {
     return next ? Math.max(0, next.getTime() - this.host.clock.now()) : 60_000;
   }
 
-  /** Runs one cycle; false when the run is over (stopped, or failed by too many errors). */
-  private async runCycle(run: Run): Promise<boolean> {
+  /**
+   * Runs one cycle; true to go on, false when the run is over (stopped, or failed by too many
+   * errors). Synchronous cycles cost no promise; without a cycleTimeout the cycle sees the run's
+   * context and signal as they are.
+   */
+  private runCycle(run: Run): boolean | Promise<boolean> {
+    const started = this.host.clock.now();
+    if (this.spec.cycleTimeout !== undefined) return this.runCycleWithTimeout(run, started);
+    let result: unknown;
+    try {
+      result = this.spec.cycle?.(run.ctx);
+    } catch (thrown) {
+      return this.endCycle(run, started, coerceError(thrown));
+    }
+    if (
+      result !== null &&
+      typeof result === "object" &&
+      typeof (result as PromiseLike<unknown>).then === "function"
+    ) {
+      const cycle = Promise.resolve(result).then(
+        () => this.endCycle(run, started, undefined),
+        (thrown) => this.endCycle(run, started, coerceError(thrown)),
+      );
+      run.cycle = cycle;
+      return cycle;
+    }
+    return this.endCycle(run, started, undefined);
+  }
+
+  /** A cycle with its own signal, aborted when it overruns `cycleTimeout` (hang detection). */
+  private async runCycleWithTimeout(run: Run, started: number): Promise<boolean> {
     const { clock } = this.host;
-    const { spec, stats } = this;
+    const { spec } = this;
     const cycleAbort = new AbortController();
     const onRunAbort = () => cycleAbort.abort(run.abort.signal.reason);
     run.abort.signal.addEventListener("abort", onRunAbort, { once: true });
     const cycleCtx: DaemonContext = Object.create(run.ctx, {
       signal: { value: cycleAbort.signal },
     });
-    const started = clock.now();
     let error: Error | undefined;
     try {
       const cycle = Promise.resolve().then(() => spec.cycle?.(cycleCtx));
@@ -329,8 +370,14 @@ export class DaemonSupervisor {
     } finally {
       run.abort.signal.removeEventListener("abort", onRunAbort);
     }
-    if (run !== this.run || run.abort.signal.aborted) return false;
-    const ended = clock.now();
+    return this.endCycle(run, started, error);
+  }
+
+  /** Counts a finished cycle; true to go on. */
+  private endCycle(run: Run, started: number, error: Error | undefined): boolean {
+    if (run !== this.run || run.ended) return false;
+    const { spec, stats } = this;
+    const ended = this.host.clock.now();
     stats.cycles++;
     stats.lastCycleAt = ended;
     stats.lastCycleDurationMs = ended - started;
@@ -343,7 +390,7 @@ export class DaemonSupervisor {
     stats.consecutiveErrors++;
     this.lastError = describeError(error);
     this.lastErrorAt = ended;
-    this.host.log.warn(`cycle failed (${stats.consecutiveErrors} in a row): ${this.lastError}`);
+    this.log.warn(`cycle failed (${stats.consecutiveErrors} in a row): ${this.lastError}`);
     if (DoNotRestart.is(error)) {
       this.fail(run, error, "cycle");
       return false;
@@ -481,10 +528,11 @@ export class DaemonSupervisor {
   private fail(run: Run, thrown: unknown, phase: string, returned = false): void {
     if (run !== this.run || run.abort.signal.aborted) return;
     const error = coerceError(thrown);
-    const { clock, log } = this.host;
+    const { clock } = this.host;
     this.lastError = describeError(error);
     this.lastErrorAt = clock.now();
-    if (!returned) log.error(`${phase} failed: ${this.lastError}`, { phase, stack: error.stack });
+    if (!returned)
+      this.log.error(`${phase} failed: ${this.lastError}`, { phase, stack: error.stack });
     this.endRun(run);
     this.teardown = this.tearDown(run);
     const attempt = this.restartAttempt + 1;
@@ -514,10 +562,13 @@ export class DaemonSupervisor {
       at: clock.now(),
       error: this.lastError,
     });
-    this.backoffTimer = clock.setTimeout(() => {
+    const elapsed = () => {
       this.backoffTimer = undefined;
       if (this.state === "backoff") this.host.onBackoffElapsed(this);
-    }, delay);
+    };
+    // A zero delay restarts on the next turn of the event loop, not after a 1 ms timer.
+    if (delay === 0) setImmediate(elapsed);
+    else this.backoffTimer = clock.setTimeout(elapsed, delay);
   }
 
   /** Detaches a run from the daemon: timers off, mailbox closed, signal aborted. */
@@ -526,11 +577,15 @@ export class DaemonSupervisor {
     const { clock, bus } = this.host;
     if (run.healthTimer) clock.clearTimeout(run.healthTimer);
     if (run.resetTimer) clock.clearTimeout(run.resetTimer);
-    bus.setOpen(this.name, false);
-    bus.detachAll(this.name);
+    if (run.cycleTimer) clock.clearTimeout(run.cycleTimer);
+    if (this.usesBus(run)) {
+      bus.setOpen(this.name, false);
+      bus.detachAll(this.name);
+    }
+    run.ended = true;
+    run.ctx.detach();
     run.abort.abort(new AbortedError("daemon stopping"));
-    run.pauseGate?.resolve();
-    run.ready.resolve();
+    run.ctx.readyGate?.resolve();
   }
 
   /**
@@ -568,10 +623,10 @@ export class DaemonSupervisor {
         if (!outcome.ok)
           reason = `cleanup did not finish within ${formatDuration(spec.stopTimeout)} (stopTimeout)`;
       } catch (thrown) {
-        this.host.log.warn(`cleanup failed: ${describeError(coerceError(thrown))}`);
+        this.log.warn(`cleanup failed: ${describeError(coerceError(thrown))}`);
       }
     }
-    if (reason) this.host.log.warn(reason);
+    if (reason) this.log.warn(reason);
     return {
       ok: reason === undefined,
       durationMs: clock.now() - started,
@@ -614,18 +669,20 @@ export class DaemonSupervisor {
   pause(): void {
     const run = this.run;
     if (!run || this.state !== "running") return;
-    run.pauseGate = deferred<void>();
-    this.host.bus.setOpen(this.name, false);
+    run.paused = true;
+    if (this.usesBus(run)) this.host.bus.setOpen(this.name, false);
     this.transition("paused");
   }
 
   resume(): void {
     const run = this.run;
     if (!run || this.state !== "paused") return;
-    const gate = run.pauseGate;
-    run.pauseGate = undefined;
+    run.paused = false;
     this.transition("running");
-    this.host.bus.setOpen(this.name, true);
-    gate?.resolve();
+    if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
+    if (run.tickWhenResumed) {
+      run.tickWhenResumed = false;
+      this.tick(run);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { formatDuration } from "../spec/duration.js";
-import type { DaemonSpec, HealthReport, HealthStatus } from "../spec/types.js";
+import type { HealthReport, HealthStatus } from "../spec/types.js";
 
 const STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unhealthy", "unknown"];
 

@@ -152,30 +152,29 @@ export function createManager(
   const logRing = new LogRing();
   let http: { url: string; close(): Promise<void> } | undefined;
 
-  const host = (name: string): SupervisorHost => ({
+  const jobsFor: (name: string) => DaemonJobs = () => NO_JOBS;
+  const host: SupervisorHost = {
     clock,
     bus,
     node,
-    jobs: NO_JOBS,
-    log: createDaemonLogger(logger, name, (level, message, fields) => {
-      const at = clock.now();
-      logRing.push({ at, daemon: name, level, message, fields });
-      persistence?.log({ time: at, daemon: name, level, message, fields });
-      emit("daemon:log", { name, level, message, fields, at });
-    }),
+    jobsFor: (name) => jobsFor(name),
+    createLog: (name) =>
+      createDaemonLogger(logger, name, (level, message, fields) => {
+        const at = clock.now();
+        logRing.push({ at, daemon: name, level, message, fields });
+        persistence?.log({ time: at, daemon: name, level, message, fields });
+        emit("daemon:log", { name, level, message, fields, at });
+      }),
     emit,
     onState: (daemon, from, to) => onState(daemon, from, to),
     onBackoffElapsed: (daemon) => {
       if (shuttingDown || !desired.has(daemon.name)) return;
       startIfReady(daemon, `restart ${daemon.restartAttempt}/${daemon.spec.restart.maxRestarts}`);
     },
-  });
+  };
 
   for (const daemon of resolved.daemons.values()) {
-    supervisors.set(
-      daemon.name,
-      new DaemonSupervisor(daemon.spec, daemon.config, host(daemon.name)),
-    );
+    supervisors.set(daemon.name, new DaemonSupervisor(daemon.spec, daemon.config, host));
     if (daemon.spec.subscribes.length > 0) bus.declare(daemon.name, daemon.spec.subscribes);
   }
 
@@ -243,7 +242,18 @@ export function createManager(
         to === "failed" ? `dependency ${daemon.name} failed` : `dependency ${daemon.name} stopped`,
       );
     }
-    for (const waiter of [...settleWaiters]) waiter();
+    scheduleSettleCheck();
+  }
+
+  /** Checks the start()/startDaemon() waiters once per turn of the event loop, not per change. */
+  let settleCheckScheduled = false;
+  function scheduleSettleCheck(): void {
+    if (settleCheckScheduled || settleWaiters.size === 0) return;
+    settleCheckScheduled = true;
+    setImmediate(() => {
+      settleCheckScheduled = false;
+      for (const waiter of [...settleWaiters]) waiter();
+    });
   }
 
   /** In sequential start-up, a daemon waits for its turn; otherwise always true. */
@@ -442,13 +452,14 @@ export function createManager(
     request(names);
     started = true;
     const targets = [...graph.closure(names)].filter((n) => sup(n).spec.enabled);
-    const order = graph.topologicalOrder().filter((n) => targets.includes(n));
+    const targetSet = new Set(targets);
+    const order = graph.topologicalOrder().filter((n) => targetSet.has(n));
     for (const d of currentSpecs())
-      if (d.deprecated && targets.includes(d.name))
+      if (d.deprecated && targetSet.has(d.name))
         logger.warn(`${d.name} is deprecated: ${d.deprecated}`);
     if (config.startup === "sequential") {
       const sequence = [
-        ...(config.startupOrder ?? []).filter((n) => targets.includes(n)),
+        ...(config.startupOrder ?? []).filter((n) => targetSet.has(n)),
         ...order.filter((n) => !config.startupOrder?.includes(n)),
       ];
       sequentialAllowed = new Set();

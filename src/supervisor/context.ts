@@ -1,0 +1,110 @@
+import type { Deferred } from "../internal/deferred.js";
+import { sleep } from "../internal/sleep.js";
+import type {
+  DaemonContext,
+  DaemonEvents,
+  DaemonJobs,
+  DaemonLogger,
+  DaemonStats,
+  EventHandler,
+  NodeInfo,
+} from "../spec/types.js";
+import type { SupervisorHost } from "./daemon.js";
+
+/** What a run's context needs from its supervisor. */
+export interface ContextOwner {
+  readonly host: SupervisorHost;
+  readonly log: DaemonLogger;
+  readonly stats: DaemonStats;
+  /** Records a heartbeat from the daemon. */
+  beat(details: Record<string, unknown> | null): void;
+}
+
+/**
+ * The `ctx` of one run of a daemon. Its functions are made on first use, so a fleet of
+ * thousands of small daemons pays only for what each one touches; they are bound, so
+ * `const { sleep, log } = ctx` works.
+ */
+export class RunContext<C = Record<string, unknown>> implements DaemonContext<C> {
+  /** Handlers attached through `events.subscribe`, detached when the run ends. */
+  unsubscribers: Set<() => void> | undefined;
+  /** Set once the daemon subscribes to anything this run. */
+  subscribed = false;
+  /** The readiness signal of a `readiness: "manual"` daemon. */
+  readyGate: Deferred<void> | undefined;
+  readyCalled = false;
+  private bound: {
+    ready?: () => void;
+    heartbeat?: (details?: Record<string, unknown>) => void;
+    sleep?: (ms: number) => Promise<void>;
+    events?: DaemonEvents;
+  } = {};
+
+  constructor(
+    private owner: ContextOwner,
+    readonly name: string,
+    readonly config: Readonly<C>,
+    readonly signal: AbortSignal,
+    readonly jobs: DaemonJobs,
+  ) {}
+
+  get log(): DaemonLogger {
+    return this.owner.log;
+  }
+  get stats(): Readonly<DaemonStats> {
+    return this.owner.stats;
+  }
+  get node(): NodeInfo {
+    return this.owner.host.node;
+  }
+  get clock() {
+    return this.owner.host.clock;
+  }
+
+  get ready(): () => void {
+    this.bound.ready ??= () => {
+      this.readyCalled = true;
+      this.readyGate?.resolve();
+    };
+    return this.bound.ready;
+  }
+
+  get heartbeat(): (details?: Record<string, unknown>) => void {
+    this.bound.heartbeat ??= (details) => this.owner.beat(details ?? null);
+    return this.bound.heartbeat;
+  }
+
+  get sleep(): (ms: number) => Promise<void> {
+    this.bound.sleep ??= (ms) => sleep(this.owner.host.clock, ms, this.signal);
+    return this.bound.sleep;
+  }
+
+  get events(): DaemonEvents {
+    this.bound.events ??= {
+      publish: (type, payload, options) =>
+        this.owner.host.bus.publish(type, payload, {
+          source: this.name,
+          ...(options?.id ? { id: options.id } : {}),
+        }),
+      subscribe: (type, handler) => {
+        if (this.signal.aborted) return () => {};
+        this.subscribed = true;
+        const off = this.owner.host.bus.attach(this.name, type, handler as EventHandler<string>);
+        this.unsubscribers ??= new Set();
+        this.unsubscribers.add(off);
+        return () => {
+          this.unsubscribers?.delete(off);
+          off();
+        };
+      },
+    };
+    return this.bound.events;
+  }
+
+  /** Detaches everything this run subscribed to. */
+  detach(): void {
+    if (!this.unsubscribers) return;
+    for (const off of this.unsubscribers) off();
+    this.unsubscribers.clear();
+  }
+}
