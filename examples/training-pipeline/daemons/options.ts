@@ -1,0 +1,14 @@
+import type { Random } from "../random.js";
+
+/** What every daemon factory of the fleet receives. */
+export interface FleetOptions {
+  /** Every simulated outcome draws from here; pass `seededRandom(n)` for a repeatable run. */
+  random: Random;
+}
+
+/** Clamps `value` to [min, max]. */
+export const clamp = (value: number, min: number, max: number) =>
+  Math.min(max, Math.max(min, value));
+
+/** `0.5432` → `"54.3%"`. */
+export const percent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;

@@ -1,0 +1,169 @@
+import { relative } from "node:path";
+import { type Command, Option } from "commander";
+import { deferred } from "../../internal/deferred.js";
+import { formatDuration } from "../../spec/duration.js";
+import { createManager } from "../../supervisor/manager.js";
+import type { Manager } from "../../supervisor/types.js";
+import { action } from "../action.js";
+import { colourEnabled, painter } from "../ansi.js";
+import { checkConfig, loadCliConfig } from "../config.js";
+import { formatShutdownReport, formatStartReport } from "../format.js";
+import { CliError, type CliIO, EXIT, println } from "../io.js";
+import { createLineLogger, LOG_LEVELS } from "../log.js";
+import { type SelectionFlags, selectionFor } from "../selection.js";
+import { createStatusView, type StatusView } from "../status-view.js";
+
+interface StartFlags extends SelectionFlags {
+  config?: string;
+  tui: boolean;
+  logLevel: string;
+}
+
+/** `ringmaster start`: runs daemons in the foreground until SIGINT/SIGTERM. */
+export function startCommand(program: Command, io: CliIO): void {
+  program
+    .command("start")
+    .description(
+      "start daemons in dependency order and supervise them in the foreground until Ctrl-C",
+    )
+    .option("-c, --config <file>", "config module (default: ./ringmaster.config.ts)")
+    .addOption(
+      new Option("-p, --profile <name>", "start a profile (any case)").conflicts([
+        "daemons",
+        "category",
+        "all",
+      ]),
+    )
+    .addOption(
+      new Option(
+        "-d, --daemons <names>",
+        "start these daemons, comma-separated (any case)",
+      ).conflicts(["category", "all"]),
+    )
+    .addOption(
+      new Option("--category <names>", "start every daemon of these categories").conflicts(["all"]),
+    )
+    .option("--all", "start every enabled daemon, including those without autoStart")
+    .option("--no-tui", "plain log lines even on a terminal")
+    .addOption(
+      new Option("--log-level <level>", "least severe log level shown")
+        .choices(LOG_LEVELS)
+        .default("info"),
+    )
+    .addHelpText(
+      "after",
+      `
+Dependencies of the chosen daemons start too, first. Without a selection every daemon with
+autoStart runs. On a terminal a live status view updates in place; otherwise (or with --no-tui)
+log lines go to stdout. Ctrl-C (SIGINT) or SIGTERM stops every daemon, dependents first, and
+prints what stopped and how long it took; a second Ctrl-C exits at once.
+
+Examples:
+  $ ringmaster start --config examples/training-pipeline/ringmaster.config.ts
+  $ ringmaster start --profile coordinator
+  $ ringmaster start --daemons AUTO_SYNC,data_pipeline --no-tui
+  $ RINGMASTER_TRAINING_TRIGGER_THRESHOLD_GAMES=200 ringmaster start --category pipeline`,
+    )
+    .action(action(io, (flags: StartFlags) => runStart(flags, io)));
+}
+
+async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
+  const { config, file } = await loadCliConfig(flags.config, io);
+  const selection = selectionFor(config, flags);
+  // Every problem, one line each, before any daemon runs.
+  const { errors } = checkConfig(config, io.env);
+  if (errors.length > 0)
+    throw new CliError(
+      EXIT.failure,
+      errors.map((e) => e.message),
+    );
+
+  const useTui = io.stdout.isTTY === true && flags.tui !== false;
+  const p = painter(colourEnabled(io.stdout, io.env));
+  let shuttingDown = false;
+  let view: StatusView | undefined;
+  // Until the view exists, lines it will show wait here (the manager logs while it is created).
+  const early: string[] | undefined = useTui ? [] : undefined;
+  const write = (line: string) => {
+    if (view) view.log(line);
+    else if (early && !shuttingDown) early.push(line);
+    else println(io.stdout, line);
+  };
+  const logger = createLineLogger(flags.logLevel, p, write);
+  const title = relative(io.cwd ?? process.cwd(), file) || file;
+  const manager: Manager = createManager(config, { logger, env: io.env });
+  // The manager schedules restarts silently; say so, since that is what an operator looks for.
+  manager.on("daemon:restart", (r) => {
+    if (r.attempt > 0) {
+      logger
+        .child({ daemon: r.name })
+        .warn(
+          `restarting in ${formatDuration(r.delayMs)} (restart ${r.attempt}/${manager.status(r.name).maxRestarts})`,
+        );
+    }
+  });
+  manager.on("daemon:failed", (f) =>
+    logger.child({ daemon: f.name }).error(`failed for good: ${f.error}`),
+  );
+
+  const signals = io.signals ?? process;
+  const finished = deferred<number>();
+  const onSignal = () => {
+    if (shuttingDown) {
+      println(io.stderr, "interrupted again: exiting now without waiting for the daemons");
+      io.exit(EXIT.interrupted);
+      finished.resolve(EXIT.interrupted);
+      return;
+    }
+    shuttingDown = true;
+    view?.stop();
+    view = undefined;
+    println(io.stdout, "shutting down… (press Ctrl-C again to exit at once)");
+    manager.shutdown().then(
+      (report) => {
+        for (const line of formatShutdownReport(report, p)) println(io.stdout, line);
+        finished.resolve(report.unstopped.length === 0 ? EXIT.ok : EXIT.failure);
+      },
+      (error: unknown) => {
+        println(
+          io.stderr,
+          `error: shutdown failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        finished.resolve(EXIT.failure);
+      },
+    );
+  };
+  signals.on("SIGINT", onSignal);
+  signals.on("SIGTERM", onSignal);
+  if (useTui) {
+    view = createStatusView({
+      out: io.stdout,
+      manager,
+      painter: p,
+      title,
+      selection: selection.label,
+      isShuttingDown: () => shuttingDown,
+    });
+    for (const line of early?.splice(0) ?? []) view.log(line);
+  }
+  try {
+    view?.start();
+    let report: Awaited<ReturnType<Manager["start"]>>;
+    try {
+      report = await manager.start(selection);
+    } catch (error) {
+      if (!shuttingDown) await manager.shutdown();
+      throw error;
+    }
+    if (!shuttingDown) {
+      const line = `ringmaster: ${formatStartReport(report)}${manager.url ? `; dashboard ${manager.url}` : ""}`;
+      write(report.failed.length > 0 ? p.red(line) : p.green(line));
+      if (!view) println(io.stdout, p.gray("press Ctrl-C to stop"));
+    }
+    return await finished.promise;
+  } finally {
+    signals.off("SIGINT", onSignal);
+    signals.off("SIGTERM", onSignal);
+    view?.stop();
+  }
+}
