@@ -1,5 +1,6 @@
 // The one public entry of ringmaster: explicit re-exports only.
 
+export { findConfigFile, loadConfigFile } from "./config/load.js";
 export type {
   ConfigSource,
   ManagerSettings,
@@ -9,8 +10,26 @@ export type {
 export { envVarName, resolveConfig } from "./config/resolve.js";
 export { createEventBus } from "./events/bus.js";
 export type { BusStats, DeadLetter, EventBus } from "./events/types.js";
+export type { ClientOptions, RingmasterClient, StreamMessage } from "./http/client.js";
+export { ApiError, createClient, ManagerUnreachableError } from "./http/client.js";
+export { formatStatusLine } from "./http/format.js";
 export type { Clock, ManualClock } from "./internal/clock.js";
 export { createManualClock, systemClock } from "./internal/clock.js";
+export type {
+  JobListFilter,
+  JobService,
+  JobServiceOptions,
+  JobStats,
+  JobUpdate,
+} from "./jobs/index.js";
+export {
+  createJobService,
+  JOB_SERVICE_DEFAULTS,
+  JobCancelledError,
+  JobPayloadError,
+  JobTimeoutError,
+  UnknownJobTypeError,
+} from "./jobs/index.js";
 export {
   DAEMON_DEFAULTS,
   EVENT_BUS_DEFAULTS,
@@ -47,9 +66,17 @@ export type {
   HealthReport,
   HealthResult,
   HealthStatus,
+  JobActionKind,
+  JobActionRecord,
   JobContext,
+  JobFilter,
+  JobRecord,
   JobSpec,
+  JobStatus,
+  JobWithActions,
+  LaunchOptions,
   LogLevel,
+  MonitorOptions,
   NodeInfo,
   RestartPolicy,
   RingmasterConfig,
@@ -58,6 +85,8 @@ export type {
   ValidationResult,
 } from "./spec/types.js";
 export { validateConfig } from "./spec/validate.js";
+export { createStore, StoreError } from "./store/index.js";
+export type { Store, StoreHealth } from "./store/types.js";
 export { restartDelay } from "./supervisor/backoff.js";
 export { createManager } from "./supervisor/manager.js";
 export { IllegalTransitionError, TRANSITIONS } from "./supervisor/state.js";

@@ -107,8 +107,17 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
             ? { migrationTableSchema: backend.migrationTableSchema }
             : {}),
         });
-        const { error } = await migrator.migrateToLatest();
-        if (error) throw error;
+        // Two processes opening a new SQLite file at once: the loser of the write lock gets
+        // SQLITE_BUSY (a deferred transaction cannot wait for it), so it tries again.
+        for (let attempt = 1; ; attempt++) {
+          const { error } = await migrator.migrateToLatest();
+          if (!error) break;
+          const busy = /SQLITE_BUSY|database is locked/i.test(
+            `${(error as { code?: string }).code ?? ""} ${String(error)}`,
+          );
+          if (!busy || attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
+        }
         await db
           .insertInto("ringmaster_meta")
           .values({ key: "schema_version", value: String(SCHEMA_VERSION) })

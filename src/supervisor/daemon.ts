@@ -17,7 +17,7 @@ import type {
 } from "../spec/types.js";
 import { mayRestart, restartDelay } from "./backoff.js";
 import { RunContext } from "./context.js";
-import { deriveHealth, normalizeHealth, UNKNOWN_HEALTH } from "./health.js";
+import { deriveHealth, normalizeHealth, STALE_INTERVALS, UNKNOWN_HEALTH } from "./health.js";
 import { assertTransition } from "./state.js";
 import type { DaemonState, ManagerEvents } from "./types.js";
 
@@ -31,6 +31,8 @@ export interface SupervisorHost {
   /** The daemon's `ctx.log` (created on first use). */
   createLog(name: string): DaemonLogger;
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
+  /** Whether anyone listens to `event` (to skip building payloads nobody reads). */
+  observed(event: keyof ManagerEvents): boolean;
   /** Called after every state change. */
   onState(daemon: DaemonSupervisor, from: DaemonState, to: DaemonState): void;
   /** Called when a backoff delay has elapsed: the manager starts it again or makes it wait. */
@@ -382,6 +384,15 @@ export class DaemonSupervisor {
     stats.lastCycleAt = ended;
     stats.lastCycleDurationMs = ended - started;
     this.lastHeartbeatAt = ended;
+    if (this.host.observed("daemon:cycle")) {
+      this.host.emit("daemon:cycle", {
+        name: this.name,
+        durationMs: ended - started,
+        ok: !error,
+        ...(error ? { error: describeError(error) } : {}),
+        at: ended,
+      });
+    }
     if (!error) {
       stats.consecutiveErrors = 0;
       return true;
@@ -479,6 +490,24 @@ export class DaemonSupervisor {
       run.unhealthyStreak = 0;
     }
     return report;
+  }
+
+  /** Just the health status, without building a report (for probes). */
+  healthStatus(): HealthReport["status"] {
+    if (!this.isUp)
+      return this.state === "failed" || this.state === "backoff" ? "unhealthy" : "unknown";
+    if (this.spec.health) return this.health.status;
+    if (this.spec.cycle && this.state !== "paused") {
+      const period = this.spec.interval ?? this.period;
+      const last = this.stats.lastCycleAt ?? this.startedAt;
+      if (
+        period !== undefined &&
+        last !== null &&
+        this.host.clock.now() - last > STALE_INTERVALS * period
+      )
+        return "unhealthy";
+    }
+    return this.stats.consecutiveErrors > 0 ? "degraded" : "healthy";
   }
 
   /** The health shown in status: the last hook report, or derived live. */

@@ -11,6 +11,7 @@ import { deferred } from "../internal/deferred.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { SafeEmitter } from "../internal/safe-emitter.js";
 import { withTimeout } from "../internal/sleep.js";
+import { createJobService, type JobService } from "../jobs/index.js";
 import { formatDuration } from "../spec/duration.js";
 import { ConfigError, StateConflictError, UnknownDaemonError } from "../spec/errors.js";
 import { createGraph, type DependencyGraph } from "../spec/graph.js";
@@ -58,6 +59,8 @@ export interface ManagerInternals {
   readonly started: boolean;
   /** Recent log lines (from the store when there is one), oldest first. */
   queryLogs(query: LogQuery): Promise<LogEntry[]>;
+  /** The job service, once `start()` has opened the store. */
+  readonly jobs: JobService | undefined;
   /** The open store, once `start()` has opened it. */
   readonly store: Store | undefined;
   storeHealth(): StoreHealth | undefined;
@@ -152,12 +155,14 @@ export function createManager(
   const logRing = new LogRing();
   let http: { url: string; close(): Promise<void> } | undefined;
 
-  const jobsFor: (name: string) => DaemonJobs = () => NO_JOBS;
+  let jobService: JobService | undefined;
+  const jobsFor = (name: string): DaemonJobs => jobService?.forDaemon(name) ?? NO_JOBS;
   const host: SupervisorHost = {
     clock,
     bus,
     node,
     jobsFor: (name) => jobsFor(name),
+    observed: (event) => emitter.listenerCount(event) > 0,
     createLog: (name) =>
       createDaemonLogger(logger, name, (level, message, fields) => {
         const at = clock.now();
@@ -397,6 +402,14 @@ export function createManager(
       logger,
     });
     await durable?.attach(bus, persistence.store);
+    jobService = createJobService({
+      store: persistence.store,
+      clock,
+      jobs: config.jobs,
+      node,
+      logger,
+    });
+    await jobService.start();
     storedOverrides = persistence.storedOverrides;
     if (Object.keys(storedOverrides).length > 0) {
       resolved = resolveConfig(config, { ...envOption, storedOverrides });
@@ -446,6 +459,7 @@ export function createManager(
       http = await startHttpServer(handle, internals, {
         ...resolved.settings.http,
         apiToken: resolved.settings.apiToken,
+        ...(jobService ? { jobs: jobService } : {}),
       });
       logger.info(`HTTP server listening on ${http.url}`);
     }
@@ -617,9 +631,8 @@ export function createManager(
       if (!d.spec.critical || !d.spec.enabled) continue;
       if (d.state === "failed")
         reasons.push(`${name}: failed${d.lastError ? ` (${d.lastError})` : ""}`);
-      else if (d.isUp) {
-        const health = d.currentHealth();
-        if (health.status === "unhealthy") reasons.push(`${name}: unhealthy (${health.message})`);
+      else if (d.isUp && d.healthStatus() === "unhealthy") {
+        reasons.push(`${name}: unhealthy (${d.currentHealth().message})`);
       }
     }
     const store = persistence?.health();
@@ -688,6 +701,7 @@ export function createManager(
             });
         }
       }
+      await jobService?.stop(Math.max(0, timeout - (clock.now() - t0)));
       await durable?.close();
       bus.close();
       await persistence?.close();
@@ -733,6 +747,9 @@ export function createManager(
     },
     get store() {
       return persistence?.store;
+    },
+    get jobs() {
+      return jobService;
     },
     storeHealth: () => persistence?.health(),
     async listDeadLetters() {

@@ -123,6 +123,7 @@ export interface ManagerEvents {
   "daemon:restart": { name: string; attempt: number; delayMs: number; at: number; error: string };
   "daemon:failed": { name: string; error: string; at: number };
   "daemon:health": { name: string; health: HealthReport; previous: HealthReport };
+  "daemon:cycle": { name: string; durationMs: number; ok: boolean; error?: string; at: number };
   "daemon:heartbeat": { name: string; at: number; details: Record<string, unknown> | null };
   "daemon:log": {
     name: string;
