@@ -156,6 +156,13 @@ describe("the training-pipeline example", () => {
     });
   });
 
+  it("gives every daemon a zod config schema whose defaults parse", () => {
+    for (const daemon of trainingPipelineConfig().daemons) {
+      expect(daemon.config, daemon.name).toBeDefined();
+      expect(daemon.config?.safeParse({}).success, daemon.name).toBe(true);
+    }
+  });
+
   it("applies an env override to a daemon's config", () => {
     const config = trainingPipelineConfig({ store: "memory:", http: false });
     const manager = createManager(config, {

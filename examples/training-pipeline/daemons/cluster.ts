@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from "node:os";
 import { type DaemonSpec, defineDaemon } from "ringmaster";
 import { z } from "zod";
 import type { NodeReport } from "../events.js";
@@ -120,37 +121,50 @@ function clusterMonitor(random: FleetOptions["random"]) {
 function nodeHealthMonitor() {
   return defineDaemon({
     name: "node_health_monitor",
-    description: "Checks this node's health (superseded by cluster_monitor)",
+    description: "Checks this node's load (superseded by cluster_monitor)",
     category: "health",
     dependsOn: ["event_router"],
     deprecated: "superseded by cluster_monitor and cluster_watchdog; will be removed",
+    config: z.object({ maxLoadPerCpu: z.number().positive().default(2) }),
     interval: "5s",
     cycle(ctx) {
-      ctx.heartbeat({ checkedAt: ctx.clock.now() });
+      const load = loadavg()[0] ?? 0;
+      const perCpu = load / Math.max(1, availableParallelism());
+      if (perCpu > ctx.config.maxLoadPerCpu) ctx.log.warn(`load ${perCpu.toFixed(2)} per CPU`);
+      ctx.heartbeat({ loadPerCpu: Number(perCpu.toFixed(2)) });
     },
     // no health hook: the manager derives health from the cycles (stale or failing → not healthy)
   });
 }
 
 function clusterWatchdog() {
-  let s = { down: new Set<string>(), reported: 0 };
+  let s = { badReports: new Map<string, number>(), down: new Set<string>(), reported: 0 };
   return defineDaemon({
     name: "cluster_watchdog",
-    description: "Raises NODE_UNHEALTHY when cluster_monitor sees a node go bad",
+    description: "Raises NODE_UNHEALTHY when cluster_monitor keeps seeing a node bad",
     category: "health",
     dependsOn: ["event_router", "cluster_monitor"],
     subscribes: ["CLUSTER_STATUS"],
     emits: ["NODE_UNHEALTHY"],
+    config: z.object({
+      /** Consecutive bad reports before a node counts as unhealthy. */
+      downAfterReports: z.number().int().positive().default(1),
+    }),
     setup(ctx) {
-      s = { down: new Set(), reported: 0 };
+      s = { badReports: new Map(), down: new Set(), reported: 0 };
       ctx.events.subscribe("CLUSTER_STATUS", ({ payload }) => {
         for (const { node, healthy } of payload.nodes) {
           if (healthy) {
+            s.badReports.delete(node);
             s.down.delete(node);
-          } else if (!s.down.has(node)) {
+            continue;
+          }
+          const bad = (s.badReports.get(node) ?? 0) + 1;
+          s.badReports.set(node, bad);
+          if (bad >= ctx.config.downAfterReports && !s.down.has(node)) {
             s.down.add(node);
             s.reported++;
-            ctx.events.publish("NODE_UNHEALTHY", { node, reason: "missed health checks" });
+            ctx.events.publish("NODE_UNHEALTHY", { node, reason: `bad in ${bad} reports` });
             ctx.log.warn(`${node} is unhealthy`);
           }
         }

@@ -135,6 +135,10 @@ function dataPipeline() {
       "TRAINING_COMPLETED",
     ],
     emits: ["GAMES_INGESTED"],
+    config: z.object({
+      /** More ingested-but-unexported games than this means export is falling behind. */
+      maxPendingGames: z.number().int().positive().default(5000),
+    }),
     setup(ctx) {
       s = { totalGames: 0, exportedGames: 0, stage: "collecting", runs: 0 };
       ctx.events.subscribe("DATA_SYNC_COMPLETED", ({ payload }) => {
@@ -158,11 +162,14 @@ function dataPipeline() {
         ctx.log.info(`pipeline round ${s.runs} done: ${payload.model}`);
       });
     },
-    health: () => ({
-      status: "healthy",
-      message: `stage: ${s.stage}`,
-      details: { ...s, pendingGames: s.totalGames - s.exportedGames },
-    }),
+    health: (ctx) => {
+      const pendingGames = s.totalGames - s.exportedGames;
+      return {
+        status: pendingGames > ctx.config.maxPendingGames ? "degraded" : "healthy",
+        message: `stage: ${s.stage}, ${pendingGames} games not exported`,
+        details: { ...s, pendingGames },
+      };
+    },
   });
 }
 
