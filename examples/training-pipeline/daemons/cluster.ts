@@ -3,7 +3,7 @@ import { type DaemonSpec, defineDaemon } from "ringmaster";
 import { z } from "zod";
 import type { NodeReport } from "../events.js";
 import { chance } from "../random.js";
-import type { FleetOptions } from "./options.js";
+import { DEMO_HEALTH_INTERVAL, type FleetOptions } from "./options.js";
 
 const DEFAULT_NODES = ["gpu-1", "gpu-2", "gpu-3", "gpu-4"];
 
@@ -28,6 +28,7 @@ function idleResource(random: FleetOptions["random"]) {
     name: "idle_resource",
     description: "Finds idle GPUs on this node and offers them to self-play",
     category: "resource",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     emits: ["IDLE_RESOURCE_DETECTED"],
     config: z.object({
@@ -74,6 +75,7 @@ function clusterMonitor(random: FleetOptions["random"]) {
     name: "cluster_monitor",
     description: "Polls every node of the cluster and publishes what it sees",
     category: "health",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["NODE_RECOVERED"],
     emits: ["CLUSTER_STATUS"],
@@ -123,6 +125,7 @@ function nodeHealthMonitor() {
     name: "node_health_monitor",
     description: "Checks this node's load (superseded by cluster_monitor)",
     category: "health",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     deprecated: "superseded by cluster_monitor and cluster_watchdog; will be removed",
     config: z.object({ maxLoadPerCpu: z.number().positive().default(2) }),
@@ -143,6 +146,7 @@ function clusterWatchdog() {
     name: "cluster_watchdog",
     description: "Raises NODE_UNHEALTHY when cluster_monitor keeps seeing a node bad",
     category: "health",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router", "cluster_monitor"],
     subscribes: ["CLUSTER_STATUS"],
     emits: ["NODE_UNHEALTHY"],
@@ -185,6 +189,7 @@ function nodeRecovery() {
     name: "node_recovery",
     description: "Restarts the services of unhealthy nodes",
     category: "resource",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["NODE_UNHEALTHY"],
     emits: ["NODE_RECOVERED"],

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { adaptService, type DaemonContext, type DaemonSpec, defineDaemon } from "ringmaster";
 import { z } from "zod";
+import { DEMO_HEALTH_INTERVAL } from "./options.js";
 
 /**
  * Infrastructure: the event router everything depends on, the watchdog, the fleet's own health
@@ -21,6 +22,7 @@ function eventRouter() {
     name: "event_router",
     description: "The event bus every other daemon depends on",
     category: "event",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     readiness: "manual",
     config: z.object({
       /** Simulated connection warm-up before the router reports ready. */
@@ -57,6 +59,7 @@ function daemonWatchdog() {
     name: "daemon_watchdog",
     description: "Warns when self-play or training stops making progress",
     category: "health",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["NEW_GAMES_AVAILABLE", "TRAINING_COMPLETED"],
     config: z.object({ stallSeconds: z.number().positive().default(30) }),
@@ -88,6 +91,7 @@ function coordinatorHealthMonitor() {
     name: "coordinator_health_monitor",
     description: "Watches the coordinator process itself: uptime and memory",
     category: "health",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     config: z.object({ maxHeapMb: z.number().positive().default(1024) }),
     interval: "5s",
@@ -162,6 +166,7 @@ function healthServer() {
     name: "health_server",
     description: "Serves GET /healthz for load balancers",
     category: "health",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     config: z.object({
       host: z.string().default("127.0.0.1"),

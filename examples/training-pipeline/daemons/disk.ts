@@ -1,6 +1,6 @@
 import { type DaemonSpec, defineDaemon } from "ringmaster";
 import { z } from "zod";
-import type { FleetOptions } from "./options.js";
+import { DEMO_HEALTH_INTERVAL, type FleetOptions } from "./options.js";
 
 /** Disk housekeeping for worker nodes and for the coordinator: one factory, two daemons. */
 export function diskDaemons({ random }: FleetOptions): DaemonSpec[] {
@@ -27,6 +27,7 @@ function diskManager(
     name: o.name,
     description: o.description,
     category: "recovery",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     config: z.object({
       warnPercent: z.number().min(1).max(100).default(80),

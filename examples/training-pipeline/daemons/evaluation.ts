@@ -1,7 +1,7 @@
 import { type DaemonSpec, defineDaemon } from "ringmaster";
 import { z } from "zod";
 import { between } from "../random.js";
-import { clamp, type FleetOptions, percent } from "./options.js";
+import { clamp, DEMO_HEALTH_INTERVAL, type FleetOptions, percent } from "./options.js";
 
 /**
  * The model half of the loop: evaluation scores each trained model, auto_promotion crowns the ones
@@ -25,6 +25,7 @@ function qualityMonitor(random: FleetOptions["random"]) {
     name: "quality_monitor",
     description: "Scores the quality of every exported training file",
     category: "evaluation",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["NPZ_EXPORT_COMPLETED"],
     config: z.object({ minQuality: z.number().min(0).max(1).default(0.75) }),
@@ -61,6 +62,7 @@ function distillation() {
     name: "distillation",
     description: "Distils each distributed model into a small student model",
     category: "evaluation",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["MODEL_DISTRIBUTED"],
     config: z.object({ studentSizePercent: z.number().int().min(1).max(100).default(25) }),
@@ -98,6 +100,7 @@ function evaluation(random: FleetOptions["random"]) {
     name: "evaluation",
     description: "Plays a gauntlet with every new model and reports its win rate",
     category: "evaluation",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["TRAINING_COMPLETED"],
     emits: ["EVALUATION_COMPLETED"],
@@ -147,6 +150,7 @@ function unifiedPromotion() {
     name: "unified_promotion",
     description: "Keeps the leaderboard of evaluated models and the current champion",
     category: "evaluation",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["EVALUATION_COMPLETED", "MODEL_PROMOTED"],
     config: z.object({ leaderboardSize: z.number().int().positive().default(5) }),
@@ -179,6 +183,7 @@ function autoPromotion() {
     name: "auto_promotion",
     description: "Promotes a model that beats the threshold and the champion",
     category: "evaluation",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router", "evaluation"],
     subscribes: ["EVALUATION_COMPLETED"],
     emits: ["MODEL_PROMOTED"],
@@ -220,6 +225,7 @@ function modelDistribution(random: FleetOptions["random"]) {
     name: "model_distribution",
     description: "Copies each promoted model to every node",
     category: "distribution",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router", "evaluation", "auto_promotion"],
     subscribes: ["MODEL_PROMOTED"],
     emits: ["MODEL_DISTRIBUTED"],

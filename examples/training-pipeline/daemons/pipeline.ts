@@ -1,7 +1,7 @@
 import { type DaemonSpec, defineDaemon } from "ringmaster";
 import { z } from "zod";
 import { between } from "../random.js";
-import { clamp, type FleetOptions } from "./options.js";
+import { clamp, DEMO_HEALTH_INTERVAL, type FleetOptions } from "./options.js";
 
 /**
  * The data half of the loop: self-play makes games, auto_sync ships them, data_pipeline ingests
@@ -26,6 +26,7 @@ function selfplayCoordinator(random: FleetOptions["random"]) {
     name: "selfplay_coordinator",
     description: "Schedules self-play on the GPUs and announces finished games",
     category: "pipeline",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["EXPLORATION_BOOST", "IDLE_RESOURCE_DETECTED"],
     emits: ["NEW_GAMES_AVAILABLE"],
@@ -77,6 +78,7 @@ function autoSync(random: FleetOptions["random"]) {
     name: "auto_sync",
     description: "Pushes new self-play games from the generators to the training store",
     category: "sync",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router", "data_pipeline", "feedback_loop"],
     subscribes: ["NEW_GAMES_AVAILABLE"],
     emits: ["DATA_SYNC_COMPLETED"],
@@ -127,6 +129,7 @@ function dataPipeline() {
     name: "data_pipeline",
     description: "Ingests synced games and tracks which stage the pipeline is in",
     category: "pipeline",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: [
       "DATA_SYNC_COMPLETED",
@@ -179,6 +182,7 @@ function autoExport(random: FleetOptions["random"]) {
     name: "auto_export",
     description: "Exports ingested games to NPZ training files past a threshold",
     category: "pipeline",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["GAMES_INGESTED"],
     emits: ["NPZ_EXPORT_COMPLETED"],
@@ -226,6 +230,7 @@ function trainingTrigger(random: FleetOptions["random"]) {
     name: "training_trigger",
     description: "Starts a training run once enough exported games are waiting",
     category: "pipeline",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router", "auto_export"],
     subscribes: ["NPZ_EXPORT_COMPLETED"],
     emits: ["TRAINING_STARTED", "TRAINING_COMPLETED"],
@@ -298,6 +303,7 @@ function feedbackLoop() {
     name: "feedback_loop",
     description: "Turns training and evaluation results into self-play exploration signals",
     category: "feedback",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["TRAINING_COMPLETED", "EVALUATION_COMPLETED"],
     emits: ["EXPLORATION_BOOST"],
@@ -341,6 +347,7 @@ function trainingNodeWatcher() {
     name: "training_node_watcher",
     description: "Watches training activity on this node and flags stuck runs",
     category: "pipeline",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router"],
     subscribes: ["TRAINING_STARTED", "TRAINING_COMPLETED"],
     config: z.object({ stuckAfterSeconds: z.number().positive().default(60) }),

@@ -1,5 +1,6 @@
 import { type DaemonSpec, defineDaemon } from "ringmaster";
 import { z } from "zod";
+import { DEMO_HEALTH_INTERVAL } from "./options.js";
 
 /** The self-play work queue: topped up by queue_populator, watched by work_queue_monitor. */
 export function queueDaemons(): DaemonSpec[] {
@@ -8,6 +9,7 @@ export function queueDaemons(): DaemonSpec[] {
     name: "queue_populator",
     description: "Keeps the self-play work queue filled to its target depth",
     category: "queue",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router", "selfplay_coordinator"],
     subscribes: ["NEW_GAMES_AVAILABLE"],
     emits: ["WORK_QUEUE_UPDATED"],
@@ -46,6 +48,7 @@ export function queueDaemons(): DaemonSpec[] {
     name: "work_queue_monitor",
     description: "Reports the depth of the work queue",
     category: "queue",
+    healthInterval: DEMO_HEALTH_INTERVAL,
     dependsOn: ["event_router", populator],
     subscribes: ["WORK_QUEUE_UPDATED"],
     config: z.object({ lowWatermark: z.number().int().nonnegative().default(20) }),
