@@ -24,6 +24,11 @@ export interface DurableDeliveryOptions {
   subscribers: ReadonlyMap<string, readonly string[]>;
   mailboxCapacity: number;
   onError: (error: Error, context: string) => void;
+  /**
+   * Whether a subscriber should be fed now (its daemon is wanted on this node). Others keep their
+   * cursor and catch up from the store once they are wanted. Default: all.
+   */
+  active?: (subscriber: string) => boolean;
 }
 
 /**
@@ -145,7 +150,10 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     void read();
   };
 
+  const isActive = options.active ?? (() => true);
+  /** Not fed now: not wanted on this node, or its mailbox is full enough. */
   const backlogged = (subscriber: string) =>
+    !isActive(subscriber) ||
     (bus as EventBus).depth(subscriber) >= options.mailboxCapacity * DURABLE_DEFAULTS.highWater;
 
   const read = async (): Promise<void> => {
@@ -222,6 +230,8 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       scheduleAppend();
       wake();
     },
+    /** Looks for new events now (e.g. a subscriber became wanted). */
+    wake,
     /** Writes what is pending (appends and cursors) and stops. */
     async close(): Promise<void> {
       if (appendTimer) clock.clearTimeout(appendTimer);

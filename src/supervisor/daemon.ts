@@ -202,7 +202,10 @@ export class DaemonSupervisor {
     this.transition("running");
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
     this.startWork(run);
-    this.scheduleHealth(run);
+    // A first check right away, so status shows a verdict instead of "not checked yet".
+    void this.checkHealth().then(() => {
+      if (run === this.run) this.scheduleHealth(run);
+    });
     if (this.spec.restart.resetAfter > 0 && this.restartAttempt > 0) {
       run.resetTimer = this.host.clock.setTimeout(() => {
         if (this.run === run) this.restartAttempt = 0;

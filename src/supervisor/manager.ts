@@ -123,6 +123,7 @@ export function createManager(
           subscribers: declared,
           mailboxCapacity: config.events.mailboxCapacity,
           onError: onBusError,
+          active: (name) => desired.has(name),
         });
   const bus: EventBus = createEventBus({
     clock,
@@ -386,6 +387,7 @@ export function createManager(
     }
     const added = [...next].filter((n) => !desired.has(n));
     desired = next;
+    if (added.length > 0) durable?.wake();
     return added;
   }
 
@@ -468,9 +470,6 @@ export function createManager(
     const targets = [...graph.closure(names)].filter((n) => sup(n).spec.enabled);
     const targetSet = new Set(targets);
     const order = graph.topologicalOrder().filter((n) => targetSet.has(n));
-    for (const d of currentSpecs())
-      if (d.deprecated && targetSet.has(d.name))
-        logger.warn(`${d.name} is deprecated: ${d.deprecated}`);
     if (config.startup === "sequential") {
       const sequence = [
         ...(config.startupOrder ?? []).filter((n) => targetSet.has(n)),
