@@ -14,8 +14,8 @@ export const SUITE: readonly SuiteEntry[] = [
   { name: "startup" },
   { name: "supervision" },
   { name: "events" },
-  { name: "durable-events", pending: "needs the persistent store wired into the bus (issue 7 §4)" },
-  { name: "jobs", pending: "needs the job service (issue 7 §5)" },
-  { name: "probes", pending: "needs the HTTP API routes (issue 7 §6)" },
+  { name: "durable-events" },
+  { name: "jobs" },
+  { name: "probes" },
   { name: "restart" },
 ];
