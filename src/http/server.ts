@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { coerceError } from "../internal/errors.js";
 import type { ManagerInternals } from "../supervisor/manager.js";
 import type { Manager } from "../supervisor/types.js";
+import { registerDashboardRoutes } from "./dashboard.js";
 import { HttpError, installErrorHandling } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import type { ServerContext } from "./routes/context.js";
@@ -122,6 +123,7 @@ export async function startHttpServer(
   registerGraphRoutes(app, ctx);
   registerStreamRoute(app, ctx);
   registerSeedRoutes(app, ctx);
+  registerDashboardRoutes(app);
   app.post("/api/shutdown", (_request, reply) => {
     if (internals.shuttingDown) throw new HttpError(409, "the manager is already shutting down");
     manager.shutdown().catch((error) => {
