@@ -1,3 +1,4 @@
+import { ApiError, ManagerUnreachableError } from "../http/client.js";
 import { ConfigError } from "../spec/errors.js";
 import { CliError, type CliIO, EXIT, println } from "./io.js";
 
@@ -18,6 +19,12 @@ export function action<A extends unknown[]>(
       if (error instanceof CliError) {
         for (const line of error.lines) println(io.stderr, `error: ${line}`);
         code = error.code;
+      } else if (error instanceof ApiError) {
+        for (const line of apiErrorLines(error)) println(io.stderr, `error: ${line}`);
+        code = EXIT.failure;
+      } else if (error instanceof ManagerUnreachableError) {
+        println(io.stderr, `error: ${error.message}`);
+        code = EXIT.unreachable;
       } else if (error instanceof ConfigError) {
         for (const line of error.problems) println(io.stderr, `error: ${line}`);
         code = EXIT.failure;
@@ -28,4 +35,14 @@ export function action<A extends unknown[]>(
     }
     io.exit(code);
   };
+}
+
+/** What the manager said, plus a hint for a refused token. */
+export function apiErrorLines(error: ApiError): string[] {
+  if (error.status === 401 || error.status === 403)
+    return [
+      `the manager refused ${error.method} ${error.path}: ${error.message}`,
+      "pass --token, or set RINGMASTER_API_TOKEN (or PREFIX_API_TOKEN for the config's envPrefix) to the manager's token",
+    ];
+  return [error.message];
 }

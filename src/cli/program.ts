@@ -1,14 +1,32 @@
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
+import { dlqCommand } from "./commands/dlq.js";
 import { graphCommand } from "./commands/graph.js";
+import { jobsCommand } from "./commands/jobs.js";
 import { listCommand } from "./commands/list.js";
+import { logsCommand } from "./commands/logs.js";
+import { nodesCommand } from "./commands/nodes.js";
+import { pauseCommand } from "./commands/pause.js";
+import { restartCommand } from "./commands/restart.js";
+import { resumeCommand } from "./commands/resume.js";
 import { startCommand } from "./commands/start.js";
+import { statusCommand } from "./commands/status.js";
+import { stopCommand } from "./commands/stop.js";
 import { validateCommand } from "./commands/validate.js";
 import { type CliIO, EXIT } from "./io.js";
 
 /** Each command registers itself on the program: one line per command. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIO) => void> = [
   startCommand,
+  statusCommand,
+  stopCommand,
+  restartCommand,
+  pauseCommand,
+  resumeCommand,
+  logsCommand,
+  jobsCommand,
+  dlqCommand,
+  nodesCommand,
   validateCommand,
   graphCommand,
   listCommand,
@@ -39,10 +57,16 @@ export function buildProgram(io: CliIO): Command {
     "after",
     `
 Daemon, profile and category names are accepted in any case (AUTO_SYNC = auto_sync).
-Exit codes: 0 ok, 1 failure or config errors, 2 usage, 3 no manager reachable.
+Commands that talk to a running manager find it from --url, $RINGMASTER_URL, then the config's
+http host and port; status, logs, jobs, dlq list and nodes show the store's last recorded state
+when none answers. Exit codes: 0 ok, 1 failure or config errors, 2 usage, 3 no manager reachable.
 
 Examples:
   $ ringmaster start --config examples/training-pipeline/ringmaster.config.ts --profile coordinator
+  $ ringmaster status
+  $ ringmaster restart AUTO_SYNC
+  $ ringmaster logs auto_sync -f
+  $ ringmaster stop
   $ ringmaster validate
   $ ringmaster graph --format mermaid
   $ ringmaster list --category sync`,

@@ -89,3 +89,17 @@ export function selectionFor(
   }
   return { label: "every auto-start daemon" };
 }
+
+/**
+ * The name in `known` (a running manager's or the store's daemons) matching `name` in any case;
+ * exit 1 with a suggestion otherwise, as the manager answers an unknown name (404).
+ */
+export function canonicalIn(known: readonly string[], name: string): string {
+  const found =
+    known.find((n) => n === name) ?? known.find((n) => n.toLowerCase() === name.toLowerCase());
+  if (found) return found;
+  const close = suggest(name, known);
+  throw new CliError(EXIT.failure, [
+    `unknown daemon "${name}"${close ? ` (did you mean "${close}"?)` : ""}`,
+  ]);
+}

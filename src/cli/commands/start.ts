@@ -115,10 +115,18 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
       finished.resolve(EXIT.interrupted);
       return;
     }
+    beginShutdown("shutting down… (press Ctrl-C again to exit at once)");
+  };
+  // A shutdown asked for elsewhere (`ringmaster stop`, POST /api/shutdown) ends the run the same way.
+  manager.on("manager:shutdown", () => {
+    if (!shuttingDown)
+      beginShutdown("shutting down on request (ringmaster stop)… (press Ctrl-C to exit at once)");
+  });
+  const beginShutdown = (line: string) => {
     shuttingDown = true;
     view?.stop();
     view = undefined;
-    println(io.stdout, "shutting down… (press Ctrl-C again to exit at once)");
+    println(io.stdout, line);
     manager.shutdown().then(
       (report) => {
         for (const line of formatShutdownReport(report, p)) println(io.stdout, line);
@@ -152,7 +160,10 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
     try {
       report = await manager.start(selection);
     } catch (error) {
-      if (!shuttingDown) await manager.shutdown();
+      if (!shuttingDown) {
+        shuttingDown = true;
+        await manager.shutdown();
+      }
       throw error;
     }
     if (!shuttingDown) {

@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { action } from "../action.js";
+import { colourEnabled, painter } from "../ansi.js";
+import { table } from "../format.js";
+import { type CliIO, EXIT, println } from "../io.js";
+import { nodeCells, nodeViewTable } from "../lines.js";
+import {
+  fallbackNotice,
+  nodeUrl,
+  openRecordedStore,
+  type RemoteFlags,
+  remoteOptions,
+  resolveRemote,
+} from "../remote.js";
+
+/** `ringmaster nodes`: the manager processes of the cluster. */
+export function nodesCommand(program: Command, io: CliIO): void {
+  remoteOptions(
+    program.command("nodes").description("list the manager processes (nodes) of the cluster"),
+  )
+    .option("--json", "one JSON array")
+    .addHelpText(
+      "after",
+      `
+From the running manager; with none, every node recorded in the store with its last heartbeat.
+
+Examples:
+  $ ringmaster nodes
+  $ ringmaster nodes --json`,
+    )
+    .action(
+      action(io, async (flags: RemoteFlags & { json?: boolean }) => {
+        const remote = await resolveRemote(flags, io);
+        const client = await remote.tryConnect();
+        const p = painter(!flags.json && colourEnabled(io.stdout, io.env));
+        if (client) {
+          const nodes = await client.nodes();
+          if (flags.json) {
+            println(io.stdout, JSON.stringify(nodes, null, 2));
+            return EXIT.ok;
+          }
+          for (const line of nodeViewTable(nodes, p)) println(io.stdout, line);
+          return EXIT.ok;
+        }
+        const store = await openRecordedStore(remote);
+        try {
+          const nodes = (await store.listNodes()).sort((a, b) => b.startedAt - a.startedAt);
+          println(flags.json ? io.stderr : io.stdout, p.yellow(fallbackNotice(remote)));
+          if (flags.json) {
+            println(io.stdout, JSON.stringify(nodes, null, 2));
+            return EXIT.ok;
+          }
+          const now = Date.now();
+          const rows = [
+            ["NODE", "HOST", "PID", "PROFILE", "STARTED", "HEARTBEAT", "URL"].map((h) => p.bold(h)),
+            ...nodes.map((n) => [...nodeCells(n, now), nodeUrl(n) ?? "-"]),
+          ];
+          for (const line of table(rows)) println(io.stdout, line);
+          if (nodes.length === 0) println(io.stdout, p.gray("(no node was recorded)"));
+          return EXIT.ok;
+        } finally {
+          await store.close().catch(() => {});
+        }
+      }),
+    );
+}

@@ -1,0 +1,146 @@
+import type { NodeView } from "../http/client.js";
+import { formatStatusLine } from "../http/format.js";
+import { formatDuration } from "../spec/duration.js";
+import type { LogLevel } from "../spec/types.js";
+import type { DaemonRecord, NodeRecord } from "../store/types.js";
+import type { DaemonStatus } from "../supervisor/types.js";
+import type { Painter } from "./ansi.js";
+import { table } from "./format.js";
+
+/** The colour of a state word (`RUNNING`, `BACKOFF`, …). */
+function paintStateWord(state: string, word: string, p: Painter): string {
+  switch (state) {
+    case "running":
+      return p.green(word);
+    case "starting":
+    case "waiting":
+    case "stopping":
+      return p.yellow(word);
+    case "backoff":
+      return p.magenta(word);
+    case "failed":
+      return p.red(p.bold(word));
+    case "paused":
+      return p.cyan(word);
+    default:
+      return p.gray(word);
+  }
+}
+
+/**
+ * The seed form of one daemon, coloured on a terminal: `auto_sync: RUNNING (healthy)`,
+ * `auto_sync: RUNNING (degraded - 2 sync errors)`, `evaluation: BACKOFF (restart 2/5 in 4s, last
+ * error: …)`. The text is exactly {@link formatStatusLine}'s; only colours are added.
+ */
+export function statusLine(status: DaemonStatus, now: number, p: Painter): string {
+  const plain = formatStatusLine(status, now);
+  const word = status.state.toUpperCase();
+  const head = `${status.name}: `;
+  const rest = plain.slice(head.length + word.length);
+  let detail = rest;
+  if (rest !== "") {
+    if (status.state === "running" || status.state === "paused") {
+      const h = status.health.status;
+      detail =
+        h === "healthy"
+          ? p.green(rest)
+          : h === "degraded"
+            ? p.yellow(rest)
+            : h === "unhealthy"
+              ? p.red(rest)
+              : p.gray(rest);
+    } else if (status.state === "failed") detail = p.red(rest);
+    else detail = p.gray(rest);
+  }
+  return `${head}${paintStateWord(status.state, word, p)}${detail}`;
+}
+
+/**
+ * A daemon as a store recorded it, in the seed form: `auto_sync: RUNNING`,
+ * `evaluation: FAILED (restarts 5, last error: disk full)`.
+ */
+export function recordLine(record: DaemonRecord, p: Painter): string {
+  const word = record.state.toUpperCase();
+  const notes = [
+    record.restartCount > 0 ? `restarts ${record.restartCount}` : "",
+    record.lastError ? `last error: ${record.lastError}` : "",
+  ].filter(Boolean);
+  const detail = notes.length > 0 ? p.gray(` (${notes.join(", ")})`) : "";
+  return `${record.name}: ${paintStateWord(record.state, word, p)}${detail}`;
+}
+
+/** `3s ago`, `2m 5s ago`. */
+export function ago(at: number | null, now: number): string {
+  return at === null ? "never" : `${formatDuration(Math.max(0, now - at))} ago`;
+}
+
+/** One line per node: `host-123-abc  host  pid 123  profile full  started 5m ago  heartbeat 2s ago`. */
+export function nodeCells(node: NodeRecord, now: number): string[] {
+  return [
+    node.id,
+    node.host,
+    String(node.pid),
+    node.profile ?? "-",
+    ago(node.startedAt, now),
+    ago(node.lastHeartbeatAt, now),
+  ];
+}
+
+const LEVEL_PAINT: Record<LogLevel, keyof Painter> = {
+  debug: "gray",
+  info: "green",
+  warn: "yellow",
+  error: "red",
+};
+
+/**
+ * One log line: `2026-01-01T12:00:01.250Z INFO  auto_sync synced 120 games {"pending":0}` — ISO
+ * time, level, daemon, message, and the fields as JSON when there are any.
+ */
+export function logLine(
+  entry: {
+    at: number;
+    level: LogLevel;
+    daemon: string;
+    message: string;
+    fields?: Record<string, unknown> | null;
+  },
+  p: Painter,
+): string {
+  const level = (LEVEL_PAINT[entry.level] ? entry.level : "info") as LogLevel;
+  const paint = p[LEVEL_PAINT[level]];
+  const fields =
+    entry.fields && Object.keys(entry.fields).length > 0
+      ? ` ${p.gray(safeJson(entry.fields))}`
+      : "";
+  return `${p.gray(new Date(entry.at).toISOString())} ${paint(entry.level.toUpperCase().padEnd(5))} ${p.cyan(entry.daemon)} ${entry.message}${fields}`;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The nodes a manager reports (`GET /api/nodes`) as a table. */
+export function nodeViewTable(nodes: readonly NodeView[], p: Painter): string[] {
+  return table([
+    ["NODE", "HOST", "PID", "PROFILE", "URL", "STATE"].map((h) => p.bold(h)),
+    ...nodes.map((n) => [
+      n.self ? `${n.id} ${p.gray("(this)")}` : n.id,
+      n.host,
+      String(n.pid),
+      n.profile ?? "-",
+      n.url ?? "-",
+      n.shuttingDown
+        ? p.yellow("shutting down")
+        : n.ready
+          ? p.green("ready")
+          : n.live
+            ? p.yellow("live, not ready")
+            : p.red("not live"),
+    ]),
+  ]);
+}
