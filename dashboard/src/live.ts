@@ -40,10 +40,13 @@ export interface StreamPayloads {
   gap: { reason: string; from: number; to: number };
 }
 export type StreamType = keyof StreamPayloads;
+/**
+ * What the page's stream carries. Log lines are the bulk of the traffic, so they are not here: a
+ * daemon's page opens its own stream of that daemon's logs (see {@link openLogStream}).
+ */
 const STREAM_TYPES: StreamType[] = [
   "state",
   "health",
-  "log",
   "restart",
   "failed",
   "event",
@@ -168,7 +171,9 @@ export class Live {
   }
 
   private connect(): void {
-    const source = new EventSource("/api/stream");
+    // `gap` is not asked for: the server always sends it.
+    const asked = STREAM_TYPES.filter((t) => t !== "gap").join(",");
+    const source = new EventSource(`/api/stream?types=${asked}`);
     let dropped = false;
     source.onopen = () => {
       this.connection = "live";
@@ -303,3 +308,14 @@ export class Live {
 }
 
 export const live = new Live();
+
+/** A stream of one daemon's log lines, for as long as its page is open. Returns the close. */
+export function openLogStream(name: string, onLine: (line: StreamLog) => void): () => void {
+  const source = new EventSource(`/api/stream?types=log&daemon=${encodeURIComponent(name)}`);
+  source.addEventListener("log", (message) => {
+    try {
+      onLine(JSON.parse((message as MessageEvent<string>).data) as StreamLog);
+    } catch {}
+  });
+  return () => source.close();
+}

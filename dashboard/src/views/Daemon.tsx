@@ -5,7 +5,7 @@ import { Ago, HealthBadge, StateBadge, Uptime } from "../components/Badges";
 import { Controls } from "../components/Controls";
 import { clock, formatMs, fullTime, show } from "../format";
 import { daemonHref, useLive } from "../hooks";
-import { live } from "../live";
+import { live, openLogStream } from "../live";
 import {
   type DaemonDetail,
   type DaemonStatus,
@@ -394,8 +394,8 @@ function Logs({ name }: { name: string }) {
     setLines([]);
     setError(null);
     // Lines that arrive while the history loads are kept and added after it.
-    const off = live.on("log", (line) => {
-      if (line.name !== name || LEVEL_RANK[line.level] < LEVEL_RANK[level]) return;
+    const off = openLogStream(name, (line) => {
+      if (LEVEL_RANK[line.level] < LEVEL_RANK[level]) return;
       const entry: LogEntry = { ...line, daemon: line.name };
       if (!loaded) buffered.push(entry);
       else setLines((all) => [...all, entry].slice(-LOGS_KEPT));

@@ -26,8 +26,9 @@ export interface Layout {
 
 /**
  * Lays the daemons out by dependency level (the server's `levels`: level 0 needs nothing, level
- * n needs something at n-1): one column per level, left to right, each column ordered by the
- * mean position of its neighbours in the previous (then the next) column so edges cross less.
+ * n needs something at n-1): one column per level, left to right, top-aligned, each column
+ * ordered by the mean position of its neighbours in the previous (then the next) column so edges
+ * cross less.
  */
 export function layoutByLevel(graph: GraphData): Layout {
   const { nodeWidth, nodeHeight, rowGap, columnGap, margin, sweeps } = GRAPH_LAYOUT;
@@ -43,11 +44,11 @@ export function layoutByLevel(graph: GraphData): Layout {
     deps.set(e.from, [...(deps.get(e.from) ?? []), e.to]);
     dependents.set(e.to, [...(dependents.get(e.to) ?? []), e.from]);
   }
-  // Positions are centred on each column's middle, as the columns are drawn.
+  // Columns are drawn from the top (so a tall fleet's roots are in view), and ordered by index.
   const index = new Map<string, number>();
   const reindex = (column: string[]) => {
     column.forEach((n, i) => {
-      index.set(n, i - (column.length - 1) / 2);
+      index.set(n, i);
     });
   };
   for (const column of columns) reindex(column);
@@ -73,8 +74,7 @@ export function layoutByLevel(graph: GraphData): Layout {
   const height = margin * 2 + tallest * nodeHeight + (tallest - 1) * rowGap;
   const nodes = new Map<string, PlacedNode>();
   columns.forEach((column, level) => {
-    const columnHeight = column.length * nodeHeight + (column.length - 1) * rowGap;
-    const top = (height - columnHeight) / 2;
+    const top = margin;
     column.forEach((name, i) => {
       nodes.set(name, {
         name,
