@@ -59,6 +59,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
   let appendFailures = 0;
   let appendTimer: TimerHandle | undefined;
   let appendScheduled = false;
+  let closing = false;
   let appended = 0;
 
   const scheduleAppend = () => {
@@ -76,31 +77,41 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       DURABLE_DEFAULTS.retry.maxDelay,
     );
 
-  const appendNow = async (): Promise<void> => {
-    if (appending || !store || toAppend.length === 0) return;
+  let inFlight: Promise<void> | undefined;
+  /** Appends the next batch; while one is in flight, returns that one. */
+  const appendNow = (): Promise<void> => {
+    if (inFlight) return inFlight;
+    if (!store || toAppend.length === 0) return Promise.resolve();
+    const target = store;
     appending = true;
-    const batch = toAppend.slice(0, 1000);
-    try {
-      await store.appendEvents(batch.map(({ seq: _seq, ...rest }) => rest));
-      toAppend.splice(0, batch.length);
-      appended += batch.length;
-      appendFailures = 0;
-      wake();
-    } catch (error) {
-      appendFailures++;
-      if (appendFailures === 1)
-        onError(
-          coerceError(error),
-          `appending ${batch.length} event(s) to the store (kept, retrying)`,
-        );
-      appendTimer = clock.setTimeout(() => {
-        appendTimer = undefined;
-        void appendNow();
-      }, retryDelay(appendFailures));
-    } finally {
-      appending = false;
-    }
-    if (toAppend.length > 0 && !appendTimer) scheduleAppend();
+    inFlight = (async () => {
+      const batch = toAppend.slice(0, 1000);
+      try {
+        await target.appendEvents(batch.map(({ seq: _seq, ...rest }) => rest));
+        toAppend.splice(0, batch.length);
+        appended += batch.length;
+        appendFailures = 0;
+        wake();
+      } catch (error) {
+        appendFailures++;
+        if (appendFailures === 1)
+          onError(
+            coerceError(error),
+            `appending ${batch.length} event(s) to the store (kept, retrying)`,
+          );
+        if (!closing) {
+          appendTimer = clock.setTimeout(() => {
+            appendTimer = undefined;
+            void appendNow();
+          }, retryDelay(appendFailures));
+        }
+      } finally {
+        appending = false;
+        inFlight = undefined;
+      }
+      if (toAppend.length > 0 && !appendTimer && !closing) scheduleAppend();
+    })();
+    return inFlight;
   };
 
   // ---- cursors -------------------------------------------------------------------------------
@@ -108,7 +119,15 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
   const cursorWriting = new Set<string>();
   const cursors = new Map<string, number>();
 
-  const writeCursor = async (subscriber: string): Promise<void> => {
+  const cursorWrites = new Map<string, Promise<void>>();
+  const writeCursor = (subscriber: string): Promise<void> => {
+    const running = cursorWrites.get(subscriber);
+    if (running) return running;
+    const write = writeCursorLoop(subscriber).finally(() => cursorWrites.delete(subscriber));
+    cursorWrites.set(subscriber, write);
+    return write;
+  };
+  const writeCursorLoop = async (subscriber: string): Promise<void> => {
     if (cursorWriting.has(subscriber) || !store) return;
     cursorWriting.add(subscriber);
     let failures = 0;
@@ -234,10 +253,23 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     wake,
     /** Writes what is pending (appends and cursors) and stops. */
     async close(): Promise<void> {
+      closing = true;
       if (appendTimer) clock.clearTimeout(appendTimer);
       appendTimer = undefined;
-      if (store && toAppend.length > 0) await appendNow().catch(() => {});
-      for (const name of cursorWanted.keys()) await writeCursor(name).catch(() => {});
+      // Everything published must reach the store: batch after batch, a few tries if it fails.
+      let tries = 0;
+      while (store && toAppend.length > 0 && tries < 5) {
+        const before = appendFailures;
+        await appendNow();
+        if (appendFailures > before) tries++;
+      }
+      if (toAppend.length > 0) {
+        onError(
+          new Error(`${toAppend.length} published event(s) could not be stored before shutdown`),
+          "closing durable delivery",
+        );
+      }
+      await Promise.all([...cursorWanted.keys()].map((name) => writeCursor(name).catch(() => {})));
       closed = true;
       if (sweepTimer) clock.clearTimeout(sweepTimer);
       await stopListening?.().catch(() => {});

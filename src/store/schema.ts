@@ -14,6 +14,7 @@ export interface Database {
     profile: string | null;
     started_at: number;
     last_heartbeat_at: number | null;
+    url: string | null;
   };
   daemons: {
     node_id: string;

@@ -175,31 +175,52 @@ export function sqlJobMethods(kind: "sqlite" | "postgres", op: Op): JobMethods {
         const claimed: JobRecord[] = [];
         for (const [type, free] of Object.entries(slots)) {
           if (!(free > 0)) continue;
-          let due = db
-            .selectFrom("jobs")
-            .select("id")
-            .where("status", "=", "pending")
-            .where("type", "=", type)
-            .where("run_at", "<=", now)
-            .orderBy("priority", "desc")
-            .orderBy("run_at")
-            .orderBy("created_at")
-            .limit(Math.floor(free));
-          if (kind === "postgres") due = due.forUpdate().skipLocked();
-          const rows = await db
-            .updateTable("jobs")
-            .set((eb) => ({
-              status: "running",
-              attempts: eb("attempts", "+", 1),
-              locked_by: worker,
-              lease_expires_at: now + leaseMs,
-              started_at: now,
-              updated_at: now,
-            }))
-            .where("id", "in", due)
-            .where("status", "=", "pending")
-            .returningAll()
-            .execute();
+          const limit = Math.floor(free);
+          let rows: Selectable<Database["jobs"]>[];
+          if (kind === "postgres") {
+            // The picked ids are materialized once: an `IN (SELECT … LIMIT n FOR UPDATE SKIP
+            // LOCKED)` subquery may be re-run under concurrent updates and claim more than n.
+            const result = await sql<Selectable<Database["jobs"]>>`
+              with due as materialized (
+                select id from jobs
+                where status = 'pending' and type = ${type} and run_at <= ${now}
+                order by priority desc, run_at, created_at
+                limit ${limit}
+                for update skip locked
+              )
+              update jobs set
+                status = 'running', attempts = attempts + 1, locked_by = ${worker},
+                lease_expires_at = ${now + leaseMs}, started_at = ${now}, updated_at = ${now}
+              from due
+              where jobs.id = due.id and jobs.status = 'pending'
+              returning jobs.*`.execute(db);
+            rows = result.rows;
+          } else {
+            const due = db
+              .selectFrom("jobs")
+              .select("id")
+              .where("status", "=", "pending")
+              .where("type", "=", type)
+              .where("run_at", "<=", now)
+              .orderBy("priority", "desc")
+              .orderBy("run_at")
+              .orderBy("created_at")
+              .limit(limit);
+            rows = await db
+              .updateTable("jobs")
+              .set((eb) => ({
+                status: "running",
+                attempts: eb("attempts", "+", 1),
+                locked_by: worker,
+                lease_expires_at: now + leaseMs,
+                started_at: now,
+                updated_at: now,
+              }))
+              .where("id", "in", due)
+              .where("status", "=", "pending")
+              .returningAll()
+              .execute();
+          }
           claimed.push(...rows.map(jobFromRow));
         }
         return claimed.sort(

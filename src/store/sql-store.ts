@@ -160,6 +160,7 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
             profile: node.profile,
             started_at: node.startedAt,
             last_heartbeat_at: node.lastHeartbeatAt,
+            url: node.url ?? null,
           })
           .onConflict((oc) =>
             oc.column("id").doUpdateSet((eb) => ({
@@ -168,6 +169,7 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
               profile: eb.ref("excluded.profile"),
               started_at: eb.ref("excluded.started_at"),
               last_heartbeat_at: eb.ref("excluded.last_heartbeat_at"),
+              url: eb.ref("excluded.url"),
             })),
           )
           .execute();
@@ -196,6 +198,7 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
             profile: r.profile,
             startedAt: num(r.started_at),
             lastHeartbeatAt: numOrNull(r.last_heartbeat_at),
+            url: r.url ?? null,
           }),
         );
       }),

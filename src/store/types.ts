@@ -18,6 +18,8 @@ export interface NodeRecord {
   profile: string | null;
   startedAt: number;
   lastHeartbeatAt: number | null;
+  /** The node's HTTP server, if it runs one (how the CLI finds a running manager). */
+  url?: string | null;
 }
 
 /** What one node last knew about one daemon: the seeds' "daemon record". */

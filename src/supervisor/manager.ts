@@ -464,6 +464,9 @@ export function createManager(
         ...(jobService ? { jobs: jobService } : {}),
       });
       logger.info(`HTTP server listening on ${http.url}`);
+      await persistence
+        ?.setUrl(http.url)
+        .catch((error) => logger.warn({ err: error }, "recording the node's url failed"));
     }
     request(names);
     started = true;
@@ -730,6 +733,8 @@ export function createManager(
     bus,
     queryLogs: async (query) => {
       if (!persistence || persistence.store.kind === "memory") return logRing.query(query);
+      // Lines still in the write buffer belong in the answer too.
+      await persistence.store.writes.flush().catch(() => {});
       const rows = await persistence.store.queryLogs({
         ...query,
         order: "desc",

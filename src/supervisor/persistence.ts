@@ -23,6 +23,8 @@ export interface Persistence {
   record(record: Omit<DaemonRecord, "node" | "updatedAt">): void;
   log(row: Omit<LogRow, "node">): void;
   health(): StoreHealth;
+  /** Records the node's HTTP address (so the CLI can find this manager). */
+  setUrl(url: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,9 @@ export async function openPersistence(options: {
       if (!closed) store.writes.log({ ...row, node: node.id });
     },
     health: () => store.health(),
+    async setUrl(url) {
+      await store.upsertNode({ ...node, url, startedAt, lastHeartbeatAt: clock.now() });
+    },
     async close() {
       if (closed) return;
       closed = true;

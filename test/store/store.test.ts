@@ -137,6 +137,7 @@ describe.each(kinds)("store (%s)", (kind) => {
         profile: "coordinator",
         startedAt: T0,
         lastHeartbeatAt: null,
+        url: "http://127.0.0.1:8790",
       });
       await store.heartbeatNode("n1", T0 + 100);
       await store.heartbeatNode("n1", T0 + 50);
@@ -148,6 +149,7 @@ describe.each(kinds)("store (%s)", (kind) => {
           profile: "coordinator",
           startedAt: T0,
           lastHeartbeatAt: T0 + 100,
+          url: "http://127.0.0.1:8790",
         },
       ]);
     });

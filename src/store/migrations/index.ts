@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
 import { jobLeases } from "./0002-job-leases.js";
+import { nodeUrl } from "./0003-node-url.js";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -13,6 +14,7 @@ function migrations(dialect: MigrationDialect): Record<string, Migration> {
   return {
     "0001-initial": initial(dialect),
     "0002-job-leases": jobLeases(dialect),
+    "0003-node-url": nodeUrl(dialect),
   };
 }
 
