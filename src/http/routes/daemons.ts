@@ -24,6 +24,9 @@ export type DaemonAction = (typeof DAEMON_ACTIONS)[number];
  * `since` for logs: epoch milliseconds, an ISO date, or a duration ago (`"10m"`, `"2h"`).
  * Throws a 400 saying what was expected.
  */
+/** How long the serialized daemon list is reused (uptimes and heartbeats may lag this much). */
+const LIST_CACHE_MS = 250;
+
 export function parseSince(text: string, now: number): number {
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
@@ -41,6 +44,17 @@ export function parseSince(text: string, now: number): number {
 /** `/api/daemons…`: status, details, health, logs, actions, config. */
 export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { manager, internals, transitions, overrides } = ctx;
+  let listCache: { at: number; body: string } | undefined;
+  const forget = () => {
+    listCache = undefined;
+  };
+  // Anything an operator would notice at once drops the cached list.
+  const offs = (["daemon:state", "daemon:health", "daemon:restart"] as const).map((event) =>
+    manager.on(event, forget),
+  );
+  app.addHook("onClose", async () => {
+    for (const off of offs) off();
+  });
 
   app.get<{ Querystring: { category?: string; state?: string } }>(
     "/api/daemons",
@@ -56,10 +70,17 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
         response: { 200: { type: "array", items: daemonStatusSchema } },
       },
     },
-    (request) => {
+    (request, reply) => {
       const { category, state } = request.query;
+      if (category === undefined && state === undefined) {
+        // The whole list, serialized once and reused briefly: probes and dashboards poll it.
+        const now = Date.now();
+        if (listCache === undefined || now - listCache.at > LIST_CACHE_MS) {
+          listCache = { at: now, body: JSON.stringify(manager.status()) };
+        }
+        return reply.type("application/json; charset=utf-8").send(listCache.body);
+      }
       const all = manager.status();
-      if (category === undefined && state === undefined) return all;
       return all.filter(
         (s) =>
           (category === undefined || s.category === category) &&
