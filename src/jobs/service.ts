@@ -63,8 +63,8 @@ export function createJobService(options: JobServiceOptions): JobService {
     log.error({ err: coerceError(error) }, `a listener of job ${event} updates threw`),
   );
 
-  const notify = () => {
-    store.notify("jobs").catch((thrown) => {
+  const notify = (channel: "jobs" | "job_cancels" = "jobs") => {
+    store.notify(channel).catch((thrown) => {
       log.debug({ err: coerceError(thrown) }, "jobs: a wake-up notification failed");
     });
   };
@@ -77,13 +77,12 @@ export function createJobService(options: JobServiceOptions): JobService {
     leaseMs,
     progressThrottleMs: options.progressThrottleMs ?? d.progressThrottleMs,
     emit: (kind, update) => emitter.emit(kind, update),
-    notify,
   });
   const working = options.work ?? true;
 
   let state: "created" | "started" | "stopped" = "created";
   const timers = new Set<TimerHandle>();
-  let unlisten: (() => Promise<void>) | undefined;
+  const unlisten: (() => Promise<void>)[] = [];
 
   /** Repeats `fn` every `ms` on the clock while started, the next run after this one ends. */
   const every = (ms: number, fn: () => Promise<unknown>) => {
@@ -110,6 +109,11 @@ export function createJobService(options: JobServiceOptions): JobService {
     fail(error: Error): void;
   }
   const waiters = new Map<string, Set<Waiter>>();
+  /**
+   * Jobs this service is cancelling: their monitors settle only once the `cancelled` action is
+   * recorded, so a job's actions read launched → cancelled → monitored.
+   */
+  const cancelling = new Set<string>();
   let checking: Promise<void> | undefined;
   let checkAgain = false;
 
@@ -125,7 +129,8 @@ export function createJobService(options: JobServiceOptions): JobService {
         checkAgain = false;
         try {
           const jobs = await store.listJobs({ ids: [...waiters.keys()], limit: waiters.size });
-          for (const job of jobs) if (isTerminal(job.status)) settleWaiters(job);
+          for (const job of jobs)
+            if (isTerminal(job.status) && !cancelling.has(job.id)) settleWaiters(job);
         } catch (thrown) {
           log.debug({ err: coerceError(thrown) }, "jobs: checking monitored jobs failed");
         }
@@ -181,18 +186,22 @@ export function createJobService(options: JobServiceOptions): JobService {
       launchOptions.runAt instanceof Date
         ? launchOptions.runAt.getTime()
         : (launchOptions.runAt ?? now);
-    const { job, created } = await store.insertJob({
-      id: randomUUID(),
-      type,
-      payload: value,
-      priority: launchOptions.priority ?? 0,
-      maxAttempts: launchOptions.maxAttempts ?? spec.maxAttempts,
-      runAt,
-      dedupKey: launchOptions.dedupKey ?? null,
-      launchedBy: daemon,
-      reason: launchOptions.reason,
-      now,
-    });
+    // The job, its `launched` action and the wake-up of workers and monitors: one transaction.
+    const { job, created } = await store.launchJob(
+      {
+        id: randomUUID(),
+        type,
+        payload: value,
+        priority: launchOptions.priority ?? 0,
+        maxAttempts: launchOptions.maxAttempts ?? spec.maxAttempts,
+        runAt,
+        dedupKey: launchOptions.dedupKey ?? null,
+        launchedBy: daemon,
+        reason: launchOptions.reason,
+        now,
+      },
+      { daemon, action: "launched", reason: launchOptions.reason, at: now, node: node.id },
+    );
     if (!created) {
       log.debug(
         { job: job.id, dedupKey: job.dedupKey },
@@ -200,9 +209,7 @@ export function createJobService(options: JobServiceOptions): JobService {
       );
       return job.id;
     }
-    await record(job.id, daemon, "launched", launchOptions.reason);
     emitter.emit("status", toUpdate(job));
-    notify();
     if (state === "started" && working) void worker.tick();
     return job.id;
   }
@@ -242,7 +249,7 @@ export function createJobService(options: JobServiceOptions): JobService {
     store.getJob(id).then(
       (job) => {
         if (!job) waiter.fail(new Error(`no job with id "${id}"`));
-        else if (isTerminal(job.status)) settleWaiters(job);
+        else if (isTerminal(job.status) && !cancelling.has(job.id)) settleWaiters(job);
       },
       (thrown) => waiter.fail(coerceError(thrown)),
     );
@@ -261,13 +268,20 @@ export function createJobService(options: JobServiceOptions): JobService {
       if (conflict) throw new StateConflictError(`job ${id}`, before.status, "cancel");
       return before;
     }
-    const job = await store.cancelJob(id, reason, clock.now());
-    if (!job) return undefined;
-    await record(id, by, "cancelled", reason);
-    if (job.status === "cancelled") emitter.emit("status", toUpdate(job));
-    else worker.abort(id, new JobCancelledError(reason));
-    notify();
-    return job;
+    cancelling.add(id);
+    try {
+      const job = await store.cancelJob(id, reason, clock.now());
+      if (!job) return undefined;
+      await record(id, by, "cancelled", reason);
+      if (job.status === "cancelled") emitter.emit("status", toUpdate(job));
+      else if (job.status === "running" && !worker.abort(id, new JobCancelledError(reason)))
+        notify("job_cancels"); // it runs in another process: its worker looks at once
+      notify();
+      return job;
+    } finally {
+      cancelling.delete(id);
+      if (waiters.has(id)) void checkMonitors();
+    }
   }
 
   const withActions = async (id: string) => {
@@ -354,14 +368,23 @@ export function createJobService(options: JobServiceOptions): JobService {
     async start() {
       if (state !== "created") return;
       state = "started";
-      unlisten = await store.listen("jobs", () => {
-        if (state !== "started") return;
-        if (working) {
-          void worker.tick();
-          void worker.checkRunning();
-        }
-        void checkMonitors();
-      });
+      // A wake-up on `jobs` (a launch, a finish, a reclaim, here or elsewhere): claim, and look
+      // at monitored jobs. Running jobs are only looked at when a cancel was asked
+      // (`job_cancels`); their leases are renewed by their own timers.
+      unlisten.push(
+        await store.listen("jobs", () => {
+          if (state !== "started") return;
+          if (working) void worker.tick();
+          void checkMonitors();
+        }),
+      );
+      if (working) {
+        unlisten.push(
+          await store.listen("job_cancels", () => {
+            if (state === "started") void worker.checkCancels();
+          }),
+        );
+      }
       every(pollMs, async () => {
         await reclaim();
         if (working) await worker.tick();
@@ -380,7 +403,7 @@ export function createJobService(options: JobServiceOptions): JobService {
       state = "stopped";
       for (const timer of timers) clock.clearTimeout(timer);
       timers.clear();
-      await unlisten?.().catch(() => {});
+      for (const stop of unlisten.splice(0)) await stop().catch(() => {});
       if (wasStarted) await worker.stop(timeoutMs);
       for (const set of [...waiters.values()])
         for (const waiter of [...set]) waiter.fail(new Error("the job service stopped"));

@@ -30,8 +30,6 @@ export interface WorkerOptions {
   progressThrottleMs: number;
   /** A job changed status or progress (the service fans it out). */
   emit(kind: "status" | "progress", update: JobUpdate): void;
-  /** A job reached a status other workers or monitors should look at. */
-  notify(): void;
 }
 
 /** One attempt in flight. */
@@ -40,6 +38,8 @@ interface Running {
   spec: JobSpec;
   controller: AbortController;
   done: Promise<void>;
+  /** The handler returned or threw (or was aborted): only its outcome is left to write. */
+  settled: boolean;
 }
 
 export interface DurationStats {
@@ -104,7 +104,7 @@ export function createWorker(options: WorkerOptions) {
     const spec = specs.get(job.type) as JobSpec;
     active.set(job.type, (active.get(job.type) ?? 0) + 1);
     const controller = new AbortController();
-    const entry: Running = { job, spec, controller, done: Promise.resolve() };
+    const entry: Running = { job, spec, controller, done: Promise.resolve(), settled: false };
     running.set(job.id, entry);
     options.emit("status", update(job));
     entry.done = run(entry).finally(() => {
@@ -171,6 +171,7 @@ export function createWorker(options: WorkerOptions) {
       const reason = signal.aborted ? coerceError(signal.reason) : coerceError(thrown);
       outcome = outcomeOf(job, spec, reason);
     } finally {
+      entry.settled = true;
       for (const t of timers) clock.clearTimeout(t);
       if (leaseTimer !== undefined) clock.clearTimeout(leaseTimer);
       await progress.flush();
@@ -197,30 +198,75 @@ export function createWorker(options: WorkerOptions) {
     return { status: "failed", error: describeError(error), retryAt };
   }
 
-  async function finish(job: JobRecord, outcome: JobOutcome): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const record = await store.finishJob(job.id, node.id, outcome, clock.now());
-        if (record) {
-          options.emit("status", update(record));
-          const level = record.status === "failed" ? "warn" : "debug";
-          logger[level](
-            { job: job.id, type: job.type, attempt: job.attempts, status: record.status },
-            `jobs: ${job.type} ${job.id} attempt ${job.attempts} → ${record.status}`,
+  /** An attempt's outcome waiting to be written. */
+  interface Finishing {
+    job: JobRecord;
+    outcome: JobOutcome;
+    /** Writes tried so far. */
+    tries: number;
+    written: () => void;
+  }
+  const finishing: Finishing[] = [];
+  let flushing = false;
+
+  /**
+   * Writes how an attempt ended; resolves once written (or given up). Outcomes that arrive while
+   * a write is in flight go together in the next one: one statement for all of them.
+   */
+  function finish(job: JobRecord, outcome: JobOutcome): Promise<void> {
+    return new Promise<void>((written) => {
+      finishing.push({ job, outcome, tries: 0, written });
+      void flushFinishes();
+    });
+  }
+
+  /** Writes queued outcomes until none is left; a failed write is tried 3 times per outcome. */
+  async function flushFinishes(): Promise<void> {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (finishing.length > 0) {
+        const batch = finishing.splice(0);
+        let records: (JobRecord | null)[];
+        try {
+          records = await store.finishJobs(
+            node.id,
+            batch.map((f) => ({ id: f.job.id, outcome: f.outcome })),
+            clock.now(),
           );
-          options.notify();
+        } catch (thrown) {
+          for (const f of batch) {
+            f.tries++;
+            if (f.tries >= 3) {
+              logger.error(
+                { err: coerceError(thrown), job: f.job.id },
+                "jobs: could not record how a job ended; its lease will expire and it will be reclaimed",
+              );
+              f.written();
+              continue;
+            }
+            clock.setTimeout(() => {
+              finishing.push(f);
+              void flushFinishes();
+            }, 200 * f.tries);
+          }
+          continue;
         }
-        return;
-      } catch (thrown) {
-        if (attempt >= 3) {
-          logger.error(
-            { err: coerceError(thrown), job: job.id },
-            "jobs: could not record how a job ended; its lease will expire and it will be reclaimed",
-          );
-          return;
-        }
-        await new Promise<void>((resolve) => clock.setTimeout(resolve, 200 * attempt));
+        batch.forEach((f, i) => {
+          const record = records[i];
+          if (record) {
+            options.emit("status", update(record));
+            const level = record.status === "failed" ? "warn" : "debug";
+            logger[level](
+              { job: f.job.id, type: f.job.type, attempt: f.job.attempts, status: record.status },
+              `jobs: ${f.job.type} ${f.job.id} attempt ${f.job.attempts} → ${record.status}`,
+            );
+          }
+          f.written();
+        });
       }
+    } finally {
+      flushing = false;
     }
   }
 
@@ -307,17 +353,29 @@ export function createWorker(options: WorkerOptions) {
       entry.controller.abort(reason);
       return true;
     },
-    /** Renews every running job's lease now: how a cancel from another process is seen early. */
-    async checkRunning(): Promise<void> {
-      for (const entry of [...running.values()]) {
-        if (entry.controller.signal.aborted) continue;
-        try {
-          const lease = await store.renewJobLease(entry.job.id, node.id, leaseMs, clock.now());
-          if (!lease.held) entry.controller.abort(new JobLeaseLostError("the lease was lost"));
-          else if (lease.cancelRequested) entry.controller.abort(await cancelReason(entry.job.id));
-        } catch {
-          // the renewal timer tries again
-        }
+    /**
+     * Looks up the jobs still running here in one query and aborts those whose cancel was asked
+     * (or whose lease another worker holds now): how a cancel from another process is seen before
+     * the next lease renewal. Attempts whose handler already settled are left alone.
+     */
+    async checkCancels(): Promise<void> {
+      const live = (entry: Running | undefined): entry is Running =>
+        entry !== undefined && !entry.settled && !entry.controller.signal.aborted;
+      const ids = [...running.values()].filter(live).map((entry) => entry.job.id);
+      if (ids.length === 0) return;
+      let jobs: JobRecord[];
+      try {
+        jobs = await store.listJobs({ ids, limit: ids.length });
+      } catch {
+        return; // the renewal timer sees the cancel
+      }
+      for (const job of jobs) {
+        const entry = running.get(job.id);
+        if (!live(entry)) continue;
+        if (job.status !== "running" || job.lockedBy !== node.id)
+          entry.controller.abort(new JobLeaseLostError("the lease was lost"));
+        else if (job.cancelRequested)
+          entry.controller.abort(new JobCancelledError(job.error ?? "cancelled"));
       }
     },
     runningCount: () => running.size,

@@ -7,6 +7,8 @@ export const STORE_DEFAULTS = {
   pollInterval: 1 * SECOND,
   /** SQLite: how long a writer waits for another process's lock before failing. */
   busyTimeout: 5 * SECOND,
+  /** SQLite: prepared statements kept for reuse (least recently used dropped first). */
+  sqliteStatementCache: 200,
   /** PostgreSQL: how long to wait for a connection before counting the database unreachable. */
   connectTimeout: 5 * SECOND,
   /** PostgreSQL: pool size. */

@@ -1,9 +1,10 @@
 import type { JobActionRecord, JobRecord, JobStatus } from "../spec/types.js";
-import type { Store } from "./types.js";
+import type { Store, StoreChannel } from "./types.js";
 
 type JobMethods = Pick<
   Store,
   | "insertJob"
+  | "launchJob"
   | "getJob"
   | "listJobs"
   | "countJobs"
@@ -11,6 +12,7 @@ type JobMethods = Pick<
   | "renewJobLease"
   | "setJobProgress"
   | "finishJob"
+  | "finishJobs"
   | "cancelJob"
   | "reclaimJobs"
   | "addJobAction"
@@ -26,8 +28,14 @@ const json = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? nul
 const asSet = <T>(value: T | readonly T[] | undefined): Set<T> | undefined =>
   value === undefined ? undefined : new Set(Array.isArray(value) ? value : [value as T]);
 
-/** The memory store's jobs: the same semantics as `sql-jobs.ts`, in a map. */
-export function memoryJobMethods(need: () => void): JobMethods {
+/**
+ * The memory store's jobs: the same semantics as `sql-jobs.ts`, in a map. `notify` wakes the
+ * store's listeners of a channel (launches and finishes notify `jobs`).
+ */
+export function memoryJobMethods(
+  need: () => void,
+  notify: (channel: StoreChannel) => void,
+): JobMethods {
   const jobs = new Map<string, JobRecord>();
   const actions: JobActionRecord[] = [];
   let nextActionId = 1;
@@ -52,7 +60,15 @@ export function memoryJobMethods(need: () => void): JobMethods {
     }
   };
 
-  return {
+  const methods: JobMethods = {
+    async launchJob(input, action) {
+      const inserted = await methods.insertJob(input);
+      if (!inserted.created) return inserted;
+      await methods.addJobAction({ ...action, jobId: inserted.job.id });
+      notify("jobs");
+      return inserted;
+    },
+
     async insertJob(input) {
       need();
       if (input.dedupKey !== null) {
@@ -203,7 +219,16 @@ export function memoryJobMethods(need: () => void): JobMethods {
           requeue(job, now, now);
           break;
       }
+      notify("jobs");
       return clone(job);
+    },
+
+    async finishJobs(worker, finishes, now) {
+      need();
+      const out: (JobRecord | null)[] = [];
+      for (const { id, outcome } of finishes)
+        out.push(await methods.finishJob(id, worker, outcome, now));
+      return out;
     },
 
     async cancelJob(id, reason, now) {
@@ -284,4 +309,5 @@ export function memoryJobMethods(need: () => void): JobMethods {
       return removed;
     },
   };
+  return methods;
 }

@@ -268,7 +268,7 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       return lease ? { ...lease } : null;
     },
 
-    ...memoryJobMethods(need),
+    ...memoryJobMethods(need, fire),
 
     async listen(channel, onNotify) {
       need();

@@ -100,6 +100,7 @@ export function createPostgresStore(
     async notifyIn(trx, channel) {
       await sql`select pg_notify(${channelName(channel)}, '')`.execute(trx);
     },
+    notifyExpression: (channel) => sql`pg_notify(${channelName(channel)}, '')`,
     createListener: () =>
       createPgListener(
         { ...config, max: undefined } as pg.ClientConfig,

@@ -1,12 +1,13 @@
-import { type Kysely, type Selectable, sql } from "kysely";
+import { type Kysely, type QueryCreator, type RawBuilder, type Selectable, sql } from "kysely";
 import type { JobActionKind, JobActionRecord, JobRecord, JobStatus } from "../spec/types.js";
 import { fromJson, toJson } from "./json.js";
 import type { Database } from "./schema.js";
-import type { Store } from "./types.js";
+import type { JobOutcome, NewJob, NewJobAction, Store, StoreChannel } from "./types.js";
 
 type JobMethods = Pick<
   Store,
   | "insertJob"
+  | "launchJob"
   | "getJob"
   | "listJobs"
   | "countJobs"
@@ -14,6 +15,7 @@ type JobMethods = Pick<
   | "renewJobLease"
   | "setJobProgress"
   | "finishJob"
+  | "finishJobs"
   | "cancelJob"
   | "reclaimJobs"
   | "addJobAction"
@@ -23,9 +25,24 @@ type JobMethods = Pick<
 
 type Op = <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
 
+/** How the job methods send the wake-ups of what they write (the dialect's part of it). */
+export interface JobNotifier {
+  /**
+   * PostgreSQL: an expression (`pg_notify(…)`) to select in the statement that writes, so the
+   * write and its wake-up commit together in one round trip.
+   */
+  expression?(channel: StoreChannel): RawBuilder<unknown>;
+  /** Otherwise: notifies inside the writing transaction. */
+  inTransaction(trx: Kysely<Database>, channel: StoreChannel): Promise<void>;
+  /** After the commit (in-process listeners). */
+  after(channel: StoreChannel): void;
+}
+
 const FINISHED: JobStatus[] = ["completed", "failed", "cancelled"];
 const LIVE: JobStatus[] = ["pending", "running"];
 const DEDUP_RETRIES = 5;
+/** Attempts ended per statement (5 parameters each). */
+const FINISH_CHUNK = 100;
 
 const asList = <T>(value: T | readonly T[] | undefined): T[] | undefined =>
   value === undefined ? undefined : Array.isArray(value) ? [...value] : [value as T];
@@ -80,55 +97,201 @@ function actionFromRow(r: Selectable<Database["job_actions"]>): JobActionRecord 
  * reclaim, finish) cannot both win. PostgreSQL's claim adds `FOR UPDATE SKIP LOCKED` to the inner
  * select, so concurrent claimers skip each other's rows instead of waiting on them.
  */
-export function sqlJobMethods(kind: "sqlite" | "postgres", op: Op): JobMethods {
+export function sqlJobMethods(
+  kind: "sqlite" | "postgres",
+  op: Op,
+  notifier: JobNotifier,
+): JobMethods {
   const getJob = (db: Kysely<Database>, id: string) =>
     db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
 
-  return {
-    insertJob: (job) =>
-      op(async (db) => {
-        for (let attempt = 0; attempt < DEDUP_RETRIES; attempt++) {
-          const inserted = await db
-            .insertInto("jobs")
-            .values({
-              id: job.id,
-              type: job.type,
-              status: "pending",
-              payload: toJson(job.payload),
-              priority: job.priority,
-              attempts: 0,
-              max_attempts: job.maxAttempts,
-              run_at: job.runAt,
-              dedup_key: job.dedupKey,
-              progress: 0,
-              launched_by: job.launchedBy,
-              reason: job.reason,
-              created_at: job.now,
-              updated_at: job.now,
-            })
-            // The partial unique index on live dedup keys is the only conflict a fresh id can hit.
-            .onConflict((oc) => oc.doNothing())
-            .returningAll()
-            .executeTakeFirst();
-          if (inserted) return { job: jobFromRow(inserted), created: true };
-          if (job.dedupKey === null) {
-            const same = await getJob(db, job.id);
-            if (same) return { job: jobFromRow(same), created: false };
-            continue;
-          }
-          const live = await db
-            .selectFrom("jobs")
-            .selectAll()
-            .where("dedup_key", "=", job.dedupKey)
-            .where("status", "in", LIVE)
-            .executeTakeFirst();
-          if (live) return { job: jobFromRow(live), created: false };
-          // The live job finished in between: its key is free again, try once more.
+  const jobValues = (job: NewJob) => ({
+    id: job.id,
+    type: job.type,
+    status: "pending",
+    payload: toJson(job.payload),
+    priority: job.priority,
+    attempts: 0,
+    max_attempts: job.maxAttempts,
+    run_at: job.runAt,
+    dedup_key: job.dedupKey,
+    progress: 0,
+    launched_by: job.launchedBy,
+    reason: job.reason,
+    created_at: job.now,
+    updated_at: job.now,
+  });
+
+  const actionValues = (jobId: string, action: Omit<NewJobAction, "jobId">) => ({
+    job_id: jobId,
+    daemon: action.daemon,
+    action: action.action,
+    reason: action.reason,
+    at: action.at,
+    node_id: action.node,
+  });
+
+  type JobRow = Selectable<Database["jobs"]>;
+
+  /**
+   * Inserts the job; with `action`, also the action and a wake-up on `jobs`, atomically. The
+   * partial unique index on live dedup keys is the only conflict a fresh id can hit.
+   */
+  const insertOnce = async (
+    db: Kysely<Database>,
+    job: NewJob,
+    action: Omit<NewJobAction, "jobId"> | null,
+  ): Promise<JobRow | undefined> => {
+    const insert = (qb: QueryCreator<Database>) =>
+      qb
+        .insertInto("jobs")
+        .values(jobValues(job))
+        .onConflict((oc) => oc.doNothing())
+        .returningAll();
+    if (!action) return insert(db).executeTakeFirst();
+    if (notifier.expression) {
+      // One statement: the action is inserted only when the job was, and pg_notify runs once
+      // per inserted row, so a dedup hit records and notifies nothing.
+      const row = await db
+        .with("j", (qb) => insert(qb))
+        .with("a", (qb) =>
+          qb
+            .insertInto("job_actions")
+            .columns(["job_id", "daemon", "action", "reason", "at", "node_id"])
+            .expression((eb) =>
+              eb
+                .selectFrom("j")
+                .select([
+                  "j.id",
+                  sql<string>`cast(${action.daemon} as text)`.as("daemon"),
+                  sql<string>`cast(${action.action} as text)`.as("action"),
+                  sql<string | null>`cast(${action.reason} as text)`.as("reason"),
+                  sql<number>`cast(${action.at} as bigint)`.as("at"),
+                  sql<string | null>`cast(${action.node} as text)`.as("node_id"),
+                ]),
+            ),
+        )
+        .selectFrom("j")
+        .selectAll("j")
+        .select(notifier.expression("jobs").as("notified"))
+        .executeTakeFirst();
+      return row as JobRow | undefined;
+    }
+    const row = await db.transaction().execute(async (trx) => {
+      const inserted = await insert(trx).executeTakeFirst();
+      if (inserted) {
+        await trx.insertInto("job_actions").values(actionValues(inserted.id, action)).execute();
+        await notifier.inTransaction(trx, "jobs");
+      }
+      return inserted;
+    });
+    if (row) notifier.after("jobs");
+    return row;
+  };
+
+  const insertJob = (job: NewJob, action: Omit<NewJobAction, "jobId"> | null) =>
+    op(async (db) => {
+      for (let attempt = 0; attempt < DEDUP_RETRIES; attempt++) {
+        const inserted = await insertOnce(db, job, action);
+        if (inserted) return { job: jobFromRow(inserted), created: true };
+        if (job.dedupKey === null) {
+          const same = await getJob(db, job.id);
+          if (same) return { job: jobFromRow(same), created: false };
+          continue;
         }
-        throw new Error(
-          `could not insert job ${job.id} (dedup key ${job.dedupKey}): too much churn`,
+        const live = await db
+          .selectFrom("jobs")
+          .selectAll()
+          .where("dedup_key", "=", job.dedupKey)
+          .where("status", "in", LIVE)
+          .executeTakeFirst();
+        if (live) return { job: jobFromRow(live), created: false };
+        // The live job finished in between: its key is free again, try once more.
+      }
+      throw new Error(`could not insert job ${job.id} (dedup key ${job.dedupKey}): too much churn`);
+    });
+
+  /**
+   * Ends attempts in one statement: each row of `v` says how one ended (`kind`), and CASEs pick
+   * the columns it sets — the same as one `UPDATE … WHERE id = ? AND status = 'running' AND
+   * locked_by = ?` per job. A cancel asked while an attempt ran wins over a retry or a release.
+   */
+  const finishJobs = (
+    worker: string,
+    finishes: readonly { id: string; outcome: JobOutcome }[],
+    now: number,
+  ): Promise<(JobRecord | null)[]> =>
+    op(async (db) => {
+      if (finishes.length === 0) return [];
+      const out: (JobRecord | null)[] = [];
+      for (let i = 0; i < finishes.length; i += FINISH_CHUNK) {
+        const chunk = finishes.slice(i, i + FINISH_CHUNK);
+        const rows = sql.join(
+          chunk.map(({ id, outcome }) => {
+            const kind =
+              outcome.status === "failed" && outcome.retryAt !== null ? "retry" : outcome.status;
+            const result = outcome.status === "completed" ? toJson(outcome.result) : null;
+            const error =
+              outcome.status === "failed" || outcome.status === "cancelled" ? outcome.error : null;
+            const retryAt = outcome.status === "failed" ? outcome.retryAt : null;
+            return sql`(cast(${id} as text), cast(${kind} as text), cast(${result} as text), cast(${error} as text), cast(${retryAt} as bigint))`;
+          }),
         );
-      }),
+        // SQLite's RETURNING names only the updated table's columns; `*` there means just those.
+        const ended = sql`jobs.cancel_requested or v.kind in ('completed', 'cancelled', 'failed')`;
+        const update = sql<JobRow>`
+          with v (id, kind, result, error, retry_at) as (values ${rows})
+          update jobs set
+            status = case
+              when v.kind in ('completed', 'cancelled', 'failed') then v.kind
+              when jobs.cancel_requested then 'cancelled'
+              else 'pending' end,
+            result = case when v.kind = 'completed' then v.result else jobs.result end,
+            progress = case when v.kind = 'completed' then 100 else jobs.progress end,
+            error = case when v.kind in ('completed', 'released') then jobs.error else v.error end,
+            finished_at = case when ${ended} then cast(${now} as bigint) else null end,
+            run_at = case v.kind
+              when 'retry' then v.retry_at
+              when 'released' then cast(${now} as bigint)
+              else jobs.run_at end,
+            attempts = case
+              when v.kind = 'released' and jobs.attempts > 0 then jobs.attempts - 1
+              when v.kind = 'released' then 0
+              else jobs.attempts end,
+            locked_by = null, lease_expires_at = null, updated_at = ${now}
+          from v
+          where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = ${worker}
+          returning ${kind === "postgres" ? sql`jobs.*` : sql`*`}`;
+        let updated: JobRow[];
+        if (notifier.expression) {
+          // One statement: pg_notify runs once per updated row (PostgreSQL folds repeats within
+          // a transaction into one), so only when an attempt ended.
+          const result = await sql<JobRow>`
+            with u as (${update}) select u.*, ${notifier.expression("jobs")} as notified from u`.execute(
+            db,
+          );
+          updated = result.rows;
+        } else {
+          updated = await db.transaction().execute(async (trx) => {
+            const result = await update.execute(trx);
+            if (result.rows.length > 0) await notifier.inTransaction(trx, "jobs");
+            return result.rows;
+          });
+          if (updated.length > 0) notifier.after("jobs");
+        }
+        const byId = new Map(updated.map((row) => [row.id, row]));
+        for (const { id } of chunk) {
+          const row = byId.get(id);
+          byId.delete(id); // an id twice in one call ends the attempt once
+          out.push(row ? jobFromRow(row) : null);
+        }
+      }
+      return out;
+    });
+
+  return {
+    insertJob: (job) => insertJob(job, null),
+    launchJob: (job, action) => insertJob(job, action),
 
     getJob: (id) =>
       op(async (db) => {
@@ -255,54 +418,10 @@ export function sqlJobMethods(kind: "sqlite" | "postgres", op: Op): JobMethods {
         return Number(result.numUpdatedRows) > 0;
       }),
 
-    finishJob: (id, worker, outcome, now) =>
-      op(async (db) => {
-        const free = { locked_by: null, lease_expires_at: null, updated_at: now };
-        // A cancel asked while the attempt ran wins over a retry: the job ends cancelled.
-        const requeue = (error: string | null, runAt: number) => ({
-          ...free,
-          status: sql<string>`case when cancel_requested then 'cancelled' else 'pending' end`,
-          finished_at: sql<
-            number | null
-          >`case when cancel_requested then cast(${now} as bigint) else null end`,
-          error,
-          run_at: runAt,
-        });
-        const set =
-          outcome.status === "completed"
-            ? {
-                ...free,
-                status: "completed",
-                result: toJson(outcome.result),
-                progress: 100,
-                finished_at: now,
-              }
-            : outcome.status === "cancelled"
-              ? {
-                  ...free,
-                  status: "cancelled",
-                  error: outcome.error,
-                  finished_at: now,
-                }
-              : outcome.status === "failed" && outcome.retryAt === null
-                ? { ...free, status: "failed", error: outcome.error, finished_at: now }
-                : outcome.status === "failed"
-                  ? requeue(outcome.error, outcome.retryAt as number)
-                  : {
-                      ...requeue(null, now),
-                      error: sql<string | null>`error`,
-                      attempts: sql<number>`case when attempts > 0 then attempts - 1 else 0 end`,
-                    };
-        const row = await db
-          .updateTable("jobs")
-          .set(set as never)
-          .where("id", "=", id)
-          .where("status", "=", "running")
-          .where("locked_by", "=", worker)
-          .returningAll()
-          .executeTakeFirst();
-        return row ? jobFromRow(row) : null;
-      }),
+    finishJob: async (id, worker, outcome, now) =>
+      (await finishJobs(worker, [{ id, outcome }], now))[0] ?? null,
+
+    finishJobs: (worker, finishes, now) => finishJobs(worker, finishes, now),
 
     cancelJob: (id, reason, now) =>
       op(async (db) => {

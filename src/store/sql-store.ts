@@ -1,4 +1,4 @@
-import { type Kysely, Migrator, sql, type Transaction } from "kysely";
+import { type Kysely, Migrator, type RawBuilder, sql, type Transaction } from "kysely";
 import type { DeadLetter } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
@@ -38,6 +38,11 @@ export interface SqlBackend {
   notifyIn(trx: Kysely<Database>, channel: StoreChannel): Promise<void>;
   /** Called after a commit that notified `channel` (in-process listeners). */
   afterNotify?(channel: StoreChannel): void;
+  /**
+   * An expression that notifies `channel` when the statement selecting it commits, so a write
+   * and its wake-up are one statement (PostgreSQL: `pg_notify`). Without it, {@link notifyIn}.
+   */
+  notifyExpression?(channel: StoreChannel): RawBuilder<unknown>;
   createListener(db: Kysely<Database>): Listener;
   /** False for errors retrying cannot fix (bad data, constraint violations). */
   isRetryable(error: Error): boolean;
@@ -595,7 +600,11 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
           : null;
       }),
 
-    ...sqlJobMethods(backend.kind, op),
+    ...sqlJobMethods(backend.kind, op, {
+      ...(backend.notifyExpression ? { expression: backend.notifyExpression } : {}),
+      inTransaction: (trx, channel) => backend.notifyIn(trx, channel),
+      after: (channel) => backend.afterNotify?.(channel),
+    }),
 
     async listen(channel, onNotify) {
       need();

@@ -14,6 +14,7 @@ import {
   type SqlBackend,
   type SqlStoreOptions,
 } from "./sql-store.js";
+import { withStatementCache } from "./sqlite-statements.js";
 import type { Store, StoreChannel } from "./types.js";
 
 export interface SqliteStoreOptions extends SqlStoreOptions {
@@ -80,7 +81,11 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
           { cause: error },
         );
       }
-      return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+      return new Kysely<Database>({
+        dialect: new SqliteDialect({
+          database: withStatementCache(database, STORE_DEFAULTS.sqliteStatementCache),
+        }),
+      });
     },
     async lockEvents() {
       // SQLite has one writer at a time: seqs already commit in order.

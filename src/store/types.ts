@@ -171,8 +171,12 @@ export interface NewJobAction {
   node: string | null;
 }
 
-/** Wake-up channels. `events` is notified by {@link Store.appendEvents}. */
-export type StoreChannel = "events" | "jobs" | (string & {});
+/**
+ * Wake-up channels. `events` is notified by {@link Store.appendEvents}; `jobs` by
+ * {@link Store.launchJob} and {@link Store.finishJob}; `job_cancels` by the job service when it
+ * asks a job running elsewhere to stop.
+ */
+export type StoreChannel = "events" | "jobs" | "job_cancels" | (string & {});
 
 export interface StoreHealth {
   /** Open, and every recent write reached the database. */
@@ -284,6 +288,15 @@ export interface Store {
    * inserted and that job is returned with `created: false`.
    */
   insertJob(job: NewJob): Promise<{ job: JobRecord; created: boolean }>;
+  /**
+   * What a launch writes, atomically: {@link Store.insertJob}, and when the job was created, its
+   * `action` (the job's id filled in) and a wake-up on `jobs`, in one transaction (PostgreSQL: one
+   * statement). A dedup hit records and notifies nothing.
+   */
+  launchJob(
+    job: NewJob,
+    action: Omit<NewJobAction, "jobId">,
+  ): Promise<{ job: JobRecord; created: boolean }>;
   getJob(id: string): Promise<JobRecord | null>;
   listJobs(query?: JobQuery): Promise<JobRecord[]>;
   /** Jobs by type and status: `{ [type]: { [status]: count } }`. */
@@ -313,13 +326,25 @@ export interface Store {
     message: string | null,
     now: number,
   ): Promise<boolean>;
-  /** Ends the attempt of a running job `worker` holds; null if it does not hold it (any more). */
+  /**
+   * Ends the attempt of a running job `worker` holds; null if it does not hold it (any more). When
+   * it ended one, the same transaction notifies `jobs` (workers may claim, monitors look again).
+   */
   finishJob(
     id: string,
     worker: string,
     outcome: JobOutcome,
     now: number,
   ): Promise<JobRecord | null>;
+  /**
+   * {@link Store.finishJob} for several attempts of `worker` at once, in one statement (one
+   * transaction): the results in the order of `finishes`, null for a job it does not hold.
+   */
+  finishJobs(
+    worker: string,
+    finishes: readonly { id: string; outcome: JobOutcome }[],
+    now: number,
+  ): Promise<(JobRecord | null)[]>;
   /**
    * Cancels a job: pending → `cancelled` at once; running → `cancelRequested` (its worker aborts
    * it). A finished job is returned unchanged; null when unknown.
