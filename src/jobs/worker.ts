@@ -40,6 +40,8 @@ interface Running {
   done: Promise<void>;
   /** The handler returned or threw (or was aborted): only its outcome is left to write. */
   settled: boolean;
+  /** Frees the attempt's concurrency slot (once) and looks for more work. */
+  release: () => void;
 }
 
 export interface DurationStats {
@@ -49,9 +51,11 @@ export interface DurationStats {
 }
 
 /**
- * The worker of one manager: claims due jobs of the types it handles, at most `concurrency` of a
- * type at once, runs each attempt under a lease renewed every `leaseMs / 3`, and writes how the
- * attempt ended. A job whose lease this worker lost is left to whoever holds it now.
+ * The worker of one manager: claims due jobs of the types it handles, at most `concurrency`
+ * handlers of a type at once, runs each attempt under a lease renewed every `leaseMs / 3`, and
+ * writes how the attempt ended. A handler's slot frees when it settles, so the outcomes being
+ * written (batched: one statement for those that end together) and the next claim overlap. A job
+ * whose lease this worker lost is left to whoever holds it now.
  */
 export function createWorker(options: WorkerOptions) {
   const { store, clock, specs, node, logger, leaseMs } = options;
@@ -104,13 +108,26 @@ export function createWorker(options: WorkerOptions) {
     const spec = specs.get(job.type) as JobSpec;
     active.set(job.type, (active.get(job.type) ?? 0) + 1);
     const controller = new AbortController();
-    const entry: Running = { job, spec, controller, done: Promise.resolve(), settled: false };
+    const entry: Running = {
+      job,
+      spec,
+      controller,
+      done: Promise.resolve(),
+      settled: false,
+      release: () => {},
+    };
     running.set(job.id, entry);
     options.emit("status", update(job));
-    entry.done = run(entry).finally(() => {
-      running.delete(job.id);
+    let released = false;
+    entry.release = () => {
+      if (released) return;
+      released = true;
       active.set(job.type, (active.get(job.type) ?? 1) - 1);
       void tick();
+    };
+    entry.done = run(entry).finally(() => {
+      running.delete(job.id);
+      entry.release();
     });
   }
 
@@ -175,6 +192,9 @@ export function createWorker(options: WorkerOptions) {
       for (const t of timers) clock.clearTimeout(t);
       if (leaseTimer !== undefined) clock.clearTimeout(leaseTimer);
       await progress.flush();
+      // The handler is done: its slot is free while the outcome is written, so the next claim
+      // and this write go to the database together.
+      entry.release();
     }
     if (outcome === undefined) return;
     const elapsed = clock.now() - startedAt;
