@@ -1,18 +1,19 @@
 /**
- * The shapes the dashboard reads from the manager's HTTP API (DESIGN.md §9). They mirror
- * src/supervisor/types.ts, src/http/client.ts and src/spec/types.ts; the page is built on its
- * own (DOM lib, no Node), so it keeps this copy instead of importing the server's modules.
+ * The shapes the dashboard reads from the manager's HTTP API (DESIGN.md §9). The daemon, health
+ * and probe types are the server's own (type-only imports, erased from the bundle); the rest are
+ * the JSON views the API answers with.
  */
 
-export type DaemonState =
-  | "stopped"
-  | "waiting"
-  | "starting"
-  | "running"
-  | "paused"
-  | "stopping"
-  | "backoff"
-  | "failed";
+export type { HealthReport, HealthStatus, LogLevel, RestartPolicy } from "../../src/spec/types.js";
+export type {
+  DaemonState,
+  DaemonStatus,
+  ProbeReport,
+  StateChange,
+} from "../../src/supervisor/types.js";
+
+import type { HealthStatus, LogLevel, RestartPolicy } from "../../src/spec/types.js";
+import type { DaemonState, DaemonStatus, StateChange } from "../../src/supervisor/types.js";
 
 export const DAEMON_STATES: readonly DaemonState[] = [
   "running",
@@ -24,70 +25,6 @@ export const DAEMON_STATES: readonly DaemonState[] = [
   "stopped",
   "failed",
 ];
-
-export type HealthStatus = "healthy" | "degraded" | "unhealthy" | "unknown";
-
-export interface HealthReport {
-  status: HealthStatus;
-  message: string;
-  details: Record<string, unknown>;
-  checkedAt: number | null;
-  source: "hook" | "derived";
-}
-
-export interface DaemonStatus {
-  name: string;
-  description: string;
-  category: string;
-  state: DaemonState;
-  ready: boolean;
-  requested: boolean;
-  pulledInBy: string[];
-  waitingOn: string[];
-  health: HealthReport;
-  restarts: number;
-  restartAttempt: number;
-  maxRestarts: number;
-  lastError: string | null;
-  lastErrorAt: number | null;
-  startedAt: number | null;
-  stoppedAt: number | null;
-  nextRestartAt: number | null;
-  lastHeartbeatAt: number | null;
-  heartbeat: Record<string, unknown> | null;
-  cycles: number;
-  cycleErrors: number;
-  consecutiveErrors: number;
-  lastCycleAt: number | null;
-  lastCycleDurationMs: number | null;
-  dependsOn: string[];
-  dependents: string[];
-  subscribes: string[];
-  emits: string[];
-  critical: boolean;
-  enabled: boolean;
-  autoStart: boolean;
-  deprecated: string | null;
-  schedule: { interval: number | null; cron: string | null };
-}
-
-export interface StateChange {
-  name: string;
-  from: DaemonState;
-  to: DaemonState;
-  at: number;
-  reason?: string;
-}
-
-export interface RestartPolicy {
-  policy: string;
-  maxRestarts: number;
-  initialDelay: number;
-  factor: number;
-  maxDelay: number;
-  jitter: number;
-  resetAfter: number;
-}
 
 /** `GET /api/daemons/:name`. */
 export interface DaemonDetail extends DaemonStatus {
@@ -113,7 +50,6 @@ export interface DaemonDetail extends DaemonStatus {
   transitions: StateChange[];
 }
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 /** `GET /api/daemons/:name/logs`. */
@@ -220,12 +156,6 @@ export interface GraphData {
   eventEdges: Array<{ from: string; to: string; type: string }>;
   levels: string[][];
   cycles: string[][];
-}
-
-export interface ProbeReport {
-  ok: boolean;
-  reasons: string[];
-  warnings?: string[];
 }
 
 /** The body of every error answer. */
