@@ -211,6 +211,36 @@ describe.each(kinds)("job service (%s)", (kind) => {
     }
   });
 
+  it("aborts a job cancelled from another service on the job_cancels wake-up, long before its lease renewal", async () => {
+    let started = false;
+    const long = defineJob({
+      type: "long",
+      async run(_p, ctx) {
+        started = true;
+        await aborted(ctx.signal);
+        throw ctx.signal.reason;
+      },
+    });
+    // A 60 s lease renews every 20 s: only the wake-up can stop the job within the test.
+    await start([long], { nodeId: "worker-node", leaseMs: 60_000 });
+    const other = database.persistent ? database.store() : store;
+    if (other !== store) await other.open();
+    const launcher = service(other, [long], { nodeId: "api-node", work: false });
+    await launcher.start();
+    try {
+      const id = await launcher.forDaemon("d").launch("long", {}, { reason: "x" });
+      await waitFor(() => started, 5000, "the job to start");
+      const began = Date.now();
+      await launcher.cancel(id, "operator asked");
+      const done = await launcher.forDaemon("d").monitor(id);
+      expect(done).toMatchObject({ status: "cancelled", error: "operator asked" });
+      expect(Date.now() - began).toBeLessThan(5000);
+    } finally {
+      await launcher.stop(1000);
+      if (other !== store) await other.close();
+    }
+  });
+
   it("rejects an invalid payload at launch with the zod message, storing nothing", async () => {
     const job = defineJob({ type: "metadata_generate", payload: probe, run: () => null });
     const s = await start([job]);

@@ -29,6 +29,14 @@ const job = (over: Partial<NewJob> = {}): NewJob => ({
 const claim = (store: Store, now = T0, slots: Record<string, number> = { metadata_generate: 10 }) =>
   store.claimJobs({ slots, worker: "node-a", leaseMs: 1000, now });
 
+async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a wake-up");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe.each(kinds)("store jobs (%s)", (kind) => {
   let database: TestDatabase;
   let store: Store;
@@ -140,6 +148,88 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
     await claim(store);
     const released = await store.finishJob(j.id, "node-a", { status: "released" }, T0 + 5);
     expect(released).toMatchObject({ status: "pending", attempts: 0, lockedBy: null });
+  });
+
+  it("launches: the job, its launched action and a jobs wake-up together; a dedup hit adds none", async () => {
+    let wakeUps = 0;
+    const stop = await store.listen("jobs", () => wakeUps++);
+    const action = {
+      daemon: "library_watcher",
+      action: "launched" as const,
+      reason: "new file",
+      at: T0 + 1,
+      node: "node-a",
+    };
+    const first = await store.launchJob(job({ dedupKey: "a.mp4" }), action);
+    expect(first).toMatchObject({ created: true, job: { status: "pending", dedupKey: "a.mp4" } });
+    expect(await store.getJob(first.job.id)).toMatchObject({ status: "pending" });
+    const again = await store.launchJob(job({ dedupKey: "a.mp4" }), action);
+    expect(again).toMatchObject({ created: false, job: { id: first.job.id } });
+    expect(
+      (await store.listJobActions({ daemon: "library_watcher" })).map((a) => [
+        a.jobId,
+        a.action,
+        a.reason,
+        a.at,
+        a.node,
+      ]),
+    ).toEqual([[first.job.id, "launched", "new file", T0 + 1, "node-a"]]);
+    await waitUntil(() => wakeUps > 0);
+    await stop();
+  });
+
+  it("finishes several attempts in one call, each as finishJob would, and wakes jobs listeners", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await store.insertJob(job({ maxAttempts: 2 }))).job.id);
+    await claim(store);
+    const [done, retry, failed, cancelled, released, flagged] = ids as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    await store.cancelJob(flagged, "file deleted", T0 + 5);
+    let wakeUps = 0;
+    const stop = await store.listen("jobs", () => wakeUps++);
+    const records = await store.finishJobs(
+      "node-a",
+      [
+        { id: done, outcome: { status: "completed", result: { n: 1 } } },
+        { id: retry, outcome: { status: "failed", error: "boom", retryAt: T0 + 500 } },
+        { id: failed, outcome: { status: "failed", error: "bad", retryAt: null } },
+        { id: cancelled, outcome: { status: "cancelled", error: "stop" } },
+        { id: released, outcome: { status: "released" } },
+        { id: flagged, outcome: { status: "failed", error: "aborted", retryAt: T0 + 500 } },
+        { id: "job-unknown", outcome: { status: "completed", result: null } },
+      ],
+      T0 + 10,
+    );
+    expect(records.map((r) => r && [r.id, r.status])).toEqual([
+      [done, "completed"],
+      [retry, "pending"],
+      [failed, "failed"],
+      [cancelled, "cancelled"],
+      [released, "pending"],
+      [flagged, "cancelled"],
+      null,
+    ]);
+    expect(records[0]).toMatchObject({ result: { n: 1 }, progress: 100, finishedAt: T0 + 10 });
+    expect(records[1]).toMatchObject({ error: "boom", runAt: T0 + 500, attempts: 1 });
+    expect(records[1]?.finishedAt).toBeNull();
+    expect(records[2]).toMatchObject({ error: "bad", attempts: 1, finishedAt: T0 + 10 });
+    expect(records[3]).toMatchObject({ error: "stop", finishedAt: T0 + 10 });
+    expect(records[4]).toMatchObject({ attempts: 0, runAt: T0 + 10, error: null });
+    expect(records[5]).toMatchObject({ error: "aborted", finishedAt: T0 + 10 });
+    for (const r of records)
+      if (r) expect(r).toMatchObject({ lockedBy: null, leaseExpiresAt: null });
+    // Not held any more: nothing changes, nothing is returned.
+    expect(
+      await store.finishJobs("node-a", [{ id: done, outcome: { status: "released" } }], T0 + 20),
+    ).toEqual([null]);
+    await waitUntil(() => wakeUps > 0);
+    await stop();
   });
 
   it("cancels a pending job at once and flags a running one", async () => {
