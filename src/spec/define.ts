@@ -224,6 +224,10 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
       input.storePollInterval === undefined
         ? MANAGER_DEFAULTS.storePollInterval
         : parseDuration(input.storePollInterval, "config option storePollInterval"),
+    deadLetterRetryInterval:
+      input.deadLetterRetryInterval === undefined
+        ? undefined
+        : parseDuration(input.deadLetterRetryInterval, "config option deadLetterRetryInterval"),
     http,
     daemonConfig: Object.freeze({ ...(input.daemonConfig ?? {}) }),
     overridesFile: input.overridesFile,

@@ -373,6 +373,8 @@ export interface RingmasterConfigInput {
   store?: string;
   /** SQLite: how often other processes' events and jobs are polled for. Default 1 s. */
   storePollInterval?: Duration;
+  /** Re-deliver dead letters of failed handlers this often (a built-in sweeper); default off. */
+  deadLetterRetryInterval?: Duration;
   /** The HTTP server; omitted or `false` for none. */
   http?: Partial<HttpOptions> | false;
   /** Per-daemon config values (the "config file" layer), by daemon name. */
@@ -397,6 +399,8 @@ export interface RingmasterConfig {
   readonly store: string;
   /** ms */
   readonly storePollInterval: number;
+  /** ms, or undefined for no dead-letter sweeper */
+  readonly deadLetterRetryInterval: number | undefined;
   readonly http: HttpOptions | false;
   readonly daemonConfig: Readonly<Record<string, Record<string, unknown>>>;
   readonly overridesFile: string | undefined;

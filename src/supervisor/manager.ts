@@ -451,6 +451,25 @@ export function createManager(
     return mine;
   }
 
+  /**
+   * With `deadLetterRetryInterval`, dead letters of handlers that failed are re-delivered that
+   * often (a handler that keeps failing dead-letters them again; overflowed ones stay put).
+   */
+  let deadLetterTimer: ReturnType<Clock["setTimeout"]> | undefined;
+  function startDeadLetterSweeper(): void {
+    const every = config.deadLetterRetryInterval;
+    if (every === undefined || deadLetterTimer !== undefined) return;
+    const sweep = () => {
+      deadLetterTimer = undefined;
+      if (shuttingDown) return;
+      const letters = bus.deadLetters().filter((l) => l.reason === "handler-failed");
+      for (const letter of letters) void internals.retryDeadLetter(letter.id).catch(() => {});
+      if (letters.length > 0) logger.info(`re-delivering ${letters.length} dead letter(s)`);
+      deadLetterTimer = clock.setTimeout(sweep, every);
+    };
+    deadLetterTimer = clock.setTimeout(sweep, every);
+  }
+
   async function start(options: StartOptions = {}): Promise<StartReport> {
     if (shuttingDown) throw new Error("cannot start: the manager is shutting down");
     const t0 = clock.now();
@@ -470,6 +489,7 @@ export function createManager(
     }
     request(names);
     started = true;
+    startDeadLetterSweeper();
     const targets = [...graph.closure(names)].filter((n) => sup(n).spec.enabled);
     const targetSet = new Set(targets);
     const order = graph.topologicalOrder().filter((n) => targetSet.has(n));
@@ -670,6 +690,7 @@ export function createManager(
   async function shutdown(opts: { timeout?: number } = {}): Promise<ShutdownReport> {
     if (shutdownPromise) return shutdownPromise;
     shuttingDown = true;
+    if (deadLetterTimer !== undefined) clock.clearTimeout(deadLetterTimer);
     const t0 = clock.now();
     emit("manager:shutdown", { at: t0 });
     const report: ShutdownReport = { stopped: [], unstopped: [], durationMs: 0 };

@@ -94,3 +94,36 @@ describe("events between daemons", () => {
     expect((seen[1] as EventEnvelope).seq).toBe((seen[0] as EventEnvelope).seq + 1);
   });
 });
+
+describe("dead letters", () => {
+  it("re-delivers dead letters of failed handlers every deadLetterRetryInterval", async () => {
+    let healthy = false;
+    const handled: number[] = [];
+    const subscriber = defineDaemon({
+      name: "flaky_consumer",
+      subscribes: ["TEST_FILES_SYNCED"],
+      setup(ctx) {
+        ctx.events.subscribe("TEST_FILES_SYNCED", (event) => {
+          if (!healthy) throw new Error("database down");
+          handled.push(event.payload.files);
+        });
+      },
+    });
+    const { clock, manager } = setup([subscriber], { deadLetterRetryInterval: "1m" });
+    await drive(clock, manager.start());
+    manager.events.publish("TEST_FILES_SYNCED", { files: 7 });
+    await clock.advance(1_000); // 3 attempts: at once, +100 ms, +300 ms
+    const letters = manager.events.deadLetters();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      subscriber: "flaky_consumer",
+      reason: "handler-failed",
+      attempts: 3,
+      error: "database down",
+    });
+    healthy = true;
+    await clock.advance(60_000);
+    expect(handled).toEqual([7]);
+    expect(manager.events.deadLetters()).toEqual([]);
+  });
+});
