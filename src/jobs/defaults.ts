@@ -17,6 +17,8 @@ export const JOB_SERVICE_DEFAULTS = {
   progressThrottleMs: 250,
   /** How long `stop()` waits for running jobs before aborting them and handing them back. */
   stopTimeoutMs: 30 * SECOND,
+  /** At most this many launches share one write (those made while the previous one ran). */
+  launchBatch: 100,
   /** How stale the counts behind `stats()` may be before they are read again. */
   statsMaxAgeMs: 1 * SECOND,
 };

@@ -15,6 +15,8 @@ import type {
   LaunchOptions,
   MonitorOptions,
 } from "../spec/types.js";
+import type { Store } from "../store/types.js";
+import { createBatcher } from "./batcher.js";
 import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
 import { JobCancelledError, JobPayloadError, UnknownJobTypeError } from "./errors.js";
 import type { JobListFilter, JobService, JobServiceOptions, JobStats, JobUpdate } from "./types.js";
@@ -68,6 +70,12 @@ export function createJobService(options: JobServiceOptions): JobService {
       log.debug({ err: coerceError(thrown) }, "jobs: a wake-up notification failed");
     });
   };
+  /**
+   * Jobs being launched here, with the worker's updates about them held back until the launch
+   * emitted `pending`: a wake-up may let this worker claim (and even finish) a job before the
+   * launch's own write has returned, and listeners must still see pending → running → completed.
+   */
+  const launching = new Map<string, { kind: "status" | "progress"; update: JobUpdate }[]>();
   const worker = createWorker({
     store,
     clock,
@@ -76,7 +84,11 @@ export function createJobService(options: JobServiceOptions): JobService {
     logger: log,
     leaseMs,
     progressThrottleMs: options.progressThrottleMs ?? d.progressThrottleMs,
-    emit: (kind, update) => emitter.emit(kind, update),
+    emit: (kind, update) => {
+      const held = launching.get(update.id);
+      if (held) held.push({ kind, update });
+      else emitter.emit(kind, update);
+    },
   });
   const working = options.work ?? true;
 
@@ -152,6 +164,11 @@ export function createJobService(options: JobServiceOptions): JobService {
     if (isTerminal(update.status) && waiters.has(update.id)) void checkMonitors();
   });
 
+  const launches = createBatcher(
+    (batch: Parameters<Store["launchJobs"]>[0][number][]) => store.launchJobs(batch),
+    d.launchBatch,
+  );
+
   const record = (jobId: string, daemon: string, action: JobActionKind, reason: string | null) =>
     store.addJobAction({ jobId, daemon, action, reason, at: clock.now(), node: node.id });
 
@@ -181,15 +198,35 @@ export function createJobService(options: JobServiceOptions): JobService {
       }
       value = parsed.data;
     }
+    const id = randomUUID();
+    launching.set(id, []);
+    try {
+      return await writeLaunch(id, daemon, type, spec, value, launchOptions);
+    } finally {
+      const held = launching.get(id) ?? [];
+      launching.delete(id);
+      for (const { kind, update } of held) emitter.emit(kind, update);
+    }
+  }
+
+  async function writeLaunch(
+    id: string,
+    daemon: string,
+    type: string,
+    spec: JobSpec,
+    value: unknown,
+    launchOptions: LaunchOptions,
+  ): Promise<string> {
     const now = clock.now();
     const runAt =
       launchOptions.runAt instanceof Date
         ? launchOptions.runAt.getTime()
         : (launchOptions.runAt ?? now);
-    // The job, its `launched` action and the wake-up of workers and monitors: one transaction.
-    const { job, created } = await store.launchJob(
-      {
-        id: randomUUID(),
+    // The job, its `launched` action and the wake-up of workers and monitors: one transaction,
+    // shared with the launches made while the previous one was being written.
+    const { job, created } = await launches.add({
+      job: {
+        id,
         type,
         payload: value,
         priority: launchOptions.priority ?? 0,
@@ -200,8 +237,8 @@ export function createJobService(options: JobServiceOptions): JobService {
         reason: launchOptions.reason,
         now,
       },
-      { daemon, action: "launched", reason: launchOptions.reason, at: now, node: node.id },
-    );
+      action: { daemon, action: "launched", reason: launchOptions.reason, at: now, node: node.id },
+    });
     if (!created) {
       log.debug(
         { job: job.id, dedupKey: job.dedupKey },

@@ -5,6 +5,7 @@ type JobMethods = Pick<
   Store,
   | "insertJob"
   | "launchJob"
+  | "launchJobs"
   | "getJob"
   | "listJobs"
   | "countJobs"
@@ -67,6 +68,13 @@ export function memoryJobMethods(
       await methods.addJobAction({ ...action, jobId: inserted.job.id });
       notify("jobs");
       return inserted;
+    },
+
+    async launchJobs(launches) {
+      need();
+      const out: { job: JobRecord; created: boolean }[] = [];
+      for (const { job, action } of launches) out.push(await methods.launchJob(job, action));
+      return out;
     },
 
     async insertJob(input) {

@@ -8,6 +8,7 @@ type JobMethods = Pick<
   Store,
   | "insertJob"
   | "launchJob"
+  | "launchJobs"
   | "getJob"
   | "listJobs"
   | "countJobs"
@@ -292,6 +293,65 @@ export function sqlJobMethods(
   return {
     insertJob: (job) => insertJob(job, null),
     launchJob: (job, action) => insertJob(job, action),
+
+    launchJobs: (launches) =>
+      op(async (db) => {
+        if (launches.length === 0) return [];
+        let rows: JobRow[];
+        if (notifier.expression) {
+          // One statement for the batch: the jobs, the actions of those inserted (joined on the
+          // job id), and one pg_notify per inserted row (folded into one at commit).
+          const actions = sql.join(
+            launches.map(
+              ({ job, action }) =>
+                sql`(cast(${job.id} as text), cast(${action.daemon} as text), cast(${action.action} as text), cast(${action.reason} as text), cast(${action.at} as bigint), cast(${action.node} as text))`,
+            ),
+          );
+          rows = (await db
+            .with("j", (qb) =>
+              qb
+                .insertInto("jobs")
+                .values(launches.map(({ job }) => jobValues(job)))
+                .onConflict((oc) => oc.doNothing())
+                .returningAll(),
+            )
+            .with("a", (qb) =>
+              qb
+                .insertInto("job_actions")
+                .columns(["job_id", "daemon", "action", "reason", "at", "node_id"])
+                .expression(
+                  sql`select v.job_id, v.daemon, v.action, v.reason, v.at, v.node_id
+                    from j join (values ${actions}) as v (job_id, daemon, action, reason, at, node_id)
+                    on v.job_id = j.id`,
+                ),
+            )
+            .selectFrom("j")
+            .selectAll("j")
+            .select(notifier.expression("jobs").as("notified"))
+            .execute()) as JobRow[];
+        } else {
+          rows = await db.transaction().execute(async (trx) => {
+            const inserted: JobRow[] = [];
+            for (const { job, action } of launches) {
+              const row = await insertOnce(trx, job, null);
+              if (!row) continue;
+              await trx.insertInto("job_actions").values(actionValues(row.id, action)).execute();
+              inserted.push(row);
+            }
+            if (inserted.length > 0) await notifier.inTransaction(trx, "jobs");
+            return inserted;
+          });
+          if (rows.length > 0) notifier.after("jobs");
+        }
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        const out: { job: JobRecord; created: boolean }[] = [];
+        for (const { job, action } of launches) {
+          const row = byId.get(job.id);
+          // A dedup conflict: the single launch finds the live job (or inserts, if it ended).
+          out.push(row ? { job: jobFromRow(row), created: true } : await insertJob(job, action));
+        }
+        return out;
+      }),
 
     getJob: (id) =>
       op(async (db) => {

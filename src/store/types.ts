@@ -173,7 +173,7 @@ export interface NewJobAction {
 
 /**
  * Wake-up channels. `events` is notified by {@link Store.appendEvents}; `jobs` by
- * {@link Store.launchJob} and {@link Store.finishJob}; `job_cancels` by the job service when it
+ * {@link Store.launchJob}, {@link Store.launchJobs} and {@link Store.finishJob}; `job_cancels` by the job service when it
  * asks a job running elsewhere to stop.
  */
 export type StoreChannel = "events" | "jobs" | "job_cancels" | (string & {});
@@ -297,6 +297,13 @@ export interface Store {
     job: NewJob,
     action: Omit<NewJobAction, "jobId">,
   ): Promise<{ job: JobRecord; created: boolean }>;
+  /**
+   * {@link Store.launchJob} for several jobs in one transaction (PostgreSQL: one statement for
+   * those without a dedup conflict), with one wake-up: the results in the order of `launches`.
+   */
+  launchJobs(
+    launches: readonly { job: NewJob; action: Omit<NewJobAction, "jobId"> }[],
+  ): Promise<{ job: JobRecord; created: boolean }[]>;
   getJob(id: string): Promise<JobRecord | null>;
   listJobs(query?: JobQuery): Promise<JobRecord[]>;
   /** Jobs by type and status: `{ [type]: { [status]: count } }`. */

@@ -178,6 +178,34 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
     await stop();
   });
 
+  it("launches several jobs in one call; a dedup key repeated or already live launches once", async () => {
+    const live = await store.insertJob(job({ dedupKey: "live.mp4" }));
+    const action = (reason: string) => ({
+      daemon: "library_watcher",
+      action: "launched" as const,
+      reason,
+      at: T0 + 1,
+      node: "node-a",
+    });
+    const results = await store.launchJobs([
+      { job: job({ dedupKey: "a.mp4" }), action: action("a") },
+      { job: job(), action: action("plain") },
+      { job: job({ dedupKey: "a.mp4" }), action: action("a again") },
+      { job: job({ dedupKey: "live.mp4" }), action: action("live again") },
+    ]);
+    expect(results.map((r) => r.created)).toEqual([true, true, false, false]);
+    expect(results[2]?.job.id).toBe(results[0]?.job.id);
+    expect(results[3]?.job.id).toBe(live.job.id);
+    const actions = await store.listJobActions({ daemon: "library_watcher" });
+    expect(actions.map((a) => [a.jobId, a.reason]).sort()).toEqual(
+      [
+        [results[0]?.job.id, "a"],
+        [results[1]?.job.id, "plain"],
+      ].sort(),
+    );
+    expect(await store.launchJobs([])).toEqual([]);
+  });
+
   it("finishes several attempts in one call, each as finishJob would, and wakes jobs listeners", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await store.insertJob(job({ maxAttempts: 2 }))).job.id);
