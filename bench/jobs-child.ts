@@ -7,7 +7,8 @@
  *
  * Each starts its workers (concurrency {@link CONCURRENCY}, a no-op handler), then launches COUNT
  * jobs from {@link LAUNCHERS} concurrent launch loops (one job per call: ringmaster has no batch
- * launch, so neither side batches), and waits until every job is recorded as completed. It prints
+ * launch API, so no caller batches; ringmaster's service group-commits concurrent launches
+ * internally), and waits until every job is recorded as completed. It prints
  * one JSON line: jobs per second from the first launch to the last completion, and how long the
  * launches alone took.
  */
