@@ -223,7 +223,8 @@ export interface StoreWrites {
  *   stored is not stored again; its existing seq is returned.
  * - Cursors only move forward. Lease fencing tokens only increase, per lease name, for as long as
  *   the database lives.
- * - `listen` wakes a callback when `notify` (or `appendEvents`) is called on the same channel, in
+ * - `listen` wakes a callback when `notify` (or a write that notifies: `appendEvents`,
+ *   `launchJob(s)`, `finishJob(s)`) is called on the same channel, in
  *   this process or another one sharing the database: PostgreSQL `LISTEN/NOTIFY`, SQLite polling
  *   (`pollIntervalMs`), memory in-process. A wake-up says "look again", nothing more: it may be
  *   spurious, and several notifications may arrive as one.
