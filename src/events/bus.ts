@@ -789,9 +789,11 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
       return true;
     },
 
-    depth(subscriber) {
+    depth(subscriber, options) {
       settle();
-      return mailboxes.get(subscriber)?.depth ?? 0;
+      const mailbox = mailboxes.get(subscriber);
+      if (!mailbox) return 0;
+      return options?.deliverable ? mailbox.deliverableDepth() : mailbox.depth;
     },
 
     retryDeadLetter(id) {

@@ -10,7 +10,11 @@ import type { DeadLetter, EventBus } from "./types.js";
 export const DURABLE_DEFAULTS = {
   /** Events read from the store per query. */
   readBatch: 500,
-  /** A subscriber whose mailbox holds this share of its capacity is not fed until it drains. */
+  /**
+   * A subscriber with this share of its capacity waiting to be handled is not fed until it
+   * drains. Events of a type it has no handler for do not count: they fill the mailbox up to its
+   * capacity and then overflow to the dead letters, as in memory.
+   */
   highWater: 0.5,
   /** A safety-net read this often, besides wake-ups (store notifications, local appends). */
   sweepInterval: 1 * SECOND,
@@ -173,7 +177,8 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
   /** Not fed now: not wanted on this node, or its mailbox is full enough. */
   const backlogged = (subscriber: string) =>
     !isActive(subscriber) ||
-    (bus as EventBus).depth(subscriber) >= options.mailboxCapacity * DURABLE_DEFAULTS.highWater;
+    (bus as EventBus).depth(subscriber, { deliverable: true }) >=
+      options.mailboxCapacity * DURABLE_DEFAULTS.highWater;
 
   const read = async (): Promise<void> => {
     reading = true;
@@ -194,7 +199,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
         for (const event of rows) {
           for (const [name, wanted] of subscribers) {
             if ((readPos.get(name) ?? 0) >= event.seq || backlogged(name)) continue;
-            if (wanted.includes(event.type)) bus.inject(name, event);
+            if (wanted.includes(event.type) && bus.inject(name, event)) track(name, event);
             readPos.set(name, event.seq);
           }
         }
@@ -214,6 +219,49 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     }, DURABLE_DEFAULTS.sweepInterval);
   };
 
+  /**
+   * What each subscriber still owes: the seqs queued into its mailbox and not yet handled (or
+   * dead-lettered), in order. Its cursor stays just before the oldest of them, so an event that
+   * waits (a slow handler, a type handled later) is never skipped by a later one; a restart
+   * delivers again whatever was handled after it (at least once).
+   */
+  const owed = new Map<string, { seqs: number[]; head: number; done: Set<number> }>();
+  const injected = new WeakSet<EventEnvelope<string>>();
+
+  const track = (subscriber: string, event: EventEnvelope<string>) => {
+    injected.add(event);
+    let entry = owed.get(subscriber);
+    if (!entry) {
+      entry = { seqs: [], head: 0, done: new Set() };
+      owed.set(subscriber, entry);
+    }
+    entry.seqs.push(event.seq);
+  };
+
+  /** Marks an injected event done for `subscriber` and moves its cursor as far as it may go. */
+  const settleOwed = (subscriber: string, event: EventEnvelope<string>) => {
+    if (!injected.has(event)) return; // a live event of an undeclared type: not the store's
+    const entry = owed.get(subscriber);
+    if (!entry) return;
+    entry.done.add(event.seq);
+    while (entry.head < entry.seqs.length && entry.done.has(entry.seqs[entry.head] as number)) {
+      entry.done.delete(entry.seqs[entry.head] as number);
+      entry.head++;
+    }
+    if (entry.head > 1024) {
+      entry.seqs.splice(0, entry.head);
+      entry.head = 0;
+    }
+    const cursor =
+      entry.head < entry.seqs.length
+        ? (entry.seqs[entry.head] as number) - 1
+        : (readPos.get(subscriber) ?? 0);
+    if (cursor > (cursorWanted.get(subscriber) ?? 0)) {
+      cursorWanted.set(subscriber, cursor);
+      void writeCursor(subscriber);
+    }
+  };
+
   const journal: EventJournal = {
     published(event) {
       toAppend.push(event);
@@ -221,12 +269,17 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     },
     handled(subscriber, event) {
       if (!subscribers.has(subscriber)) return;
-      if (event.seq > (cursorWanted.get(subscriber) ?? 0)) cursorWanted.set(subscriber, event.seq);
-      void writeCursor(subscriber);
+      settleOwed(subscriber, event);
       // a drained mailbox may want more
-      if (bus && readPos.get(subscriber) !== undefined && bus.depth(subscriber) === 0) wake();
+      if (
+        bus &&
+        readPos.get(subscriber) !== undefined &&
+        bus.depth(subscriber, { deliverable: true }) === 0
+      )
+        wake();
     },
     deadLettered(letter: DeadLetter) {
+      if (subscribers.has(letter.subscriber)) settleOwed(letter.subscriber, letter.event);
       store
         ?.addDeadLetter(letter)
         .catch((error) => onError(coerceError(error), `storing dead letter ${letter.id}`));

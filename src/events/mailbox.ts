@@ -195,6 +195,13 @@ export class Mailbox {
     this.depth -= waiting;
   }
 
+  /** Events waiting whose type has a handler attached (those that can be delivered). */
+  deliverableDepth(): number {
+    let n = 0;
+    for (const q of this.queues) if (q.handlers.length !== 0) n += q.tail - q.head;
+    return n;
+  }
+
   /** Whether an event could be delivered right now if the mailbox were open. */
   hasDeliverable(): boolean {
     return this.nextQueue() !== null;

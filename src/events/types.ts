@@ -94,8 +94,11 @@ export interface EventBus {
    * subscriber or the event's type is not declared.
    */
   inject(subscriber: string, event: EventEnvelope<string>): boolean;
-  /** Events waiting in `subscriber`'s mailbox (0 for an unknown name). */
-  depth(subscriber: string): number;
+  /**
+   * Events waiting in `subscriber`'s mailbox (0 for an unknown name); with `deliverable`, only
+   * those whose type has a handler attached.
+   */
+  depth(subscriber: string, options?: { deliverable?: boolean }): number;
   /** Dead letters, oldest first. */
   deadLetters(): DeadLetter[];
   /** Re-delivers a dead letter to its subscriber (queued at the end of its mailbox). False if unknown. */

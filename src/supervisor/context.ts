@@ -30,6 +30,8 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
   unsubscribers: Set<() => void> | undefined;
   /** Set once the daemon subscribes to anything this run. */
   subscribed = false;
+  /** The run's context; a cycle's context (see {@link forCycle}) points back to it. */
+  private root: RunContext<C> = this;
   /** The readiness signal of a `readiness: "manual"` daemon. */
   readyGate: Deferred<void> | undefined;
   readyCalled = false;
@@ -87,18 +89,30 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
           ...(options?.id ? { id: options.id } : {}),
         }),
       subscribe: (type, handler) => {
-        if (this.signal.aborted) return () => {};
-        this.subscribed = true;
+        const root = this.root;
+        if (root.signal.aborted) return () => {};
+        root.subscribed = true;
         const off = this.owner.host.bus.attach(this.name, type, handler as EventHandler<string>);
-        this.unsubscribers ??= new Set();
-        this.unsubscribers.add(off);
+        root.unsubscribers ??= new Set();
+        root.unsubscribers.add(off);
         return () => {
-          this.unsubscribers?.delete(off);
+          root.unsubscribers?.delete(off);
           off();
         };
       },
     };
     return this.bound.events;
+  }
+
+  /**
+   * The context of one cycle with its own signal (aborted when the cycle overruns `cycleTimeout`
+   * or the run stops): everything else is the run's, and its functions are bound to the cycle.
+   */
+  forCycle(signal: AbortSignal): RunContext<C> {
+    return Object.create(this, {
+      signal: { value: signal },
+      bound: { value: {} },
+    }) as RunContext<C>;
   }
 
   /** Detaches everything this run subscribed to. */

@@ -201,7 +201,10 @@ export class DaemonSupervisor {
     }
     this.transition("running");
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
+    this.warnUnhandledTypes();
     this.startWork(run);
+    // The first cycle may already have failed the run: then it has no timers to arm.
+    if (run !== this.run || run.ended) return;
     // A first check right away, so status shows a verdict instead of "not checked yet".
     void this.checkHealth().then(() => {
       if (run === this.run) this.scheduleHealth(run);
@@ -240,6 +243,19 @@ export class DaemonSupervisor {
       resetTimer: undefined,
       healthInFlight: undefined,
     };
+  }
+
+  private warnedUnhandled = false;
+  /** A declared event type with no handler after setup is almost always a mistake: say so once. */
+  private warnUnhandledTypes(): void {
+    if (this.warnedUnhandled || this.spec.subscribes.length === 0) return;
+    const box = this.host.bus.stats().mailboxes.find((m) => m.subscriber === this.name);
+    const missing = this.spec.subscribes.filter((t) => !box?.attached.includes(t));
+    if (missing.length === 0) return;
+    this.warnedUnhandled = true;
+    this.log.warn(
+      `subscribes to ${missing.join(", ")} but set up no handler for ${missing.length === 1 ? "it" : "them"}; those events wait in its mailbox (call ctx.events.subscribe in setup)`,
+    );
   }
 
   /** Whether the daemon uses the bus this run (declared subscriptions, or subscribe() calls). */
@@ -355,9 +371,7 @@ export class DaemonSupervisor {
     const cycleAbort = new AbortController();
     const onRunAbort = () => cycleAbort.abort(run.abort.signal.reason);
     run.abort.signal.addEventListener("abort", onRunAbort, { once: true });
-    const cycleCtx: DaemonContext = Object.create(run.ctx, {
-      signal: { value: cycleAbort.signal },
-    });
+    const cycleCtx = run.ctx.forCycle(cycleAbort.signal);
     let error: Error | undefined;
     try {
       const cycle = Promise.resolve().then(() => spec.cycle?.(cycleCtx));
@@ -712,6 +726,7 @@ export class DaemonSupervisor {
     run.paused = false;
     this.transition("running");
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
+    this.warnUnhandledTypes();
     if (run.tickWhenResumed) {
       run.tickWhenResumed = false;
       this.tick(run);

@@ -47,6 +47,9 @@ const NO_JOBS: DaemonJobs = {
   list: () => Promise.reject(new Error("jobs are not available: this manager has no job service")),
 };
 
+/** Closing the server, jobs and store after the daemons gets at least this long. */
+const CLOSE_GRACE = 2_000;
+
 /** Internals shared with the HTTP server, the CLI and the store wiring; not public API. */
 export interface ManagerInternals {
   readonly config: RingmasterConfig;
@@ -155,6 +158,8 @@ export function createManager(
   const settleWaiters = new Set<() => void>();
   const logRing = new LogRing();
   let http: { url: string; close(): Promise<void> } | undefined;
+  /** The store and server being opened by start(), which shutdown() lets finish first. */
+  let startupPhase: Promise<void> | undefined;
 
   let jobService: JobService | undefined;
   const jobsFor = (name: string): DaemonJobs => jobService?.forDaemon(name) ?? NO_JOBS;
@@ -224,7 +229,10 @@ export function createManager(
     if (shuttingDown) return;
     if (daemon.state !== "running" && daemon.state !== "paused" && daemon.state !== "starting")
       applyPendingConfig(daemon);
-    if (!daemon.spec.enabled) return;
+    if (!daemon.spec.enabled) {
+      if (daemon.state !== "stopped") void daemon.stop("stopped", "disabled");
+      return;
+    }
     const missing = missingDeps(daemon);
     if (missing.length > 0) {
       daemon.wait(`waiting on ${missing.join(", ")}`);
@@ -284,20 +292,26 @@ export function createManager(
       ) {
         if (d.state === "failed") continue;
         await d.stop("waiting", reason);
+        // The dependency may be back already (it restarted while this one was stopping).
+        if (!shuttingDown && desired.has(dependent) && (d.state as DaemonState) === "waiting")
+          startIfReady(d);
       } else if (d.state === "stopped") {
         d.wait(reason);
       }
     }
   }
 
-  /** A desired daemon that will not start without outside help: a dependency failed or is not desired. */
+  /**
+   * A desired daemon that will not start without outside help: a dependency failed, is disabled,
+   * is not wanted, or is stopped (its `run()` finished).
+   */
   function blocked(name: string, seen = new Set<string>()): boolean {
     if (seen.has(name)) return true;
     seen.add(name);
     for (const dep of sup(name).spec.dependsOn) {
       const d = supervisors.get(dep);
       if (!d) return true;
-      if (d.state === "failed" || !d.spec.enabled) return true;
+      if (d.state === "failed" || d.state === "stopped" || !d.spec.enabled) return true;
       if (!desired.has(dep) && !d.isUp) return true;
       if (d.state === "waiting" && blocked(dep, seen)) return true;
     }
@@ -473,20 +487,26 @@ export function createManager(
   async function start(options: StartOptions = {}): Promise<StartReport> {
     if (shuttingDown) throw new Error("cannot start: the manager is shutting down");
     const t0 = clock.now();
-    if (!persistence) await openStoreOnce();
     const names = select(options);
-    if (!http && resolved.settings.http) {
-      const { startHttpServer } = await import("../http/server.js");
-      http = await startHttpServer(handle, internals, {
-        ...resolved.settings.http,
-        apiToken: resolved.settings.apiToken,
-        ...(jobService ? { jobs: jobService } : {}),
-      });
-      logger.info(`HTTP server listening on ${http.url}`);
-      await persistence
-        ?.setUrl(http.url)
-        .catch((error) => logger.warn({ err: error }, "recording the node's url failed"));
-    }
+    // Opening the store and the server: shutdown() waits for this phase, then closes them.
+    const opening = (async () => {
+      if (!persistence) await openStoreOnce();
+      if (!http && resolved.settings.http && !shuttingDown) {
+        const { startHttpServer } = await import("../http/server.js");
+        http = await startHttpServer(handle, internals, {
+          ...resolved.settings.http,
+          apiToken: resolved.settings.apiToken,
+          ...(jobService ? { jobs: jobService } : {}),
+        });
+        logger.info(`HTTP server listening on ${http.url}`);
+        await persistence
+          ?.setUrl(http.url)
+          .catch((error) => logger.warn({ err: error }, "recording the node's url failed"));
+      }
+    })();
+    startupPhase = opening.catch(() => {});
+    await opening;
+    if (shuttingDown) throw new Error("cannot start: the manager is shutting down");
     request(names);
     started = true;
     startDeadLetterSweeper();
@@ -583,15 +603,21 @@ export function createManager(
     if (!d.spec.enabled) throw new StateConflictError(name, "disabled", "start");
     started = true;
     request([name]);
+    launchWithDependencies(name);
+    await whenOneSettled(name);
+    return statusOf(name);
+  }
+
+  /** Starts `name` and whatever it needs that is not running, dependencies first. */
+  function launchWithDependencies(name: string, reason?: string): void {
     const needed = graph.closure([name]);
     for (const dep of graph.topologicalOrder()) {
       if (!needed.has(dep)) continue;
       const x = sup(dep);
       if (x.state === "failed") x.resetBudget();
-      if (x.state === "stopped" || x.state === "failed" || x.state === "waiting") startIfReady(x);
+      if (x.state === "stopped" || x.state === "failed" || x.state === "waiting")
+        startIfReady(x, dep === name ? reason : undefined);
     }
-    await whenOneSettled(name);
-    return statusOf(name);
   }
 
   async function stopDaemon(input: string): Promise<DaemonStatus> {
@@ -620,7 +646,8 @@ export function createManager(
       at: clock.now(),
       error: "restart requested",
     });
-    startIfReady(d, "restart requested");
+    // A stop (or shutdown) that came in meanwhile wins.
+    if (!shuttingDown && desired.has(name)) launchWithDependencies(name, "restart requested");
     await whenOneSettled(name);
     return statusOf(name);
   }
@@ -628,9 +655,11 @@ export function createManager(
   async function pauseDaemon(input: string): Promise<DaemonStatus> {
     const name = canonical(input);
     const d = sup(name);
+    refuseWhileShuttingDown("pause", name);
     if (d.state !== "running") throw new StateConflictError(name, d.state, "pause");
     d.pause();
-    await bus.idle(name);
+    // Lets a handler already running finish, but never waits longer than a stop would.
+    await withTimeout(clock, bus.idle(name), d.spec.stopTimeout);
     return statusOf(name);
   }
 
@@ -694,6 +723,8 @@ export function createManager(
     const t0 = clock.now();
     emit("manager:shutdown", { at: t0 });
     const report: ShutdownReport = { stopped: [], unstopped: [], durationMs: 0 };
+    /** Set when the report is final: a daemon that stops after the timeout is not added twice. */
+    let final = false;
     const done = new Map<string, Promise<void>>();
     const stopOne = (name: string): Promise<void> => {
       let p = done.get(name);
@@ -703,17 +734,30 @@ export function createManager(
         const d = sup(name);
         const wasActive = d.state !== "stopped";
         const result = await d.stop("stopped", "shutdown");
-        if (!wasActive) return;
+        if (!wasActive || final) return;
         if (result.ok) report.stopped.push({ name, durationMs: result.durationMs });
         else report.unstopped.push({ name, reason: result.reason ?? "did not stop" });
       })();
       done.set(name, p);
       return p;
     };
+    const timeout = opts.timeout ?? config.shutdownTimeout;
+    /** What is left of the timeout, but a little time for closing the store and server anyway. */
+    const remaining = () => Math.max(CLOSE_GRACE, timeout - (clock.now() - t0));
+    const bounded = async (what: string, work: Promise<unknown> | undefined) => {
+      if (!work) return;
+      const outcome = await withTimeout(
+        clock,
+        work.catch((error) => logger.warn({ err: error }, `${what} failed`)),
+        remaining(),
+      );
+      if (!outcome.ok) logger.warn(`${what} did not finish in time; going on`);
+    };
     shutdownPromise = (async () => {
+      await bounded("opening the store and server", startupPhase);
       const all = Promise.all(graph.reverseOrder().map(stopOne)).then(() => {});
-      const timeout = opts.timeout ?? config.shutdownTimeout;
       const outcome = await withTimeout(clock, all, timeout);
+      final = true;
       if (!outcome.ok) {
         const reported = new Set([...report.stopped, ...report.unstopped].map((r) => r.name));
         for (const d of supervisors.values()) {
@@ -724,15 +768,11 @@ export function createManager(
             });
         }
       }
-      await jobService?.stop(Math.max(0, timeout - (clock.now() - t0)));
-      await durable?.close();
+      await bounded("closing the HTTP server", http?.close());
+      await bounded("stopping the job service", jobService?.stop(remaining()));
+      await bounded("writing pending events", durable?.close());
       bus.close();
-      await persistence?.close();
-      if (http) {
-        await http
-          .close()
-          .catch((error) => logger.warn({ err: error }, "closing the HTTP server failed"));
-      }
+      await bounded("closing the store", persistence?.close());
       report.durationMs = clock.now() - t0;
       for (const u of report.unstopped) logger.warn(`${u.name} did not stop: ${u.reason}`);
       emit("manager:stopped", report);
