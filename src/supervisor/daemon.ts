@@ -77,6 +77,8 @@ export class DaemonSupervisor {
   lastError: string | null = null;
   lastErrorAt: number | null = null;
   startedAt: number | null = null;
+  /** When it last became running (ready). */
+  readyAt: number | null = null;
   stoppedAt: number | null = null;
   nextRestartAt: number | null = null;
   lastHeartbeatAt: number | null = null;
@@ -199,6 +201,7 @@ export class DaemonSupervisor {
       if (run === this.run) this.fail(run, error, "setup");
       return;
     }
+    this.readyAt = this.host.clock.now();
     this.transition("running");
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
     this.warnUnhandledTypes();
@@ -575,12 +578,22 @@ export class DaemonSupervisor {
     if (run !== this.run || run.abort.signal.aborted) return;
     const error = coerceError(thrown);
     const { clock } = this.host;
-    this.lastError = describeError(error);
-    this.lastErrorAt = clock.now();
-    if (!returned)
-      this.log.error(`${phase} failed: ${this.lastError}`, { phase, stack: error.stack });
     this.endRun(run);
     this.teardown = this.tearDown(run);
+    if (returned) {
+      // Policy "always" and a run() that returned normally: not a failure, so it spends no
+      // restart budget; it starts again after the first delay of the policy.
+      this.restarts++;
+      this.scheduleRestart(
+        this.spec.restart.initialDelay,
+        "run() returned; restarting (restart policy always)",
+        0,
+      );
+      return;
+    }
+    this.lastError = describeError(error);
+    this.lastErrorAt = clock.now();
+    this.log.error(`${phase} failed: ${this.lastError}`, { phase, stack: error.stack });
     const attempt = this.restartAttempt + 1;
     if (DoNotRestart.is(error) || !mayRestart(this.spec.restart, attempt)) {
       this.nextRestartAt = null;
@@ -595,18 +608,30 @@ export class DaemonSupervisor {
     }
     this.restartAttempt = attempt;
     this.restarts++;
-    const delay = restartDelay(this.spec.restart, attempt);
-    this.nextRestartAt = clock.now() + delay;
-    this.transition(
-      "backoff",
-      `restart ${attempt}/${this.spec.restart.maxRestarts} in ${formatDuration(delay)}: ${this.lastError}`,
+    this.scheduleRestart(
+      restartDelay(this.spec.restart, attempt),
+      `restart ${attempt}/${this.spec.restart.maxRestarts}`,
+      attempt,
+      this.lastError,
     );
+  }
+
+  /** Enters `backoff` and starts again after `delay` ms (through the manager, for dependencies). */
+  private scheduleRestart(
+    delay: number,
+    what: string,
+    attempt: number,
+    error?: string | null,
+  ): void {
+    const { clock } = this.host;
+    this.nextRestartAt = clock.now() + delay;
+    this.transition("backoff", `${what} in ${formatDuration(delay)}${error ? `: ${error}` : ""}`);
     this.host.emit("daemon:restart", {
       name: this.name,
       attempt,
       delayMs: delay,
       at: clock.now(),
-      error: this.lastError,
+      error: error ?? what,
     });
     const elapsed = () => {
       this.backoffTimer = undefined;
@@ -724,6 +749,7 @@ export class DaemonSupervisor {
     const run = this.run;
     if (!run || this.state !== "paused") return;
     run.paused = false;
+    this.readyAt = this.host.clock.now();
     this.transition("running");
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
     this.warnUnhandledTypes();

@@ -318,22 +318,28 @@ export function createManager(
     return false;
   }
 
-  function settled(names: Iterable<string>): boolean {
+  /**
+   * Whether each of `names` has come to rest: running, failed, stopped, waiting on something that
+   * will not start by itself, or has been running since `since` (a daemon whose `run()` returns
+   * at once under policy `always` never rests, but it did start).
+   */
+  function settled(names: Iterable<string>, since: number): boolean {
     for (const name of names) {
       const d = sup(name);
       if (!d.spec.enabled) continue;
       if (d.isUp || d.state === "failed" || d.state === "stopped") continue;
+      if (d.readyAt !== null && d.readyAt >= since) continue;
       if (d.state === "waiting" && blocked(name)) continue;
       return false;
     }
     return true;
   }
 
-  function whenSettled(names: readonly string[]): Promise<void> {
-    if (settled(names)) return Promise.resolve();
+  function whenSettled(names: readonly string[], since: number): Promise<void> {
+    if (settled(names, since)) return Promise.resolve();
     const done = deferred<void>();
     const check = () => {
-      if (settled(names)) {
+      if (settled(names, since)) {
         settleWaiters.delete(check);
         done.resolve();
       }
@@ -342,8 +348,8 @@ export function createManager(
     return done.promise;
   }
 
-  function whenOneSettled(name: string): Promise<void> {
-    return whenSettled([name]);
+  function whenOneSettled(name: string, since: number): Promise<void> {
+    return whenSettled([name], since);
   }
 
   function select(options: StartOptions): string[] {
@@ -524,7 +530,7 @@ export function createManager(
         sequentialAllowed.add(name);
         const d = sup(name);
         if (d.state === "stopped") startIfReady(d);
-        await whenOneSettled(name);
+        await whenOneSettled(name, t0);
       }
       sequentialAllowed = undefined;
     } else {
@@ -533,7 +539,7 @@ export function createManager(
         if (d.state === "stopped") startIfReady(d);
       }
     }
-    await whenSettled(targets);
+    await whenSettled(targets, t0);
     const report: StartReport = {
       running: targets.filter((n) => sup(n).isUp),
       failed: targets.filter((n) => sup(n).state === "failed"),
@@ -597,6 +603,7 @@ export function createManager(
   }
 
   async function startDaemon(input: string): Promise<DaemonStatus> {
+    const since = clock.now();
     const name = canonical(input);
     refuseWhileShuttingDown("start", name);
     const d = sup(name);
@@ -604,7 +611,7 @@ export function createManager(
     started = true;
     request([name]);
     launchWithDependencies(name);
-    await whenOneSettled(name);
+    await whenOneSettled(name, since);
     return statusOf(name);
   }
 
@@ -631,6 +638,7 @@ export function createManager(
   }
 
   async function restartDaemon(input: string): Promise<DaemonStatus> {
+    const since = clock.now();
     const name = canonical(input);
     refuseWhileShuttingDown("restart", name);
     const d = sup(name);
@@ -648,7 +656,7 @@ export function createManager(
     });
     // A stop (or shutdown) that came in meanwhile wins.
     if (!shuttingDown && desired.has(name)) launchWithDependencies(name, "restart requested");
-    await whenOneSettled(name);
+    await whenOneSettled(name, since);
     return statusOf(name);
   }
 
