@@ -24,6 +24,8 @@ export const STORE_DEFAULTS = {
     /** Retry delays while the database is unreachable: 250 ms, 500 ms, 1 s, 2 s, 4 s, 5 s, 5 s, … */
     retry: { initialDelay: 250, factor: 2, maxDelay: 5 * SECOND },
   },
+  /** Event retention: older events every subscriber has passed are removed by the sweeper. */
+  eventRetention: { maxAge: 7 * 24 * HOUR },
   /** Log retention, enforced by the sweeper. */
   logRetention: { maxRowsPerDaemon: 10_000, maxAge: 7 * 24 * HOUR, interval: 1 * MINUTE },
 };

@@ -207,6 +207,15 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       }
       return out;
     },
+    async trimEvents({ maxAgeMs, now }) {
+      need();
+      if (!Number.isFinite(maxAgeMs)) return 0;
+      const low = cursors.size > 0 ? Math.min(...cursors.values()) : Number.POSITIVE_INFINITY;
+      const before = events.length;
+      const keep = events.filter((e) => !(e.time < now - maxAgeMs && e.seq <= low));
+      events.splice(0, events.length, ...keep);
+      return before - keep.length;
+    },
     async getCursor(subscriber) {
       need();
       return cursors.get(subscriber) ?? 0;

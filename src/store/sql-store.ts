@@ -362,6 +362,21 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
         }));
       }),
 
+    trimEvents: ({ maxAgeMs, now }) =>
+      op(async (db) => {
+        if (!Number.isFinite(maxAgeMs)) return 0;
+        const cursor = await db
+          .selectFrom("subscriber_cursors")
+          .select((eb) => eb.fn.min("seq").as("low"))
+          .executeTakeFirst();
+        let del = db.deleteFrom("events").where("time", "<", now - maxAgeMs);
+        if (cursor?.low !== null && cursor?.low !== undefined) {
+          del = del.where("seq", "<=", Number(cursor.low));
+        }
+        const result = await del.executeTakeFirst();
+        return Number(result.numDeletedRows);
+      }),
+
     trimLogs: ({ maxRowsPerDaemon, maxAgeMs, now }) =>
       op(async (db) => {
         let removed = 0;

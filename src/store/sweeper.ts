@@ -6,6 +6,8 @@ import type { Store } from "./types.js";
 export interface LogSweeperOptions {
   maxRowsPerDaemon?: number;
   maxAgeMs?: number;
+  /** Events older than this that every subscriber has passed are removed too. Default 7 days. */
+  eventMaxAgeMs?: number;
   /** ms between sweeps; the first runs at once. */
   intervalMs?: number;
   clock?: Clock;
@@ -22,7 +24,8 @@ export interface LogSweeper {
 /**
  * Enforces log retention: every `intervalMs` (default 1 min) it removes each daemon's rows beyond
  * the newest `maxRowsPerDaemon` (default 10,000) and rows older than `maxAgeMs` (default 7 days),
- * so logs never fill the disk. A failed sweep is reported to `onError` and tried again next time.
+ * so logs never fill the disk; and events older than 7 days that every subscriber has handled.
+ * A failed sweep is reported to `onError` and tried again next time.
  */
 export function startLogSweeper(store: Store, options: LogSweeperOptions = {}): LogSweeper {
   const defaults = STORE_DEFAULTS.logRetention;
@@ -35,6 +38,10 @@ export function startLogSweeper(store: Store, options: LogSweeperOptions = {}): 
     const removed = await store.trimLogs({
       maxRowsPerDaemon: options.maxRowsPerDaemon ?? defaults.maxRowsPerDaemon,
       maxAgeMs: options.maxAgeMs ?? defaults.maxAge,
+      now: clock.now(),
+    });
+    await store.trimEvents({
+      maxAgeMs: options.eventMaxAgeMs ?? STORE_DEFAULTS.eventRetention.maxAge,
       now: clock.now(),
     });
     options.onSweep?.(removed);

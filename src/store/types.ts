@@ -253,6 +253,11 @@ export interface Store {
   /** Removes logs beyond the retention; returns how many rows were removed. */
   trimLogs(retention: LogRetention): Promise<number>;
 
+  /**
+   * Removes events older than `maxAgeMs` that every subscriber with a cursor has passed; returns
+   * how many were removed. (Dead letters keep their own copy of the event.)
+   */
+  trimEvents(retention: { maxAgeMs: number; now: number }): Promise<number>;
   /** Appends events in order; returns their seqs, in the same order. */
   appendEvents(events: readonly NewEvent[]): Promise<number[]>;
   /** Events after a seq, in seq order. */

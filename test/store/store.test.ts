@@ -337,6 +337,19 @@ describe.each(kinds)("store (%s)", (kind) => {
       expect(await store.readEvents({ afterSeq: 0, types: [], limit: 10 })).toEqual([]);
     });
 
+    it("trims events older than the retention that every subscriber has passed", async () => {
+      const now = T0 + 10 * 24 * 3600_000;
+      const old = (id: string) => ({ ...event(id), time: T0 });
+      const recent = { ...event("new"), time: now - 1000 };
+      const seqs = await store.appendEvents([old("o1"), old("o2"), old("o3"), recent]);
+      await store.setCursor("slow", seqs[1] as number);
+      await store.setCursor("fast", seqs[3] as number);
+      // o3 is old but the slow subscriber has not handled it; "new" is recent
+      expect(await store.trimEvents({ maxAgeMs: 7 * 24 * 3600_000, now })).toBe(2);
+      const left = await store.readEvents({ afterSeq: 0, limit: 10 });
+      expect(left.map((e) => e.id)).toEqual(["o3", "new"]);
+    });
+
     it("keeps a cursor per subscriber that only moves forward", async () => {
       expect(await store.getCursor("auto_sync")).toBe(0);
       await store.setCursor("auto_sync", 5);
