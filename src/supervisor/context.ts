@@ -47,8 +47,15 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
     readonly name: string,
     readonly config: Readonly<C>,
     readonly signal: AbortSignal,
-    readonly jobs: DaemonJobs,
   ) {}
+
+  private jobsApi: DaemonJobs | undefined;
+  /** Made on first use: most daemons never launch a job. */
+  get jobs(): DaemonJobs {
+    const root = this.root;
+    root.jobsApi ??= this.owner.host.jobsFor(this.name);
+    return root.jobsApi;
+  }
 
   get log(): DaemonLogger {
     return this.owner.log;

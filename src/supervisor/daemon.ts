@@ -221,13 +221,7 @@ export class DaemonSupervisor {
 
   private createRun(): Run {
     const abort = new AbortController();
-    const ctx = new RunContext(
-      this,
-      this.name,
-      this.config,
-      abort.signal,
-      this.host.jobsFor(this.name),
-    );
+    const ctx = new RunContext(this, this.name, this.config, abort.signal);
     if (this.spec.readiness === "manual") ctx.readyGate = deferred<void>();
     return {
       abort,
@@ -562,12 +556,24 @@ export class DaemonSupervisor {
     };
   }
 
+  /**
+   * Records a check's verdict and announces a change. A derived verdict is not kept (status
+   * derives it afresh), only its status and message, so an idle fleet holds no report objects.
+   */
   private setHealth(report: HealthReport): void {
     const previous = this.health;
-    this.health = report;
-    if (previous.status !== report.status || previous.message !== report.message) {
-      this.host.emit("daemon:health", { name: this.name, health: report, previous });
+    const changed = previous.status !== report.status || previous.message !== report.message;
+    if (report.source === "derived" && !this.spec.health) {
+      if (changed) {
+        this.health =
+          report.status === "unknown"
+            ? UNKNOWN_HEALTH
+            : { ...report, details: {}, checkedAt: null };
+      }
+    } else {
+      this.health = report;
     }
+    if (changed) this.host.emit("daemon:health", { name: this.name, health: report, previous });
   }
 
   /**
