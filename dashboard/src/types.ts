@@ -5,6 +5,11 @@
  */
 
 export type { HealthReport, HealthStatus, LogLevel, RestartPolicy } from "../../src/spec/types.js";
+
+/** A job action as the API answers it. */
+export type JobAction = JobActionRecord;
+/** A job as the API answers it, with its actions on `GET /api/jobs/:id`. */
+export type JobRecord = SpecJobRecord & { actions?: JobAction[] };
 export type {
   DaemonState,
   DaemonStatus,
@@ -12,7 +17,13 @@ export type {
   StateChange,
 } from "../../src/supervisor/types.js";
 
-import type { HealthStatus, LogLevel, RestartPolicy } from "../../src/spec/types.js";
+import type {
+  HealthStatus,
+  JobActionRecord,
+  LogLevel,
+  RestartPolicy,
+  JobRecord as SpecJobRecord,
+} from "../../src/spec/types.js";
 import type { DaemonState, DaemonStatus, StateChange } from "../../src/supervisor/types.js";
 
 export const DAEMON_STATES: readonly DaemonState[] = [
@@ -91,40 +102,6 @@ export interface DeadLetter {
 }
 
 export type JobStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
-
-export interface JobAction {
-  id: number;
-  jobId: string;
-  daemon: string;
-  action: "launched" | "monitored" | "cancelled";
-  reason: string | null;
-  at: number;
-  node: string | null;
-}
-
-export interface JobRecord {
-  id: string;
-  type: string;
-  status: JobStatus;
-  payload: unknown;
-  result: unknown;
-  error: string | null;
-  priority: number;
-  attempts: number;
-  maxAttempts: number;
-  runAt: number;
-  progress: number;
-  progressMessage: string | null;
-  launchedBy: string | null;
-  reason: string | null;
-  lockedBy: string | null;
-  cancelRequested: boolean;
-  createdAt: number;
-  updatedAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  actions?: JobAction[];
-}
 
 /** A `job` entry of the stream. */
 export interface JobUpdate {

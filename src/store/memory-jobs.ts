@@ -1,25 +1,5 @@
 import type { JobActionRecord, JobRecord, JobStatus } from "../spec/types.js";
-import type { Store, StoreChannel } from "./types.js";
-
-type JobMethods = Pick<
-  Store,
-  | "insertJob"
-  | "launchJob"
-  | "launchJobs"
-  | "getJob"
-  | "listJobs"
-  | "countJobs"
-  | "claimJobs"
-  | "renewJobLease"
-  | "setJobProgress"
-  | "finishJob"
-  | "finishJobs"
-  | "cancelJob"
-  | "reclaimJobs"
-  | "addJobAction"
-  | "listJobActions"
-  | "sweepJobs"
->;
+import type { JobMethods, StoreChannel } from "./types.js";
 
 const FINISHED = new Set<JobStatus>(["completed", "failed", "cancelled"]);
 const clone = <T>(value: T): T => (value === undefined ? value : structuredClone(value));

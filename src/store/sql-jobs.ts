@@ -2,27 +2,7 @@ import { type Kysely, type QueryCreator, type RawBuilder, type Selectable, sql }
 import type { JobActionKind, JobActionRecord, JobRecord, JobStatus } from "../spec/types.js";
 import { fromJson, toJson } from "./json.js";
 import type { Database } from "./schema.js";
-import type { JobOutcome, NewJob, NewJobAction, Store, StoreChannel } from "./types.js";
-
-type JobMethods = Pick<
-  Store,
-  | "insertJob"
-  | "launchJob"
-  | "launchJobs"
-  | "getJob"
-  | "listJobs"
-  | "countJobs"
-  | "claimJobs"
-  | "renewJobLease"
-  | "setJobProgress"
-  | "finishJob"
-  | "finishJobs"
-  | "cancelJob"
-  | "reclaimJobs"
-  | "addJobAction"
-  | "listJobActions"
-  | "sweepJobs"
->;
+import type { JobMethods, JobOutcome, NewJob, NewJobAction, StoreChannel } from "./types.js";
 
 type Op = <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
 

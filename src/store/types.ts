@@ -389,3 +389,24 @@ export const LOG_LEVEL_NUMBERS: Readonly<Record<LogLevel, number>> = {
   warn: 30,
   error: 40,
 };
+
+/** The job half of the store, which each implementation provides from its own module. */
+export type JobMethods = Pick<
+  Store,
+  | "insertJob"
+  | "launchJob"
+  | "launchJobs"
+  | "getJob"
+  | "listJobs"
+  | "countJobs"
+  | "claimJobs"
+  | "renewJobLease"
+  | "setJobProgress"
+  | "finishJob"
+  | "finishJobs"
+  | "cancelJob"
+  | "reclaimJobs"
+  | "addJobAction"
+  | "listJobActions"
+  | "sweepJobs"
+>;
