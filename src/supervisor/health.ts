@@ -56,31 +56,31 @@ export function deriveHealth(facts: {
   lastError: string | null;
   paused: boolean;
 }): HealthReport {
-  const base = {
+  let status: HealthStatus = "healthy";
+  let message = facts.paused ? "paused" : "ok";
+  const last = facts.lastCycleAt ?? facts.startedAt;
+  if (
+    facts.period !== undefined &&
+    !facts.paused &&
+    last !== null &&
+    facts.now - last > STALE_INTERVALS * facts.period
+  ) {
+    const ago = formatDuration(facts.now - last);
+    const what =
+      facts.lastCycleAt === null ? `no cycle completed in ${ago}` : `last cycle ${ago} ago`;
+    status = "unhealthy";
+    message = `stale: ${what} (expected every ${formatDuration(facts.period)})`;
+  } else if (facts.consecutiveErrors > 0) {
+    const s = facts.consecutiveErrors === 1 ? "" : "s";
+    status = "degraded";
+    message = `${facts.consecutiveErrors} consecutive cycle error${s}${facts.lastError ? `: ${facts.lastError}` : ""}`;
+  }
+  // One object shape for every verdict (no spreads): status() builds one per daemon per call.
+  return {
+    status,
+    message,
     details: { consecutiveErrors: facts.consecutiveErrors, lastCycleAt: facts.lastCycleAt },
     checkedAt: facts.now,
-    source: "derived" as const,
+    source: "derived",
   };
-  if (facts.period !== undefined && !facts.paused) {
-    const last = facts.lastCycleAt ?? facts.startedAt;
-    if (last !== null && facts.now - last > STALE_INTERVALS * facts.period) {
-      const ago = formatDuration(facts.now - last);
-      const what =
-        facts.lastCycleAt === null ? `no cycle completed in ${ago}` : `last cycle ${ago} ago`;
-      return {
-        ...base,
-        status: "unhealthy",
-        message: `stale: ${what} (expected every ${formatDuration(facts.period)})`,
-      };
-    }
-  }
-  if (facts.consecutiveErrors > 0) {
-    const s = facts.consecutiveErrors === 1 ? "" : "s";
-    return {
-      ...base,
-      status: "degraded",
-      message: `${facts.consecutiveErrors} consecutive cycle error${s}${facts.lastError ? `: ${facts.lastError}` : ""}`,
-    };
-  }
-  return { ...base, status: "healthy", message: facts.paused ? "paused" : "ok" };
 }

@@ -145,6 +145,8 @@ export function createManager(
   const specs = [...resolved.daemons.values()].map((d) => d.spec);
   const graph = createGraph(specs);
   const byLowerName = new Map(specs.map((s) => [s.name.toLowerCase(), s.name]));
+  /** The graph never changes after creation: its start order is computed once. */
+  const topoOrder = graph.topologicalOrder();
 
   const supervisors = new Map<string, DaemonSupervisor>();
   /** Daemons asked for directly. */
@@ -518,7 +520,7 @@ export function createManager(
     startDeadLetterSweeper();
     const targets = [...graph.closure(names)].filter((n) => sup(n).spec.enabled);
     const targetSet = new Set(targets);
-    const order = graph.topologicalOrder().filter((n) => targetSet.has(n));
+    const order = topoOrder.filter((n) => targetSet.has(n));
     if (config.startup === "sequential") {
       const sequence = [
         ...(config.startupOrder ?? []).filter((n) => targetSet.has(n)),
@@ -595,7 +597,7 @@ export function createManager(
   function status(name: string): DaemonStatus;
   function status(name?: string): DaemonStatus | DaemonStatus[] {
     if (name !== undefined) return statusOf(canonical(name));
-    return graph.topologicalOrder().map(statusOf);
+    return topoOrder.map(statusOf);
   }
 
   function refuseWhileShuttingDown(operation: string, name: string): void {
@@ -618,7 +620,7 @@ export function createManager(
   /** Starts `name` and whatever it needs that is not running, dependencies first. */
   function launchWithDependencies(name: string, reason?: string): void {
     const needed = graph.closure([name]);
-    for (const dep of graph.topologicalOrder()) {
+    for (const dep of topoOrder) {
       if (!needed.has(dep)) continue;
       const x = sup(dep);
       if (x.state === "failed") x.resetBudget();
@@ -706,7 +708,7 @@ export function createManager(
     const reasons: string[] = [];
     if (shuttingDown) reasons.push("shutting down");
     if (!started) reasons.push("not started");
-    for (const name of graph.topologicalOrder()) {
+    for (const name of topoOrder) {
       if (!desired.has(name)) continue;
       const d = sup(name);
       if (d.isUp || !d.spec.enabled) continue;
