@@ -113,11 +113,13 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
             : {}),
         });
         // Two processes opening a new SQLite file at once: the loser of the write lock gets
-        // SQLITE_BUSY (a deferred transaction cannot wait for it), so it tries again.
+        // SQLITE_BUSY (a deferred transaction cannot wait for it)…
         for (let attempt = 1; ; attempt++) {
           const { error } = await migrator.migrateToLatest();
           if (!error) break;
-          const busy = /SQLITE_BUSY|database is locked/i.test(
+          // …or, having read the migration table before the winner committed, finds its tables
+          // already made: either way, trying again reads the winner's work and finds it done.
+          const busy = /SQLITE_BUSY|database is locked|already exists|duplicate column/i.test(
             `${(error as { code?: string }).code ?? ""} ${String(error)}`,
           );
           if (!busy || attempt >= 20) throw error;

@@ -186,8 +186,15 @@ describe.skipIf(skipped !== undefined)(
           .evaluateAll((all) => all.map((n) => n.getAttribute("data-node")));
         expect(nodes.sort()).toEqual([...names].sort());
         expect(new Set(nodes).size).toBe(names.length);
-        const running = manager.status().filter((s) => s.state === "running").length;
-        expect(await page.locator("svg.graph .node-running").count()).toBe(running);
+        // The fleet's cluster_monitor fails now and then, so the page and the manager are compared
+        // until they agree (the page follows the stream within moments).
+        await expect
+          .poll(async () => {
+            const shown = await page.locator("svg.graph .node-running").count();
+            const running = manager.status().filter((s) => s.state === "running").length;
+            return shown === running ? "agree" : `page shows ${shown} running, manager ${running}`;
+          })
+          .toBe("agree");
         expect(await page.locator("svg.graph path.edge").count()).toBe(
           manager.status().reduce((n, s) => n + s.dependsOn.length, 0),
         );

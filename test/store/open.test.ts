@@ -94,3 +94,38 @@ describe("createStore", () => {
     db.close();
   });
 });
+
+describe("several processes opening one new SQLite file at once", () => {
+  it("all open it: the one that loses the race to migrate finds the winner's schema", async () => {
+    const { spawn } = await import("node:child_process");
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { fileURLToPath } = await import("node:url");
+    const fixture = fileURLToPath(new URL("./fixtures/open.ts", import.meta.url));
+    for (let round = 0; round < 3; round++) {
+      const dir = mkdtempSync(join(tmpdir(), "ringmaster-race-"));
+      const url = `sqlite:${join(dir, "state.db")}`;
+      const at = String(Date.now() + 4_000);
+      const outputs = await Promise.all(
+        Array.from(
+          { length: 4 },
+          () =>
+            new Promise<string>((resolve) => {
+              const child = spawn(process.execPath, ["--import", "tsx", fixture, url, at]);
+              let out = "";
+              child.stdout.on("data", (chunk) => {
+                out += chunk;
+              });
+              child.stderr.on("data", (chunk) => {
+                out += chunk;
+              });
+              child.on("exit", () => resolve(out.trim()));
+            }),
+        ),
+      );
+      rmSync(dir, { recursive: true, force: true });
+      expect(outputs).toEqual(["ok", "ok", "ok", "ok"]);
+    }
+  }, 60_000);
+});
