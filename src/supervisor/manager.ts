@@ -782,6 +782,11 @@ export function createManager(
       await bounded("stopping the job service", jobService?.stop(remaining()));
       await bounded("writing pending events", durable?.close());
       bus.close();
+      if (persistence) {
+        // Every daemon's final record, written before the store closes.
+        for (const d of supervisors.values()) persistence.record(recordOf(d));
+        await bounded("writing the final daemon records", persistence.store.writes.flush());
+      }
       await bounded("closing the store", persistence?.close());
       report.durationMs = clock.now() - t0;
       for (const u of report.unstopped) logger.warn(`${u.name} did not stop: ${u.reason}`);
