@@ -64,22 +64,38 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
           );
         }
       }
-      let database: BetterSqlite3.Database;
-      try {
-        database = new BetterSqlite3(file, { timeout: busyTimeout });
-        database.pragma("journal_mode = WAL");
-        database.pragma("synchronous = NORMAL");
-        database.pragma(`busy_timeout = ${Math.floor(busyTimeout)}`);
-        // Fails at once on a read-only file or directory rather than at the first write.
-        database.exec("BEGIN IMMEDIATE; ROLLBACK;");
-      } catch (thrown) {
-        const error = coerceError(thrown);
-        throw new StoreError(
-          url,
-          `cannot open ${file} for writing (${describeCause(error)})`,
-          PATH_HINT,
-          { cause: error },
-        );
+      let database: BetterSqlite3.Database | undefined;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          database = new BetterSqlite3(file, { timeout: busyTimeout });
+          database.pragma(`busy_timeout = ${Math.floor(busyTimeout)}`);
+          database.pragma("journal_mode = WAL");
+          database.pragma("synchronous = NORMAL");
+          // Fails at once on a read-only file or directory rather than at the first write.
+          database.exec("BEGIN IMMEDIATE; ROLLBACK;");
+          break;
+        } catch (thrown) {
+          const error = coerceError(thrown);
+          database?.close();
+          database = undefined;
+          // Switching a new file to WAL while another process does the same can answer
+          // SQLITE_BUSY without waiting: try again shortly.
+          if (
+            /SQLITE_BUSY|database is locked/i.test(
+              `${(error as { code?: string }).code ?? ""} ${error.message}`,
+            ) &&
+            attempt < 20
+          ) {
+            await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
+            continue;
+          }
+          throw new StoreError(
+            url,
+            `cannot open ${file} for writing (${describeCause(error)})`,
+            PATH_HINT,
+            { cause: error },
+          );
+        }
       }
       return new Kysely<Database>({
         dialect: new SqliteDialect({
