@@ -656,18 +656,20 @@ function settingsFromRow(row: Database["daemon_settings"]): DaemonSettings {
 
 /** Refuses a database whose schema is newer than this code's, before the migrator touches it. */
 async function checkVersion(db: Kysely<Database>, backend: SqlBackend): Promise<void> {
-  const tables = await db.introspection.getTables();
-  const meta = tables.find(
-    (t) =>
-      t.name === "ringmaster_meta" &&
-      (backend.migrationTableSchema === undefined || t.schema === backend.migrationTableSchema),
-  );
-  if (!meta) return;
-  const row = await db
-    .selectFrom("ringmaster_meta")
-    .select("value")
-    .where("key", "=", "schema_version")
-    .executeTakeFirst();
+  // A direct read rather than introspection: listing every table of a shared PostgreSQL races
+  // with other schemas being created and dropped.
+  let row: { value: string } | undefined;
+  try {
+    row = await db
+      .selectFrom("ringmaster_meta")
+      .select("value")
+      .where("key", "=", "schema_version")
+      .executeTakeFirst();
+  } catch (thrown) {
+    const error = coerceError(thrown);
+    if (/does not exist|no such table/i.test(error.message)) return; // a new database
+    throw error;
+  }
   const found = row ? Number(row.value) : 0;
   if (found > SCHEMA_VERSION) {
     throw new StoreError(
