@@ -1,3 +1,4 @@
+import { backoffDelay } from "../internal/backoff.js";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";
 import { SECOND } from "../spec/duration.js";
@@ -75,11 +76,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     });
   };
 
-  const retryDelay = (failures: number) =>
-    Math.min(
-      DURABLE_DEFAULTS.retry.initialDelay * DURABLE_DEFAULTS.retry.factor ** (failures - 1),
-      DURABLE_DEFAULTS.retry.maxDelay,
-    );
+  const retryDelay = (failures: number) => backoffDelay(DURABLE_DEFAULTS.retry, failures);
 
   let inFlight: Promise<void> | undefined;
   /** Appends the next batch; while one is in flight, returns that one. */

@@ -1,3 +1,4 @@
+import { backoffDelay } from "../internal/backoff.js";
 import type { JobSpec } from "../spec/types.js";
 
 /**
@@ -6,6 +7,5 @@ import type { JobSpec } from "../spec/types.js";
  * wait 1 s, 2 s, 4 s, 8 s, … up to a minute; `maxAttempts: 3` gives two retries, after 1 s and 2 s.
  */
 export function retryDelay(backoff: JobSpec["backoff"], attempt: number): number {
-  const n = Math.max(1, attempt);
-  return Math.min(backoff.initialDelay * backoff.factor ** (n - 1), backoff.maxDelay);
+  return backoffDelay(backoff, Math.max(1, attempt));
 }

@@ -1,3 +1,4 @@
+import { backoffDelay } from "../internal/backoff.js";
 import type { RestartPolicy } from "../spec/types.js";
 
 /**
@@ -11,10 +12,7 @@ export function restartDelay(
   attempt: number,
   random: () => number = Math.random,
 ): number {
-  const base = Math.min(
-    policy.initialDelay * policy.factor ** Math.max(0, attempt - 1),
-    policy.maxDelay,
-  );
+  const base = backoffDelay(policy, attempt);
   if (!policy.jitter) return base;
   const spread = base * policy.jitter;
   return Math.min(policy.maxDelay, Math.max(0, base - spread + random() * 2 * spread));

@@ -1,4 +1,5 @@
 import type { LogLevel } from "../spec/types.js";
+import { LOG_LEVEL_NUMBERS } from "../store/types.js";
 
 export interface LogEntry {
   /** Increasing id within this process (for stream resume). */
@@ -18,8 +19,6 @@ export interface LogQuery {
   until?: number;
   limit?: number;
 }
-
-export const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
  * The most recent log lines of each daemon, in memory, so `logs` works with no store and the
@@ -46,12 +45,12 @@ export class LogRing {
   /** Matching lines, oldest first, the newest `limit` of them. */
   query(q: LogQuery = {}): LogEntry[] {
     const lists = q.daemon ? [this.byDaemon.get(q.daemon) ?? []] : [...this.byDaemon.values()];
-    const min = q.level ? LEVEL_RANK[q.level] : 0;
+    const min = q.level ? LOG_LEVEL_NUMBERS[q.level] : 0;
     const rows = lists
       .flat()
       .filter(
         (e) =>
-          LEVEL_RANK[e.level] >= min &&
+          LOG_LEVEL_NUMBERS[e.level] >= min &&
           (q.since === undefined || e.at >= q.since) &&
           (q.until === undefined || e.at <= q.until),
       );

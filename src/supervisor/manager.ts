@@ -36,15 +36,15 @@ import type {
   StartReport,
 } from "./types.js";
 
+/** `ctx.jobs` of a manager that has no job service (before `start()` opens the store). */
+const noJobs = () =>
+  Promise.reject(new Error("jobs are not available: this manager has no job service"));
 const NO_JOBS: DaemonJobs = {
-  launch: () =>
-    Promise.reject(new Error("jobs are not available: this manager has no job service")),
-  monitor: () =>
-    Promise.reject(new Error("jobs are not available: this manager has no job service")),
-  cancel: () =>
-    Promise.reject(new Error("jobs are not available: this manager has no job service")),
-  get: () => Promise.reject(new Error("jobs are not available: this manager has no job service")),
-  list: () => Promise.reject(new Error("jobs are not available: this manager has no job service")),
+  launch: noJobs,
+  monitor: noJobs,
+  cancel: noJobs,
+  get: noJobs,
+  list: noJobs,
 };
 
 /** Closing the server, jobs and store after the daemons gets at least this long. */

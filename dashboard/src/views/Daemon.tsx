@@ -1,5 +1,6 @@
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { LOG_LEVEL_NUMBERS } from "../../../src/store/types.js";
 import { getJson } from "../api";
 import { Ago, HealthBadge, StateBadge, Uptime } from "../components/Badges";
 import { Controls } from "../components/Controls";
@@ -18,7 +19,6 @@ import {
 
 /** Log lines kept on the page. */
 const LOGS_KEPT = 500;
-const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 function NameList({ names, empty = "none" }: { names: string[]; empty?: string }) {
   if (names.length === 0) return <span class="muted">{empty}</span>;
@@ -395,7 +395,7 @@ function Logs({ name }: { name: string }) {
     setError(null);
     // Lines that arrive while the history loads are kept and added after it.
     const off = openLogStream(name, (line) => {
-      if (LEVEL_RANK[line.level] < LEVEL_RANK[level]) return;
+      if (LOG_LEVEL_NUMBERS[line.level] < LOG_LEVEL_NUMBERS[level]) return;
       const entry: LogEntry = { ...line, daemon: line.name };
       if (!loaded) buffered.push(entry);
       else setLines((all) => [...all, entry].slice(-LOGS_KEPT));
