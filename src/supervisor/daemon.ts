@@ -7,7 +7,6 @@ import { AbortedError, withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../spec/duration.js";
 import { DoNotRestart } from "../spec/errors.js";
 import type {
-  DaemonContext,
   DaemonJobs,
   DaemonLogger,
   DaemonSpec,
