@@ -36,18 +36,18 @@ export {
   JOB_DEFAULTS,
   MANAGER_DEFAULTS,
   RESTART_DEFAULTS,
-} from "./spec/defaults.js";
-export type { JobOptions } from "./spec/define.js";
-export { adaptService, defineConfig, defineDaemon, defineJob } from "./spec/define.js";
-export { formatDuration, HOUR, MINUTE, parseDuration, SECOND } from "./spec/duration.js";
+} from "./registry/defaults.js";
+export type { JobOptions } from "./registry/define.js";
+export { adaptService, defineConfig, defineDaemon, defineJob } from "./registry/define.js";
+export { formatDuration, HOUR, MINUTE, parseDuration, SECOND } from "./registry/duration.js";
 export {
   ConfigError,
   DoNotRestart,
   StateConflictError,
   UnknownDaemonError,
-} from "./spec/errors.js";
-export type { DependencyGraph } from "./spec/graph.js";
-export { createGraph } from "./spec/graph.js";
+} from "./registry/errors.js";
+export type { DependencyGraph } from "./registry/graph.js";
+export { createGraph } from "./registry/graph.js";
 export type {
   DaemonContext,
   DaemonEvents,
@@ -83,8 +83,8 @@ export type {
   RingmasterConfigInput,
   ValidationProblem,
   ValidationResult,
-} from "./spec/types.js";
-export { validateConfig } from "./spec/validate.js";
+} from "./registry/types.js";
+export { validateConfig } from "./registry/validate.js";
 export { createStore, StoreError } from "./store/index.js";
 export type { Store, StoreHealth } from "./store/types.js";
 export { restartDelay } from "./supervisor/backoff.js";

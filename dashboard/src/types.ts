@@ -4,7 +4,12 @@
  * the JSON views the API answers with.
  */
 
-export type { HealthReport, HealthStatus, LogLevel, RestartPolicy } from "../../src/spec/types.js";
+export type {
+  HealthReport,
+  HealthStatus,
+  LogLevel,
+  RestartPolicy,
+} from "../../src/registry/types.js";
 
 /** A job action as the API answers it. */
 export type JobAction = JobActionRecord;
@@ -23,7 +28,7 @@ import type {
   LogLevel,
   RestartPolicy,
   JobRecord as SpecJobRecord,
-} from "../../src/spec/types.js";
+} from "../../src/registry/types.js";
 import type { DaemonState, DaemonStatus, StateChange } from "../../src/supervisor/types.js";
 
 export const DAEMON_STATES: readonly DaemonState[] = [

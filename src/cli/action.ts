@@ -1,5 +1,5 @@
 import { ApiError, ManagerUnreachableError } from "../http/client.js";
-import { ConfigError } from "../spec/errors.js";
+import { ConfigError } from "../registry/errors.js";
 import { CliError, type CliIO, EXIT, println } from "./io.js";
 
 /**

@@ -1,9 +1,9 @@
 import { isAbsolute, resolve } from "node:path";
 import { findConfigFile, loadConfigFile } from "../config/load.js";
 import { resolveConfig } from "../config/resolve.js";
-import { ConfigError } from "../spec/errors.js";
-import type { RingmasterConfig, ValidationProblem } from "../spec/types.js";
-import { validateConfig } from "../spec/validate.js";
+import { ConfigError } from "../registry/errors.js";
+import type { RingmasterConfig, ValidationProblem } from "../registry/types.js";
+import { validateConfig } from "../registry/validate.js";
 import { CliError, type CliIO, EXIT } from "./io.js";
 
 export interface LoadedConfig {

@@ -1,5 +1,5 @@
-import { formatDuration } from "../spec/duration.js";
-import type { DaemonSpec, HealthStatus } from "../spec/types.js";
+import { formatDuration } from "../registry/duration.js";
+import type { DaemonSpec, HealthStatus } from "../registry/types.js";
 import type { DaemonState, ShutdownReport, StartReport } from "../supervisor/types.js";
 import { type Painter, pad, visibleLength } from "./ansi.js";
 

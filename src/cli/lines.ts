@@ -1,7 +1,7 @@
 import type { NodeView } from "../http/client.js";
 import { formatStatusLine } from "../http/format.js";
-import { formatDuration } from "../spec/duration.js";
-import type { LogLevel } from "../spec/types.js";
+import { formatDuration } from "../registry/duration.js";
+import type { LogLevel } from "../registry/types.js";
 import type { DaemonRecord, NodeRecord } from "../store/types.js";
 import type { DaemonStatus } from "../supervisor/types.js";
 import type { Painter } from "./ansi.js";

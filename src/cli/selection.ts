@@ -1,5 +1,5 @@
-import { suggest } from "../spec/suggest.js";
-import type { RingmasterConfig } from "../spec/types.js";
+import { suggest } from "../registry/suggest.js";
+import type { RingmasterConfig } from "../registry/types.js";
 import type { StartOptions } from "../supervisor/types.js";
 import { CliError, EXIT } from "./io.js";
 

@@ -1,4 +1,4 @@
-import { formatDuration } from "../spec/duration.js";
+import { formatDuration } from "../registry/duration.js";
 import type { DaemonStatus, Manager, ProbeReport } from "../supervisor/types.js";
 import { ansi, type Painter, truncate } from "./ansi.js";
 import { paintHealth, paintState, since, table } from "./format.js";

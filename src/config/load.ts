@@ -1,9 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { defineConfig } from "../spec/define.js";
-import { ConfigError } from "../spec/errors.js";
-import type { RingmasterConfig, RingmasterConfigInput } from "../spec/types.js";
+import { defineConfig } from "../registry/define.js";
+import { ConfigError } from "../registry/errors.js";
+import type { RingmasterConfig, RingmasterConfigInput } from "../registry/types.js";
 
 /** The names `findConfigFile` looks for, in order. */
 export const CONFIG_FILE_NAMES = [

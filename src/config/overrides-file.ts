@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
-import { suggest } from "../spec/suggest.js";
+import { suggest } from "../registry/suggest.js";
 
 /** The YAML overrides file, read: its absolute path and the values per daemon as written. */
 export interface OverridesFile {

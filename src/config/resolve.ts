@@ -1,9 +1,9 @@
 import type { ZodType } from "zod";
-import { DAEMON_DEFAULTS, MANAGER_DEFAULTS } from "../spec/defaults.js";
-import { parseDuration, SECOND } from "../spec/duration.js";
-import { ConfigError } from "../spec/errors.js";
-import { suggest } from "../spec/suggest.js";
-import type { DaemonSpec, HttpOptions, RingmasterConfig } from "../spec/types.js";
+import { DAEMON_DEFAULTS, MANAGER_DEFAULTS } from "../registry/defaults.js";
+import { parseDuration, SECOND } from "../registry/duration.js";
+import { ConfigError } from "../registry/errors.js";
+import { suggest } from "../registry/suggest.js";
+import type { DaemonSpec, HttpOptions, RingmasterConfig } from "../registry/types.js";
 import { envVarName, settingsVarName } from "./env.js";
 import { readOverridesFile } from "./overrides-file.js";
 import {

@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { SafeEmitter } from "../internal/safe-emitter.js";
-import { EVENT_BUS_DEFAULTS } from "../spec/defaults.js";
-import type { EventBusOptions, EventEnvelope, EventHandler } from "../spec/types.js";
+import { EVENT_BUS_DEFAULTS } from "../registry/defaults.js";
+import type { EventBusOptions, EventEnvelope, EventHandler } from "../registry/types.js";
 import { DeadLetterList } from "./dead-letters.js";
 import { createEventIds, randomIdPrefix } from "./ids.js";
 import type { EventJournal } from "./journal.js";

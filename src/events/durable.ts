@@ -1,8 +1,8 @@
 import { backoffDelay } from "../internal/backoff.js";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";
-import { SECOND } from "../spec/duration.js";
-import type { EventEnvelope } from "../spec/types.js";
+import { SECOND } from "../registry/duration.js";
+import type { EventEnvelope } from "../registry/types.js";
 import type { Store } from "../store/types.js";
 import type { EventJournal } from "./journal.js";
 import type { DeadLetter, EventBus } from "./types.js";

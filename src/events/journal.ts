@@ -1,4 +1,4 @@
-import type { EventEnvelope } from "../spec/types.js";
+import type { EventEnvelope } from "../registry/types.js";
 import type { DeadLetter } from "./types.js";
 
 /**

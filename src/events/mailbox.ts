@@ -1,5 +1,5 @@
 import type { TimerHandle } from "../internal/clock.js";
-import type { EventEnvelope, EventHandler } from "../spec/types.js";
+import type { EventEnvelope, EventHandler } from "../registry/types.js";
 import { DedupMemory } from "./dedup.js";
 
 /** The queue type of a subscriber that receives every event (`subscribeAll`). */

@@ -1,4 +1,4 @@
-import type { EventEnvelope, EventHandler, EventName, EventPayload } from "../spec/types.js";
+import type { EventEnvelope, EventHandler, EventName, EventPayload } from "../registry/types.js";
 
 /** An event that could not be delivered to one subscriber. */
 export interface DeadLetter {

@@ -1,5 +1,5 @@
 import type { DeadLetter } from "../events/types.js";
-import type { EventEnvelope, HealthReport, LogLevel } from "../spec/types.js";
+import type { EventEnvelope, HealthReport, LogLevel } from "../registry/types.js";
 import type { LogEntry } from "../supervisor/log-ring.js";
 import type { DaemonStatus, ProbeReport, StateChange } from "../supervisor/types.js";
 import type { DaemonAction } from "./routes/daemons.js";

@@ -1,8 +1,8 @@
 import type { ZodType } from "zod";
 import type { ResolvedDaemon } from "../config/resolve.js";
 import { describeExpectation, describeValue, schemaShape } from "../config/schema.js";
-import { parseDuration } from "../spec/duration.js";
-import { suggest } from "../spec/suggest.js";
+import { parseDuration } from "../registry/duration.js";
+import { suggest } from "../registry/suggest.js";
 import { HttpError } from "./errors.js";
 
 /** Keys every daemon accepts besides its schema's (as in the config layers, DESIGN.md §3). */

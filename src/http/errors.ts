@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { ConfigError, StateConflictError, UnknownDaemonError } from "../spec/errors.js";
+import { ConfigError, StateConflictError, UnknownDaemonError } from "../registry/errors.js";
 
 /** An error with the HTTP status it should be answered with; its message goes to the client. */
 export class HttpError extends Error {

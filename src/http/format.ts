@@ -1,4 +1,4 @@
-import { formatDuration } from "../spec/duration.js";
+import { formatDuration } from "../registry/duration.js";
 import type { DaemonStatus } from "../supervisor/types.js";
 
 /**

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { BusStats, EventBus } from "../events/types.js";
-import type { HealthStatus } from "../spec/types.js";
+import type { HealthStatus } from "../registry/types.js";
 import { DAEMON_STATES, type DaemonStatus, type Manager } from "../supervisor/types.js";
 import type { JobsApi, StoreStatsSource } from "./seams.js";
 

@@ -1,5 +1,5 @@
 import { backoffDelay } from "../internal/backoff.js";
-import type { JobSpec } from "../spec/types.js";
+import type { JobSpec } from "../registry/types.js";
 
 /**
  * The delay before retry `attempt + 1` after attempt `attempt` failed:

@@ -1,8 +1,8 @@
-import { HOUR, MINUTE, SECOND } from "../spec/duration.js";
+import { HOUR, MINUTE, SECOND } from "../registry/duration.js";
 
 /**
  * Every default of the job service, in one place (DESIGN.md §7). Durations are milliseconds.
- * A job's own defaults (concurrency, attempts, backoff) are `JOB_DEFAULTS` in spec/defaults.ts.
+ * A job's own defaults (concurrency, attempts, backoff) are `JOB_DEFAULTS` in registry/defaults.ts.
  */
 export const JOB_SERVICE_DEFAULTS = {
   /** A running job's lease: a worker that stops renewing it for this long has died. */

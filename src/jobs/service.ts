@@ -4,8 +4,8 @@ import { deferred } from "../internal/deferred.js";
 import { coerceError } from "../internal/errors.js";
 import { SafeEmitter } from "../internal/safe-emitter.js";
 import { AbortedError } from "../internal/sleep.js";
-import { StateConflictError } from "../spec/errors.js";
-import { suggest } from "../spec/suggest.js";
+import { StateConflictError } from "../registry/errors.js";
+import { suggest } from "../registry/suggest.js";
 import type {
   DaemonJobs,
   JobActionKind,
@@ -14,7 +14,7 @@ import type {
   JobStatus,
   LaunchOptions,
   MonitorOptions,
-} from "../spec/types.js";
+} from "../registry/types.js";
 import type { Store } from "../store/types.js";
 import { createBatcher } from "./batcher.js";
 import { JOB_SERVICE_DEFAULTS } from "./defaults.js";

@@ -8,7 +8,7 @@ import type {
   JobStatus,
   JobWithActions,
   NodeInfo,
-} from "../spec/types.js";
+} from "../registry/types.js";
 import type { Store } from "../store/types.js";
 import type { DurationStats } from "./worker.js";
 

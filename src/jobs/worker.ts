@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
-import { DoNotRestart } from "../spec/errors.js";
+import { DoNotRestart } from "../registry/errors.js";
 import type {
   DaemonLogger,
   JobContext,
@@ -9,7 +9,7 @@ import type {
   JobSpec,
   LogLevel,
   NodeInfo,
-} from "../spec/types.js";
+} from "../registry/types.js";
 import type { JobOutcome, Store } from "../store/types.js";
 import { retryDelay } from "./backoff.js";
 import {

@@ -1,4 +1,4 @@
-import { HOUR, MINUTE, SECOND } from "../spec/duration.js";
+import { HOUR, MINUTE, SECOND } from "../registry/duration.js";
 
 /** Every default of the store, in one place. Durations are milliseconds. */
 export const STORE_DEFAULTS = {

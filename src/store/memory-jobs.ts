@@ -1,4 +1,4 @@
-import type { JobActionRecord, JobRecord, JobStatus } from "../spec/types.js";
+import type { JobActionRecord, JobRecord, JobStatus } from "../registry/types.js";
 import type { JobMethods, StoreChannel } from "./types.js";
 
 const FINISHED = new Set<JobStatus>(["completed", "failed", "cancelled"]);

@@ -1,6 +1,6 @@
 import type { DeadLetter } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
-import type { EventEnvelope } from "../spec/types.js";
+import type { EventEnvelope } from "../registry/types.js";
 import { memoryJobMethods } from "./memory-jobs.js";
 import { createBufferedWrites, type StoreWritesOptions } from "./store-writes.js";
 import {

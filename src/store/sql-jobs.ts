@@ -1,5 +1,5 @@
 import { type Kysely, type QueryCreator, type RawBuilder, type Selectable, sql } from "kysely";
-import type { JobActionKind, JobActionRecord, JobRecord, JobStatus } from "../spec/types.js";
+import type { JobActionKind, JobActionRecord, JobRecord, JobStatus } from "../registry/types.js";
 import { fromJson, toJson } from "./json.js";
 import type { Database } from "./schema.js";
 import type { JobMethods, JobOutcome, NewJob, NewJobAction, StoreChannel } from "./types.js";

@@ -2,7 +2,7 @@ import { type Kysely, Migrator, type RawBuilder, sql, type Transaction } from "k
 import type { DeadLetter } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
-import type { EventEnvelope, LogLevel } from "../spec/types.js";
+import type { EventEnvelope, LogLevel } from "../registry/types.js";
 import { StoreError } from "./errors.js";
 import { fromJson, toJson } from "./json.js";
 import { migrationProvider, SCHEMA_VERSION } from "./migrations/index.js";

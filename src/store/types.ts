@@ -6,7 +6,7 @@ import type {
   JobRecord,
   JobStatus,
   LogLevel,
-} from "../spec/types.js";
+} from "../registry/types.js";
 
 export type StoreKind = "sqlite" | "postgres" | "memory";
 

@@ -1,5 +1,5 @@
 import { backoffDelay } from "../internal/backoff.js";
-import type { RestartPolicy } from "../spec/types.js";
+import type { RestartPolicy } from "../registry/types.js";
 
 /**
  * The delay before automatic restart number `attempt` (1-based):

@@ -8,7 +8,7 @@ import type {
   DaemonStats,
   EventHandler,
   NodeInfo,
-} from "../spec/types.js";
+} from "../registry/types.js";
 import type { SupervisorHost } from "./daemon.js";
 
 /** What a run's context needs from its supervisor. */

@@ -4,8 +4,8 @@ import type { Clock, TimerHandle } from "../internal/clock.js";
 import { deferred } from "../internal/deferred.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
-import { formatDuration } from "../spec/duration.js";
-import { DoNotRestart } from "../spec/errors.js";
+import { formatDuration } from "../registry/duration.js";
+import { DoNotRestart } from "../registry/errors.js";
 import type {
   DaemonJobs,
   DaemonLogger,
@@ -13,7 +13,7 @@ import type {
   DaemonStats,
   HealthReport,
   NodeInfo,
-} from "../spec/types.js";
+} from "../registry/types.js";
 import { mayRestart, restartDelay } from "./backoff.js";
 import { RunContext } from "./context.js";
 import { deriveHealth, normalizeHealth, STALE_INTERVALS, UNKNOWN_HEALTH } from "./health.js";

@@ -1,5 +1,5 @@
-import { formatDuration } from "../spec/duration.js";
-import type { HealthReport, HealthStatus } from "../spec/types.js";
+import { formatDuration } from "../registry/duration.js";
+import type { HealthReport, HealthStatus } from "../registry/types.js";
 
 const STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unhealthy", "unknown"];
 

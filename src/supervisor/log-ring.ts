@@ -1,4 +1,4 @@
-import type { LogLevel } from "../spec/types.js";
+import type { LogLevel } from "../registry/types.js";
 import { LOG_LEVEL_NUMBERS } from "../store/types.js";
 
 export interface LogEntry {

@@ -1,6 +1,6 @@
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
-import type { DaemonLogger, LogLevel } from "../spec/types.js";
+import type { DaemonLogger, LogLevel } from "../registry/types.js";
 
 /**
  * The manager's default logger: pretty and colourful on a terminal, one JSON object a line

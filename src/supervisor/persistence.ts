@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
-import { SECOND } from "../spec/duration.js";
-import type { NodeInfo } from "../spec/types.js";
+import { SECOND } from "../registry/duration.js";
+import type { NodeInfo } from "../registry/types.js";
 import { createStore } from "../store/open.js";
 import { type LogSweeper, startLogSweeper } from "../store/sweeper.js";
 import type { DaemonRecord, LogRow, Store, StoreHealth } from "../store/types.js";

@@ -1,6 +1,6 @@
 import type { EventBus } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
-import type { HealthReport, LogLevel } from "../spec/types.js";
+import type { HealthReport, LogLevel } from "../registry/types.js";
 
 /**
  * The states of one daemon (DESIGN.md §4):
@@ -166,7 +166,7 @@ export interface Manager {
   restartDaemon(name: string): Promise<DaemonStatus>;
   pauseDaemon(name: string): Promise<DaemonStatus>;
   resumeDaemon(name: string): Promise<DaemonStatus>;
-  checkHealth(name: string): Promise<import("../spec/types.js").HealthReport>;
+  checkHealth(name: string): Promise<import("../registry/types.js").HealthReport>;
   liveness(): ProbeReport;
   readiness(): ProbeReport;
   on<K extends keyof ManagerEvents>(

@@ -4,10 +4,10 @@ import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { findConfigFile, loadConfigFile } from "../../src/config/load.js";
-import { ConfigError } from "../../src/spec/errors.js";
+import { ConfigError } from "../../src/registry/errors.js";
 
 const defineUrl = pathToFileURL(
-  fileURLToPath(new URL("../../src/spec/define.ts", import.meta.url)),
+  fileURLToPath(new URL("../../src/registry/define.ts", import.meta.url)),
 ).href;
 
 function project(files: Record<string, string>): string {

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { envVarName, resolveConfig } from "../../src/config/resolve.js";
-import { defineConfig, defineDaemon } from "../../src/spec/define.js";
-import { ConfigError } from "../../src/spec/errors.js";
-import type { RingmasterConfigInput } from "../../src/spec/types.js";
+import { defineConfig, defineDaemon } from "../../src/registry/define.js";
+import { ConfigError } from "../../src/registry/errors.js";
+import type { RingmasterConfigInput } from "../../src/registry/types.js";
 
 const myNewDaemon = defineDaemon({
   name: "my_new_daemon",

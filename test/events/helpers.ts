@@ -1,7 +1,7 @@
 import { createEventBus } from "../../src/events/bus.js";
 import type { EventBus } from "../../src/events/types.js";
 import { createManualClock, type ManualClock } from "../../src/internal/clock.js";
-import type { EventBusOptions, EventEnvelope } from "../../src/spec/types.js";
+import type { EventBusOptions, EventEnvelope } from "../../src/registry/types.js";
 
 /** A bus on a manual clock, publishing untyped test events. */
 export function makeBus(options: Partial<EventBusOptions> = {}): {

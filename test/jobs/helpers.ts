@@ -2,7 +2,7 @@ import pino from "pino";
 import { type Clock, systemClock } from "../../src/internal/clock.js";
 import { createJobService } from "../../src/jobs/service.js";
 import type { JobService, JobServiceOptions } from "../../src/jobs/types.js";
-import type { JobSpec, NodeInfo } from "../../src/spec/types.js";
+import type { JobSpec, NodeInfo } from "../../src/registry/types.js";
 import type { Store } from "../../src/store/types.js";
 
 export const silent = pino({ level: "silent" });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JobsApi } from "../../src/http/seams.js";
-import { defineJob } from "../../src/spec/define.js";
+import { defineJob } from "../../src/registry/define.js";
 import { createStore } from "../../src/store/open.js";
 import { service } from "./helpers.js";
 

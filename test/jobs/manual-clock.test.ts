@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createManualClock, type ManualClock } from "../../src/internal/clock.js";
 import type { JobService } from "../../src/jobs/types.js";
-import { defineJob } from "../../src/spec/define.js";
+import { defineJob } from "../../src/registry/define.js";
 import { createStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/types.js";
 import { aborted, service } from "./helpers.js";

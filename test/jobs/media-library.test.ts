@@ -10,8 +10,8 @@ import {
 import { metadataGenerate } from "../../examples/media-library/metadata-generate.js";
 import { systemClock } from "../../src/internal/clock.js";
 import type { JobService } from "../../src/jobs/types.js";
-import type { DaemonContext } from "../../src/spec/types.js";
-import { validateConfig } from "../../src/spec/validate.js";
+import type { DaemonContext } from "../../src/registry/types.js";
+import { validateConfig } from "../../src/registry/validate.js";
 import { createStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/types.js";
 import { nodeInfo, service, waitFor } from "./helpers.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { defineJob } from "../../src/spec/define.js";
+import { defineJob } from "../../src/registry/define.js";
 import type { Store } from "../../src/store/types.js";
 import {
   type DatabaseKind,

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { JobCancelledError, JobPayloadError, UnknownJobTypeError } from "../../src/jobs/errors.js";
 import type { JobService, JobUpdate } from "../../src/jobs/types.js";
-import { defineJob } from "../../src/spec/define.js";
-import type { JobSpec } from "../../src/spec/types.js";
+import { defineJob } from "../../src/registry/define.js";
+import type { JobSpec } from "../../src/registry/types.js";
 import type { Store } from "../../src/store/types.js";
 import {
   type DatabaseKind,

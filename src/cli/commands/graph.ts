@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { createGraph } from "../../spec/graph.js";
+import { createGraph } from "../../registry/graph.js";
 import { action } from "../action.js";
 import { loadCliConfig } from "../config.js";
 import type { CliIO } from "../io.js";

@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
-import { formatDuration } from "../../spec/duration.js";
-import type { JobActionRecord, JobStatus } from "../../spec/types.js";
+import { formatDuration } from "../../registry/duration.js";
+import type { JobActionRecord, JobStatus } from "../../registry/types.js";
 import { action } from "../action.js";
 import { colourEnabled, type Painter, painter } from "../ansi.js";
 import { table } from "../format.js";

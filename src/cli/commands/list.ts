@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createGraph } from "../../spec/graph.js";
+import { createGraph } from "../../registry/graph.js";
 import { action } from "../action.js";
 import { colourEnabled, painter } from "../ansi.js";
 import { loadCliConfig } from "../config.js";

@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import type { RingmasterClient } from "../../http/client.js";
-import type { LogLevel } from "../../spec/types.js";
+import type { LogLevel } from "../../registry/types.js";
 import { LOG_LEVEL_NUMBERS } from "../../store/types.js";
 import { action } from "../action.js";
 import { colourEnabled, type Painter, painter } from "../ansi.js";

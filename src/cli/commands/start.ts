@@ -1,7 +1,7 @@
 import { relative } from "node:path";
 import { type Command, Option } from "commander";
 import { deferred } from "../../internal/deferred.js";
-import { formatDuration } from "../../spec/duration.js";
+import { formatDuration } from "../../registry/duration.js";
 import { createManager } from "../../supervisor/manager.js";
 import type { Manager } from "../../supervisor/types.js";
 import { action } from "../action.js";

@@ -5,7 +5,7 @@ import {
   ManagerUnreachableError,
   type RingmasterClient,
 } from "../../http/client.js";
-import { formatDuration, parseDuration, SECOND } from "../../spec/duration.js";
+import { formatDuration, parseDuration, SECOND } from "../../registry/duration.js";
 import type { StateChange } from "../../supervisor/types.js";
 import { action } from "../action.js";
 import { colourEnabled, type Painter, painter } from "../ansi.js";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { parseDuration } from "../../spec/duration.js";
-import type { LogLevel } from "../../spec/types.js";
+import { parseDuration } from "../../registry/duration.js";
+import type { LogLevel } from "../../registry/types.js";
 import { validateConfigPatch } from "../config-patch.js";
 import { HttpError } from "../errors.js";
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createGraph } from "../../src/spec/graph.js";
+import { createGraph } from "../../src/registry/graph.js";
 import { SEED_EXTRA, SEED_TABLE, seedRegistry } from "./seed-registry.js";
 
 const node = (name: string, dependsOn: string[] = [], category?: string) => ({

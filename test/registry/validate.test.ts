@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineConfig, defineDaemon, defineJob } from "../../src/spec/define.js";
-import type { RingmasterConfigInput } from "../../src/spec/types.js";
-import { validateConfig } from "../../src/spec/validate.js";
+import { defineConfig, defineDaemon, defineJob } from "../../src/registry/define.js";
+import type { RingmasterConfigInput } from "../../src/registry/types.js";
+import { validateConfig } from "../../src/registry/validate.js";
 import { SEED_STARTUP_ORDER, seedRegistry } from "./seed-registry.js";
 
 const daemon = (name: string, options: Record<string, unknown> = {}) =>

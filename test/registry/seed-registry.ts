@@ -1,5 +1,5 @@
-import { defineDaemon } from "../../src/spec/define.js";
-import type { DaemonOptions, DaemonSpec } from "../../src/spec/types.js";
+import { defineDaemon } from "../../src/registry/define.js";
+import type { DaemonOptions, DaemonSpec } from "../../src/registry/types.js";
 
 /**
  * The seeds' 21-daemon startup table (seeds/003), positions 1..21, with the dependencies the
