@@ -1,4 +1,9 @@
+/**
+ * The journal seam of the bus: the {@link EventJournal} hooks a durable store implements, and
+ * the three guarded calls the bus makes to them.
+ */
 import type { EventEnvelope } from "../registry/types.js";
+import type { BusCore } from "./bus-core.js";
 import type { DeadLetter } from "./types.js";
 
 /**
@@ -24,4 +29,50 @@ export interface EventJournal {
   published(event: EventEnvelope<string>): void | Promise<void>;
   handled(subscriber: string, event: EventEnvelope<string>): void | Promise<void>;
   deadLettered?(letter: DeadLetter): void | Promise<void>;
+}
+
+/**
+ * Calls `journal.published(event)` if the bus has a journal. A hook that throws or rejects is
+ * reported with context `"journal"` and never reaches the caller; nothing waits for it.
+ */
+export function journalPublished(core: BusCore, event: EventEnvelope<string>): void {
+  const journal = core.journal;
+  if (journal === null) return;
+  try {
+    settled(core, journal.published(event));
+  } catch (error) {
+    core.report(error, "journal");
+  }
+}
+
+/** Calls `journal.handled(subscriber, event)`, as {@link journalPublished} does. */
+export function journalHandled(
+  core: BusCore,
+  subscriber: string,
+  event: EventEnvelope<string>,
+): void {
+  const journal = core.journal;
+  if (journal === null) return;
+  try {
+    settled(core, journal.handled(subscriber, event));
+  } catch (error) {
+    core.report(error, "journal");
+  }
+}
+
+/** Calls `journal.deadLettered(letter)` if the journal has that hook, as {@link journalPublished}. */
+export function journalDeadLettered(core: BusCore, letter: DeadLetter): void {
+  const journal = core.journal;
+  if (journal === null || journal.deadLettered === undefined) return;
+  try {
+    settled(core, journal.deadLettered(letter));
+  } catch (error) {
+    core.report(error, "journal");
+  }
+}
+
+function settled(core: BusCore, result: void | Promise<void>): void {
+  if (result !== undefined && typeof result.then === "function") {
+    result.then(undefined, (error) => core.report(error, "journal"));
+  }
 }
