@@ -12,15 +12,9 @@ import type { Mailbox } from "./mailbox.js";
 import type { BusEvents, BusStats, DeadLetter } from "./types.js";
 
 /** The bus-wide counters of `BusStats`, bumped where the thing counted happens. */
-export interface BusCounters {
-  published: number;
-  delivered: number;
-  retried: number;
-  deadLettered: number;
-  duplicates: number;
-  overflowed: number;
-}
+export type BusCounters = Omit<BusStats, "deadLettersDropped" | "mailboxes">;
 
+/** Zeroed counters, in the order `stats()` lists them. */
 export function createCounters(): BusCounters {
   return { published: 0, delivered: 0, retried: 0, deadLettered: 0, duplicates: 0, overflowed: 0 };
 }
