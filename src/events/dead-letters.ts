@@ -1,3 +1,12 @@
+/**
+ * Dead letters: the bounded list ({@link DeadLetterList}), how an event becomes one
+ * ({@link deadLetter}: a handler failed `maxAttempts` times, or its mailbox was full) and how
+ * an operator sends one back ({@link retryDeadLetter}).
+ */
+import type { EventEnvelope } from "../registry/types.js";
+import type { BusCore } from "./bus-core.js";
+import { journalDeadLettered } from "./journal.js";
+import type { TypeQueue } from "./mailbox.js";
 import type { DeadLetter } from "./types.js";
 
 /**
@@ -44,4 +53,52 @@ export class DeadLetterList<Owner> {
   get size(): number {
     return this.letters.size;
   }
+}
+
+/**
+ * Dead-letters `event` for `queue`'s subscriber: counted, listed (the list drops its oldest
+ * letter when full), persisted through the journal and reported to `dead-letter` observers.
+ */
+export function deadLetter(
+  core: BusCore,
+  queue: TypeQueue,
+  event: EventEnvelope<string>,
+  reason: DeadLetter["reason"],
+  error: string,
+  attempts: number,
+): void {
+  core.counters.deadLettered++;
+  const letter: DeadLetter = {
+    id: `${core.idPrefix}dl${++core.deadLetterCount}`,
+    event,
+    subscriber: queue.mailbox.name,
+    reason,
+    error,
+    attempts,
+    at: core.clock.now(),
+  };
+  core.deadLetters.add(letter, queue);
+  journalDeadLettered(core, letter);
+  if (core.observers.deadLetter) core.observers.emitDeadLetter(letter);
+}
+
+/**
+ * `EventBus.retryDeadLetter`: takes letter `id` off the list and queues its event at the end of
+ * its subscriber's mailbox, even a full one (an operator's explicit request), to be delivered even
+ * if the subscriber's dedup memory holds its id. False if the letter is unknown or its
+ * subscription has ended.
+ */
+export function retryDeadLetter(core: BusCore, id: string): boolean {
+  const entry = core.deadLetters.get(id);
+  if (entry === undefined) return false;
+  const queue = entry.owner;
+  const mailbox = queue.mailbox;
+  if (mailbox.removed) return false;
+  core.deadLetters.delete(id);
+  const event = entry.letter.event;
+  mailbox.push(queue, event);
+  mailbox.forced ??= new Set();
+  mailbox.forced.add(event);
+  if (queue.handlers.length !== 0 && core.canStart(mailbox)) core.schedule(mailbox);
+  return true;
 }

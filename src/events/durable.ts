@@ -1,3 +1,8 @@
+/**
+ * Durable delivery over a store: `createDurableDelivery` and its tuning (`DURABLE_DEFAULTS`).
+ * It appends published events, feeds declared subscribers from the store after their cursors
+ * (through `EventBus.inject`) and moves the cursors as events are handled.
+ */
 import { backoffDelay } from "../internal/backoff.js";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";

@@ -1,3 +1,4 @@
+/** Event ids: the random per-bus prefix and the fast `${prefix}${seq}` generator. */
 import { randomBytes } from "node:crypto";
 
 const DIGITS: string[] = [];

@@ -1,10 +1,15 @@
+/**
+ * The journal seam of the bus: the {@link EventJournal} hooks a durable store implements, and
+ * the three guarded calls the bus makes to them.
+ */
 import type { EventEnvelope } from "../registry/types.js";
+import type { BusCore } from "./bus-core.js";
 import type { DeadLetter } from "./types.js";
 
 /**
  * The seam for a durable bus (DESIGN.md §5: events appended with a sequence number, a cursor per
  * subscriber, resuming after a process restart). The in-memory bus calls these hooks; it never
- * waits for them. A durable store would implement them with a batching writer:
+ * waits for them. Durable delivery (`durable.ts`) implements them with a batching writer:
  *
  * - `published`: append the event (its `seq` is the bus's publish order) — called once per
  *   publish, after id, seq and time are assigned and before any subscriber can see the event.
@@ -13,15 +18,59 @@ import type { DeadLetter } from "./types.js";
  *   letters). Calls for one subscriber come in its delivery order.
  * - `deadLettered`: persist the dead letter (optional).
  *
- * Resuming after a restart is the other half, left for the durable issue: create the bus with
- * `initialSeq` set to the last stored seq (so seqs keep increasing), declare the subscribers,
- * then put each subscriber's stored events after its cursor into its mailbox. That needs one more
- * entry point, "queue this stored envelope for this subscriber" — what `retryDeadLetter` already
- * does for one event. A hook that throws or rejects is reported to `onError` with context
- * `"journal"`; the bus carries on.
+ * Resuming is the other half, done by durable delivery (`durable.ts`): the bus is created with
+ * `external: true`, so declared subscribers are fed only by `inject`, from the store, after their
+ * cursor. A hook that throws or rejects is reported to `onError` with context `"journal"`; the
+ * bus carries on.
  */
 export interface EventJournal {
   published(event: EventEnvelope<string>): void | Promise<void>;
   handled(subscriber: string, event: EventEnvelope<string>): void | Promise<void>;
   deadLettered?(letter: DeadLetter): void | Promise<void>;
+}
+
+/**
+ * Calls `journal.published(event)` if the bus has a journal. A hook that throws or rejects is
+ * reported with context `"journal"` and never reaches the caller; nothing waits for it.
+ */
+export function journalPublished(core: BusCore, event: EventEnvelope<string>): void {
+  const journal = core.journal;
+  if (journal === null) return;
+  try {
+    settled(core, journal.published(event));
+  } catch (error) {
+    core.report(error, "journal");
+  }
+}
+
+/** Calls `journal.handled(subscriber, event)`, as {@link journalPublished} does. */
+export function journalHandled(
+  core: BusCore,
+  subscriber: string,
+  event: EventEnvelope<string>,
+): void {
+  const journal = core.journal;
+  if (journal === null) return;
+  try {
+    settled(core, journal.handled(subscriber, event));
+  } catch (error) {
+    core.report(error, "journal");
+  }
+}
+
+/** Calls `journal.deadLettered(letter)` if the journal has that hook, as {@link journalPublished}. */
+export function journalDeadLettered(core: BusCore, letter: DeadLetter): void {
+  const journal = core.journal;
+  if (journal === null || journal.deadLettered === undefined) return;
+  try {
+    settled(core, journal.deadLettered(letter));
+  } catch (error) {
+    core.report(error, "journal");
+  }
+}
+
+function settled(core: BusCore, result: void | Promise<void>): void {
+  if (result !== undefined && typeof result.then === "function") {
+    result.then(undefined, (error) => core.report(error, "journal"));
+  }
 }

@@ -1,3 +1,7 @@
+/**
+ * One subscriber's mailbox ({@link Mailbox}) and its per-type queues ({@link TypeQueue}): the
+ * data structure the bus routes into and delivers from.
+ */
 import type { TimerHandle } from "../internal/clock.js";
 import type { EventEnvelope, EventHandler } from "../registry/types.js";
 import { DedupMemory } from "./dedup.js";

@@ -1,3 +1,4 @@
+/** The bus's public contract: {@link EventBus}, its stats, bus events and dead letters. */
 import type { EventEnvelope, EventHandler, EventName, EventPayload } from "../registry/types.js";
 
 /** An event that could not be delivered to one subscriber. */

@@ -1,0 +1,128 @@
+/**
+ * Routing published events to mailboxes.
+ *
+ * `publish` appends to the core's pending list and queues one microtask ({@link flush}). The
+ * flush routes each pending event, in publish order, to the queues the routing table lists for
+ * its type: a subscriber that can take it right now (open, idle, nothing queued) gets its handler
+ * called straight away; any other gets it in its mailbox. So a ready subscriber costs a handler
+ * call per event, not a queue round trip. Every other bus method first routes what is pending
+ * with {@link settle} (queueing only), so routes, capacity and stats always reflect events in
+ * publish order, and an event is routed with the subscribers that existed when it was published.
+ */
+import type { EventEnvelope } from "../registry/types.js";
+import type { BusCore } from "./bus-core.js";
+import { deadLetter } from "./dead-letters.js";
+import { deliverNow, drain } from "./delivery.js";
+import { checkIdle } from "./idle.js";
+import type { TypeQueue } from "./mailbox.js";
+
+/**
+ * Routes pending events. With `deliver`, ready subscribers are called directly; without, every
+ * target is queued. Resumable: user code run from here (handlers, observers, the journal) may
+ * call a bus method, which routes the rest itself; this loop then finds nothing left.
+ */
+export function route(core: BusCore, deliver: boolean): void {
+  const entry = ++core.routeEntries;
+  for (;;) {
+    if (core.routing === null) {
+      if (core.pendingHead === core.pendingTail) break;
+      const next = core.pending[core.pendingHead]!;
+      core.pending[core.pendingHead] = undefined;
+      core.pendingHead++;
+      core.routing = next;
+      if (next.type !== core.lookedUpType || core.routes.version !== core.lookedUpVersion) {
+        core.lookedUpType = next.type;
+        core.lookedUpVersion = core.routes.version;
+        core.lookedUpTargets = core.routes.targets(next.type);
+      }
+      core.routingTargets = core.lookedUpTargets;
+      core.routingAll = core.routes.wildcard;
+      core.routingNext = 0;
+    }
+    const event = core.routing;
+    const targets = core.routingTargets;
+    const all = core.routingAll;
+    const direct = targets.length;
+    const total = direct + all.length;
+    let i = core.routingNext;
+    while (i < total) {
+      const queue = i < direct ? targets[i]! : all[i - direct]!;
+      i++;
+      core.routingNext = i;
+      const mailbox = queue.mailbox;
+      if (
+        deliver &&
+        mailbox.depth === 0 &&
+        queue.handlers.length !== 0 &&
+        mailbox.open &&
+        !mailbox.running &&
+        !mailbox.draining &&
+        mailbox.retryTimer === null
+      ) {
+        deliverNow(core, queue, event);
+      } else {
+        enqueue(core, queue, event);
+      }
+      if (core.routeEntries !== entry) break; // a nested route() took over
+    }
+    if (core.routeEntries !== entry) {
+      if (!core.hasPending()) break;
+      continue;
+    }
+    core.routing = null;
+  }
+  if (!core.hasPending()) {
+    core.pendingHead = 0;
+    core.pendingTail = 0;
+  }
+}
+
+/** Routes pending events into mailboxes (no handler runs). */
+export function settle(core: BusCore): void {
+  if (core.hasPending()) route(core, false);
+}
+
+/** The microtask `publish` and `schedule` queue: routes pending events, then drains mailboxes. */
+export function flush(core: BusCore): void {
+  core.time.forget();
+  const dirty = core.dirty;
+  while (!core.closed && (core.hasPending() || dirty.length !== 0)) {
+    route(core, true);
+    for (let i = 0; i < dirty.length; i++) {
+      const mailbox = dirty[i]!;
+      mailbox.scheduled = false;
+      drain(core, mailbox);
+    }
+    dirty.length = 0;
+  }
+  core.flushQueued = false;
+  if (core.closed) {
+    for (const mailbox of dirty) mailbox.scheduled = false;
+    dirty.length = 0;
+  }
+  if (core.idleWaiters.length !== 0) checkIdle(core);
+}
+
+/**
+ * Puts `event` at the end of `queue`, scheduling a delivery pass if it can start. A mailbox
+ * already holding `mailboxCapacity` events (including the one being delivered) dead-letters it
+ * as `mailbox-full` instead.
+ */
+export function enqueue(core: BusCore, queue: TypeQueue, event: EventEnvelope<string>): void {
+  const mailbox = queue.mailbox;
+  if (mailbox.depth >= core.mailboxCapacity) {
+    mailbox.overflowed++;
+    core.counters.overflowed++;
+    deadLetter(
+      core,
+      queue,
+      event,
+      "mailbox-full",
+      `mailbox of ${mailbox.name} is full (${core.mailboxCapacity} events)`,
+      0,
+    );
+    return;
+  }
+  mailbox.push(queue, event);
+  if (queue.handlers.length !== 0 && core.canStart(mailbox)) core.schedule(mailbox);
+}
