@@ -1,3 +1,4 @@
+/** The config folder in one import: env names, loading the config file and resolving its layers. */
 export { SETTINGS_ENV, settingsVarName, upperSnake } from "./env.js";
 export { CONFIG_FILE_NAMES, findConfigFile, loadConfigFile } from "./load.js";
 export type {

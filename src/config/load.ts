@@ -1,3 +1,7 @@
+/**
+ * Finding and loading the config file (`ringmaster.config.{ts,mts,js,mjs}`): importing it (TypeScript
+ * through tsx) and taking its default export as a `defineConfig` result or a plain config input.
+ */
 import { existsSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";

@@ -1,3 +1,7 @@
+/**
+ * The YAML overrides file (`daemons: { auto_sync: { batchSize: 50 } }`): reading it and checking
+ * its shape and daemon names; the keys inside each daemon are checked when the layers merge.
+ */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";

@@ -1,10 +1,9 @@
-import type { ZodType } from "zod";
-
 /**
  * Reading a daemon's zod 4 config schema: which keys it has, what type each key expects (to turn
  * an environment string into that type) and how to say what a failed parse expected.
  * Works on zod 4's public definition objects (`schema._zod.def`).
  */
+import type { ZodType } from "zod";
 
 interface ZodDef {
   type: string;

@@ -1,3 +1,7 @@
+/**
+ * Every default of the registry in one place, durations in milliseconds: daemon options, the
+ * restart policy, the event bus, jobs and the manager, and the pattern a daemon name must match.
+ */
 import { MINUTE, SECOND } from "./duration.js";
 import type { EventBusOptions, RestartPolicy } from "./types.js";
 

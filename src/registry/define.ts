@@ -1,3 +1,8 @@
+/**
+ * The declaring functions of the registry: `defineDaemon`, `defineJob` and `defineConfig` turn
+ * what a user writes into normalized, frozen specs (defaults filled in, durations in ms), and
+ * `adaptService` wraps an object with start/stop methods as a daemon spec.
+ */
 import {
   DAEMON_DEFAULTS,
   EVENT_BUS_DEFAULTS,

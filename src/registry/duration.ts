@@ -1,3 +1,7 @@
+/**
+ * Durations: the unit constants (`SECOND`, `MINUTE`, …), parsing `"500ms"` / `"60s"` / `"5m"` into
+ * milliseconds and formatting milliseconds for people.
+ */
 import type { Duration } from "./types.js";
 
 export const MILLISECOND = 1;

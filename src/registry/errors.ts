@@ -1,3 +1,7 @@
+/**
+ * The named errors of the registry and manager: `DoNotRestart` (a daemon asks not to be
+ * restarted), `ConfigError` (one line per problem), `UnknownDaemonError`, `StateConflictError`.
+ */
 const DO_NOT_RESTART: unique symbol = Symbol.for("ringmaster.DoNotRestart") as never;
 
 /**

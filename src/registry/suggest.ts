@@ -1,3 +1,6 @@
+/**
+ * "Did you mean": the edit distance between two names and the closest candidate to a misspelt one.
+ */
 /** Edit distance between two strings (insertions, deletions, substitutions). */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);

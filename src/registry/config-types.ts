@@ -1,0 +1,83 @@
+/**
+ * The bundled configuration: what `defineConfig` accepts and returns, and the problems
+ * `validateConfig` reports about it (DESIGN.md §2–§3).
+ */
+import type { DaemonSpec, Duration } from "./daemon-types.js";
+import type { EventBusOptions } from "./event-types.js";
+import type { JobSpec } from "./job-types.js";
+
+export interface HttpOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+/** What `defineConfig` accepts. */
+export interface RingmasterConfigInput {
+  /** Prefix of environment variables. Default `"RINGMASTER"`. */
+  envPrefix?: string;
+  daemons: ReadonlyArray<DaemonSpec<any>>;
+  jobs?: ReadonlyArray<JobSpec<any>>;
+  profiles?: Record<string, readonly string[]>;
+  /** The order `startup: "sequential"` follows; validated against the dependencies. */
+  startupOrder?: readonly string[];
+  /** `"parallel"` (default): along the dependency graph. `"sequential"`: `startupOrder`, one at a time. */
+  startup?: "parallel" | "sequential";
+  /** `sqlite:PATH`, `postgres://…` or `memory:`. Default `sqlite:.ringmaster/state.db`. */
+  store?: string;
+  /** SQLite: how often other processes' events and jobs are polled for. Default 1 s. */
+  storePollInterval?: Duration;
+  /** Re-deliver dead letters of failed handlers this often (a built-in sweeper); default off. */
+  deadLetterRetryInterval?: Duration;
+  /** The HTTP server; omitted or `false` for none. */
+  http?: Partial<HttpOptions> | false;
+  /** Per-daemon config values (the "config file" layer), by daemon name. */
+  daemonConfig?: Record<string, Record<string, unknown>>;
+  /** Path of a YAML overrides file (`daemons: { auto_sync: { enabled: true, batchSize: 50 } }`). */
+  overridesFile?: string;
+  /** Event bus tuning. */
+  events?: Partial<EventBusOptions>;
+  /** Manager-wide settings. */
+  shutdownTimeout?: Duration;
+}
+
+/** The bundled configuration: the normalized result of `defineConfig`. */
+export interface RingmasterConfig {
+  readonly kind: "config";
+  readonly envPrefix: string;
+  readonly daemons: ReadonlyArray<DaemonSpec<any>>;
+  readonly jobs: ReadonlyArray<JobSpec<any>>;
+  readonly profiles: Readonly<Record<string, readonly string[]>>;
+  readonly startupOrder: readonly string[] | undefined;
+  readonly startup: "parallel" | "sequential";
+  readonly store: string;
+  /** ms */
+  readonly storePollInterval: number;
+  /** ms, or undefined for no dead-letter sweeper */
+  readonly deadLetterRetryInterval: number | undefined;
+  readonly http: HttpOptions | false;
+  readonly daemonConfig: Readonly<Record<string, Record<string, unknown>>>;
+  readonly overridesFile: string | undefined;
+  readonly events: EventBusOptions;
+  /** ms */
+  readonly shutdownTimeout: number;
+}
+
+export type ValidationSeverity = "error" | "warning";
+
+/** One problem found by `validateConfig`. */
+export interface ValidationProblem {
+  severity: ValidationSeverity;
+  /** A stable machine-readable code, e.g. `"unknown-dependency"`, `"startup-order"`, `"cycle"`. */
+  code: string;
+  /** The daemon (or profile, or event type) the problem is about, if any. */
+  subject?: string;
+  /** One line a person can act on. */
+  message: string;
+}
+
+export interface ValidationResult {
+  ok: boolean;
+  errors: ValidationProblem[];
+  warnings: ValidationProblem[];
+}

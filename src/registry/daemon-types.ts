@@ -1,0 +1,117 @@
+/**
+ * The daemon spec: the options `defineDaemon` accepts, its hooks, the restart policy, and the
+ * normalized frozen `DaemonSpec` every other part reads (DESIGN.md §2).
+ */
+import type { ZodType } from "zod";
+import type { DaemonContext, HealthResult } from "./context-types.js";
+import type { EventName } from "./event-types.js";
+
+export type RestartPolicyName = "on-failure" | "always" | "never";
+
+/**
+ * When and how fast a failed daemon is restarted. With the defaults the delays are
+ * 1 s, 2 s, 4 s, 8 s, 16 s, then `failed`: delay(n) = min(initialDelay × factor^(n-1), maxDelay)
+ * for restart n = 1..maxRestarts; the failure after restart `maxRestarts` is final.
+ */
+export interface RestartPolicy {
+  policy: RestartPolicyName;
+  maxRestarts: number;
+  /** ms */
+  initialDelay: number;
+  factor: number;
+  /** ms */
+  maxDelay: number;
+  /** Random spread as a fraction of the delay (0 = none); the result never exceeds `maxDelay`. */
+  jitter: number;
+  /** ms: running this long without failure resets the restart count. */
+  resetAfter: number;
+}
+
+/** A duration: a number of milliseconds or a string such as `"500ms"`, `"60s"`, `"5m"`, `"1h"`. */
+export type Duration = number | string;
+
+/** The hooks of a daemon. All are optional; see DESIGN.md §2. */
+export interface DaemonHooks<C> {
+  /** Runs once per start; the daemon is ready when it resolves (with `readiness: "setup"`). */
+  setup?(ctx: DaemonContext<C>): void | Promise<void>;
+  /** Periodic work, every `interval` (fixed delay after the previous cycle ends) or on `cron`. */
+  cycle?(ctx: DaemonContext<C>): void | Promise<void>;
+  /** Long-running work; should return when `ctx.signal` aborts. Alternative to `cycle`. */
+  run?(ctx: DaemonContext<C>): void | Promise<void>;
+  /** Health check: either result shape. Without it the manager derives health. */
+  health?(ctx: DaemonContext<C>): HealthResult | Promise<HealthResult>;
+  /** Runs once per stop, also after a setup that failed half way. */
+  cleanup?(ctx: DaemonContext<C>): void | Promise<void>;
+}
+
+/** What `defineDaemon` accepts. */
+export interface DaemonOptions<C = Record<string, unknown>> extends DaemonHooks<C> {
+  /** lower_snake_case, unique within the registry. */
+  name: string;
+  description?: string;
+  /** Grouping shown in listings and used by `start --category`. Default `"misc"`. */
+  category?: string;
+  /** Daemons that must be running before this one starts: specs or names. */
+  dependsOn?: ReadonlyArray<DaemonSpec<any> | string>;
+  /** Event types this daemon consumes; each gives it a mailbox from the moment the manager exists. */
+  subscribes?: readonly EventName[];
+  /** Event types this daemon publishes (documentation, validation and the graph). */
+  emits?: readonly EventName[];
+  /** The daemon's config schema; defaults come from it. */
+  config?: ZodType<C>;
+  /** Cycle schedule: a fixed delay between the end of one cycle and the start of the next. */
+  interval?: Duration;
+  /** Cycle schedule as a cron expression (croner syntax, seconds optional). */
+  cron?: string;
+  readiness?: "setup" | "manual";
+  readyTimeout?: Duration;
+  stopTimeout?: Duration;
+  cycleTimeout?: Duration;
+  maxConsecutiveErrors?: number;
+  healthInterval?: Duration;
+  healthTimeout?: Duration;
+  unhealthyThreshold?: number;
+  restart?: Partial<Omit<RestartPolicy, "initialDelay" | "maxDelay" | "resetAfter">> & {
+    initialDelay?: Duration;
+    maxDelay?: Duration;
+    resetAfter?: Duration;
+  };
+  critical?: boolean;
+  enabled?: boolean;
+  autoStart?: boolean;
+  scope?: "node" | "cluster";
+  /** A message: the daemon still works, but `validate` and start-up warn. */
+  deprecated?: string;
+}
+
+/**
+ * A declared daemon: the normalized, frozen result of `defineDaemon`. Every option has its value
+ * (defaults filled in from `DAEMON_DEFAULTS`), durations are milliseconds, dependencies are names.
+ */
+export interface DaemonSpec<C = any> extends DaemonHooks<C> {
+  readonly kind: "daemon";
+  readonly name: string;
+  readonly description: string;
+  readonly category: string;
+  readonly dependsOn: readonly string[];
+  readonly subscribes: readonly string[];
+  readonly emits: readonly string[];
+  readonly config: ZodType<C> | undefined;
+  /** ms */
+  readonly interval: number | undefined;
+  readonly cron: string | undefined;
+  readonly readiness: "setup" | "manual";
+  readonly readyTimeout: number;
+  readonly stopTimeout: number;
+  readonly cycleTimeout: number | undefined;
+  readonly maxConsecutiveErrors: number;
+  readonly healthInterval: number;
+  readonly healthTimeout: number;
+  readonly unhealthyThreshold: number;
+  readonly restart: Readonly<RestartPolicy>;
+  readonly critical: boolean;
+  readonly enabled: boolean;
+  readonly autoStart: boolean;
+  readonly scope: "node" | "cluster";
+  readonly deprecated: string | undefined;
+}
