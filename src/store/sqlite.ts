@@ -7,13 +7,8 @@ import { coerceError } from "../internal/errors.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { StoreError } from "./errors.js";
 import type { Database } from "./schema.js";
-import {
-  createSqlStore,
-  describeCause,
-  type Listener,
-  type SqlBackend,
-  type SqlStoreOptions,
-} from "./sql-store.js";
+import { describeCause, type Listener, type SqlBackend } from "./sql-backend.js";
+import { createSqlStore, type SqlStoreOptions } from "./sql-store.js";
 import { withStatementCache } from "./sqlite-statements.js";
 import type { Store, StoreChannel } from "./types.js";
 
