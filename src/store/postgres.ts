@@ -1,3 +1,7 @@
+/**
+ * The PostgreSQL backend of the SQL store: pooled connections with timeouts and keep-alive,
+ * a schema per URL, LISTEN/NOTIFY wake-ups, and which errors are worth retrying.
+ */
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { Clock, TimerHandle } from "../internal/clock.js";

@@ -1,3 +1,7 @@
+/**
+ * The SQLite backend of the SQL store: a WAL file opened with better-sqlite3, polled wake-ups,
+ * and which errors are worth retrying.
+ */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
