@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL backend of the SQL store: pooled connections with timeouts and keep-alive,
+ * The PostgreSQL backend of the SQL store: a pool with a connect timeout,
  * a schema per URL, LISTEN/NOTIFY wake-ups, and which errors are worth retrying.
  */
 import { Kysely, PostgresDialect, sql } from "kysely";
