@@ -1,3 +1,6 @@
+/**
+ * Every default of the store (URL, write buffers, retention, timeouts), in one place.
+ */
 import { HOUR, MINUTE, SECOND } from "../registry/duration.js";
 
 /** Every default of the store, in one place. Durations are milliseconds. */

@@ -1,3 +1,6 @@
+/**
+ * The store folder's public face: opening a store by URL, its types, the sweeper and the write buffer.
+ */
 export { STORE_DEFAULTS } from "./defaults.js";
 export { StoreError } from "./errors.js";
 export { SCHEMA_VERSION } from "./migrations/index.js";

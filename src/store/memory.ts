@@ -1,3 +1,7 @@
+/**
+ * The memory store (`memory:`): {@link createMemoryStore}, assembled like the SQL store from one
+ * part per concern, each keeping its rows in its own maps.
+ */
 import type { DeadLetter } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
 import type { EventEnvelope } from "../registry/types.js";
@@ -6,8 +10,14 @@ import { createBufferedWrites, type StoreWritesOptions } from "./store-writes.js
 import {
   type DaemonRecord,
   type DaemonSettings,
+  type DaemonSettingsMethods,
+  type DeadLetterMethods,
+  type EventMethods,
+  type LeaseMethods,
   type LeaseRecord,
   LOG_LEVEL_NUMBERS,
+  type LogMethods,
+  type NodeMethods,
   type NodeRecord,
   type Store,
   type StoredLog,
@@ -18,6 +28,9 @@ export interface MemoryStoreOptions {
   writes?: Omit<StoreWritesOptions, "clock">;
 }
 
+/** Throws unless the store is open. */
+type Need = () => void;
+
 const clone = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
 
 /**
@@ -26,17 +39,6 @@ const clone = <T>(value: T): T => (value === undefined ? value : structuredClone
  * as a database would.
  */
 export function createMemoryStore(url: string, options: MemoryStoreOptions): Store {
-  const nodes = new Map<string, NodeRecord>();
-  const daemons = new Map<string, DaemonRecord>();
-  const settings = new Map<string, DaemonSettings>();
-  let logs: StoredLog[] = [];
-  let nextLogId = 1;
-  const events: EventEnvelope<string>[] = [];
-  const eventSeqById = new Map<string, number>();
-  let nextSeq = 1;
-  const cursors = new Map<string, number>();
-  const deadLetters = new Map<string, DeadLetter>();
-  const leases = new Map<string, LeaseRecord>();
   const listeners = new Map<string, Set<() => void>>();
   let opened = false;
   let closed = false;
@@ -76,6 +78,43 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       return buffered.writes;
     },
 
+    ...memoryNodeMethods(need),
+    ...memoryDaemonSettingsMethods(need),
+    ...memoryLogMethods(need),
+    ...memoryEventMethods(need, fire),
+    ...memoryDeadLetterMethods(need),
+    ...memoryLeaseMethods(need),
+    ...memoryJobMethods(need, fire),
+
+    async listen(channel, onNotify) {
+      need();
+      const set = listeners.get(channel) ?? new Set();
+      listeners.set(channel, set);
+      const fn = () => onNotify();
+      set.add(fn);
+      return async () => {
+        set.delete(fn);
+      };
+    },
+    async notify(channel) {
+      need();
+      fire(channel);
+    },
+  };
+
+  const buffered = createBufferedWrites(
+    store,
+    { clock: options.clock, ...options.writes },
+    () => true,
+  );
+  return store;
+}
+
+/** Nodes and daemon records. */
+function memoryNodeMethods(need: Need): NodeMethods {
+  const nodes = new Map<string, NodeRecord>();
+  const daemons = new Map<string, DaemonRecord>();
+  return {
     async upsertNode(node) {
       need();
       nodes.set(node.id, clone(node));
@@ -108,6 +147,13 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
         )
         .map(clone);
     },
+  };
+}
+
+/** Daemon settings, by name. */
+function memoryDaemonSettingsMethods(need: Need): DaemonSettingsMethods {
+  const settings = new Map<string, DaemonSettings>();
+  return {
     async setDaemonSettings(name, patch, at) {
       need();
       const current = settings.get(name) ?? {
@@ -134,7 +180,14 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       need();
       return [...settings.values()].sort((a, b) => a.name.localeCompare(b.name)).map(clone);
     },
+  };
+}
 
+/** Daemon logs, ids in insertion order. */
+function memoryLogMethods(need: Need): LogMethods {
+  let logs: StoredLog[] = [];
+  let nextLogId = 1;
+  return {
     async appendLogs(rows) {
       need();
       for (const r of rows) {
@@ -183,7 +236,16 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       }
       return before - logs.length;
     },
+  };
+}
 
+/** Events and subscriber cursors; an append wakes `events` through `fire`. */
+function memoryEventMethods(need: Need, fire: (channel: string) => void): EventMethods {
+  const events: EventEnvelope<string>[] = [];
+  const eventSeqById = new Map<string, number>();
+  let nextSeq = 1;
+  const cursors = new Map<string, number>();
+  return {
     async appendEvents(input) {
       need();
       const seqs = input.map((e) => {
@@ -224,6 +286,13 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       need();
       if ((cursors.get(subscriber) ?? -Infinity) < seq) cursors.set(subscriber, seq);
     },
+  };
+}
+
+/** Dead letters, by id. */
+function memoryDeadLetterMethods(need: Need): DeadLetterMethods {
+  const deadLetters = new Map<string, DeadLetter>();
+  return {
     async addDeadLetter(letter) {
       need();
       if (!deadLetters.has(letter.id)) deadLetters.set(letter.id, clone(letter));
@@ -240,7 +309,13 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       need();
       return deadLetters.delete(id);
     },
+  };
+}
 
+/** Leases, by name. */
+function memoryLeaseMethods(need: Need): LeaseMethods {
+  const leases = new Map<string, LeaseRecord>();
+  return {
     async acquireLease(name, holder, ttlMs, now) {
       need();
       const lease = leases.get(name);
@@ -276,29 +351,5 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       const lease = leases.get(name);
       return lease ? { ...lease } : null;
     },
-
-    ...memoryJobMethods(need, fire),
-
-    async listen(channel, onNotify) {
-      need();
-      const set = listeners.get(channel) ?? new Set();
-      listeners.set(channel, set);
-      const fn = () => onNotify();
-      set.add(fn);
-      return async () => {
-        set.delete(fn);
-      };
-    },
-    async notify(channel) {
-      need();
-      fire(channel);
-    },
   };
-
-  const buffered = createBufferedWrites(
-    store,
-    { clock: options.clock, ...options.writes },
-    () => true,
-  );
-  return store;
 }

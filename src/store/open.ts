@@ -1,3 +1,6 @@
+/**
+ * Choosing and opening a store by URL: `sqlite:PATH`, `postgres://…` or `memory:`.
+ */
 import { type Clock, systemClock } from "../internal/clock.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { createMemoryStore } from "./memory.js";

@@ -1,3 +1,7 @@
+/**
+ * The PostgreSQL backend of the SQL store: a pool with a connect timeout,
+ * a schema per URL, LISTEN/NOTIFY wake-ups, and which errors are worth retrying.
+ */
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { Clock, TimerHandle } from "../internal/clock.js";
@@ -5,13 +9,8 @@ import { coerceError } from "../internal/errors.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { StoreError } from "./errors.js";
 import type { Database } from "./schema.js";
-import {
-  createSqlStore,
-  describeCause,
-  type Listener,
-  type SqlBackend,
-  type SqlStoreOptions,
-} from "./sql-store.js";
+import { describeCause, type Listener, type SqlBackend } from "./sql-backend.js";
+import { createSqlStore, type SqlStoreOptions } from "./sql-store.js";
 import type { Store, StoreChannel } from "./types.js";
 
 export interface PostgresStoreOptions extends SqlStoreOptions {

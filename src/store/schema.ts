@@ -1,3 +1,6 @@
+/**
+ * The database's tables as Kysely's types see them (both dialects).
+ */
 import type { Generated } from "kysely";
 
 /**

@@ -1,3 +1,6 @@
+/**
+ * A bounded cache of prepared statements for better-sqlite3 under Kysely.
+ */
 import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteDatabase } from "kysely";
 

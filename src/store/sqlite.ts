@@ -1,3 +1,7 @@
+/**
+ * The SQLite backend of the SQL store: a WAL file opened with better-sqlite3, polled wake-ups,
+ * and which errors are worth retrying.
+ */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
@@ -7,13 +11,8 @@ import { coerceError } from "../internal/errors.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { StoreError } from "./errors.js";
 import type { Database } from "./schema.js";
-import {
-  createSqlStore,
-  describeCause,
-  type Listener,
-  type SqlBackend,
-  type SqlStoreOptions,
-} from "./sql-store.js";
+import { describeCause, type Listener, type SqlBackend } from "./sql-backend.js";
+import { createSqlStore, type SqlStoreOptions } from "./sql-store.js";
 import { withStatementCache } from "./sqlite-statements.js";
 import type { Store, StoreChannel } from "./types.js";
 

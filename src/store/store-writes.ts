@@ -1,3 +1,7 @@
+/**
+ * `Store.writes` and `Store.health()` for every implementation: one write buffer each for logs,
+ * daemon records and node heartbeats over the store's direct methods.
+ */
 import type { Clock } from "../internal/clock.js";
 import { describeError } from "../internal/errors.js";
 import type { DaemonRecord, LogRow, StoreHealth, StoreWrites } from "./types.js";

@@ -1,3 +1,7 @@
+/**
+ * The retention sweeper: trims logs (rows per daemon, age) and events (age, past every cursor)
+ * on a timer, so neither fills the disk.
+ */
 import { type Clock, systemClock, type TimerHandle } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";
 import { STORE_DEFAULTS } from "./defaults.js";

@@ -1,122 +1,36 @@
-import type { DeadLetter } from "../events/types.js";
-import type {
-  EventEnvelope,
-  JobActionKind,
-  JobActionRecord,
-  JobRecord,
-  JobStatus,
-  LogLevel,
-} from "../registry/types.js";
+/**
+ * The `Store` interface, the store's contract (DESIGN.md §6), with the job methods and wake-up
+ * channels. Its other parts live in `types-<concern>.ts`; every name is re-exported from here.
+ */
+import type { JobActionKind, JobActionRecord, JobRecord, JobStatus } from "../registry/types.js";
+import type { DaemonSettingsMethods } from "./types-daemon-settings.js";
+import type { DeadLetterMethods } from "./types-dead-letters.js";
+import type { EventMethods } from "./types-events.js";
+import type { LeaseMethods } from "./types-leases.js";
+import type { LogMethods } from "./types-logs.js";
+import type { NodeMethods } from "./types-nodes.js";
+import type { StoreHealth, StoreWrites } from "./types-writes.js";
+
+export type {
+  DaemonSettings,
+  DaemonSettingsMethods,
+  DaemonSettingsPatch,
+} from "./types-daemon-settings.js";
+export type { DeadLetterMethods } from "./types-dead-letters.js";
+export type { EventMethods, EventQuery, NewEvent } from "./types-events.js";
+export type { LeaseMethods, LeaseRecord } from "./types-leases.js";
+export {
+  LOG_LEVEL_NUMBERS,
+  type LogMethods,
+  type LogQuery,
+  type LogRetention,
+  type LogRow,
+  type StoredLog,
+} from "./types-logs.js";
+export type { DaemonRecord, NodeMethods, NodeRecord } from "./types-nodes.js";
+export type { StoreHealth, StoreWrites } from "./types-writes.js";
 
 export type StoreKind = "sqlite" | "postgres" | "memory";
-
-/** One manager process (DESIGN.md §8). Times are ms since the epoch. */
-export interface NodeRecord {
-  id: string;
-  host: string;
-  pid: number;
-  profile: string | null;
-  startedAt: number;
-  lastHeartbeatAt: number | null;
-  /** The node's HTTP server, if it runs one (how the CLI finds a running manager). */
-  url?: string | null;
-}
-
-/** What one node last knew about one daemon: the seeds' "daemon record". */
-export interface DaemonRecord {
-  name: string;
-  /** The node that runs (or ran) it. */
-  node: string;
-  /** The supervisor's state name (`running`, `failed`, …). */
-  state: string;
-  enabled: boolean;
-  autoStart: boolean;
-  restartCount: number;
-  lastError: string | null;
-  startedAt: number | null;
-  lastHeartbeatAt: number | null;
-  heartbeatDetails: Record<string, unknown> | null;
-  /** A record older than the stored one (by `updatedAt`) does not overwrite it. */
-  updatedAt: number;
-}
-
-/**
- * Operator settings of one daemon, keyed by name alone (not node), so they survive a restart of
- * the process and apply to its next start anywhere. `null` means "not set: use the spec".
- */
-export interface DaemonSettings {
-  name: string;
-  enabled: boolean | null;
-  autoStart: boolean | null;
-  configOverrides: Record<string, unknown> | null;
-  updatedAt: number;
-}
-
-/** A change to settings: an omitted field is left as stored, `null` clears it. */
-export interface DaemonSettingsPatch {
-  enabled?: boolean | null;
-  autoStart?: boolean | null;
-  /** Replaces the stored overrides as a whole (the caller merges). */
-  configOverrides?: Record<string, unknown> | null;
-}
-
-export interface LogRow {
-  time: number;
-  daemon: string;
-  level: LogLevel;
-  message: string;
-  fields?: Record<string, unknown> | null;
-  node?: string | null;
-}
-
-export interface StoredLog {
-  id: number;
-  time: number;
-  daemon: string;
-  level: LogLevel;
-  message: string;
-  fields: Record<string, unknown>;
-  node: string | null;
-}
-
-export interface LogQuery {
-  daemon?: string;
-  /** Minimum level: `"warn"` returns warn and error. */
-  level?: LogLevel;
-  /** Inclusive, ms since the epoch. */
-  since?: number;
-  /** Exclusive, ms since the epoch. */
-  until?: number;
-  /** Default 1000. */
-  limit?: number;
-  /** By time: `"desc"` (default) returns the newest first. */
-  order?: "asc" | "desc";
-}
-
-export interface LogRetention {
-  /** Keep at most this many rows per daemon (the newest). `Infinity` for no limit. */
-  maxRowsPerDaemon: number;
-  /** Remove rows older than this. `Infinity` for no limit. */
-  maxAgeMs: number;
-  now: number;
-}
-
-/** An event to append: the envelope without its `seq`, which the store assigns. */
-export type NewEvent = Omit<EventEnvelope<string>, "seq">;
-
-export interface EventQuery {
-  /** Events with `seq` greater than this; 0 for all. */
-  afterSeq: number;
-  types?: readonly string[];
-  limit: number;
-}
-
-export interface LeaseRecord {
-  name: string;
-  holder: string;
-  token: number;
-  expiresAt: number;
-}
 
 /** A job to insert: it starts `pending`. */
 export interface NewJob {
@@ -178,34 +92,6 @@ export interface NewJobAction {
  */
 export type StoreChannel = "events" | "jobs" | "job_cancels" | (string & {});
 
-export interface StoreHealth {
-  /** Open, and every recent write reached the database. */
-  ok: boolean;
-  /** The database was unreachable on the last attempt: writes are being buffered and retried. */
-  degraded: boolean;
-  message: string;
-  /** Rows waiting in the write buffers. */
-  buffered: number;
-  /** Rows dropped since open because a buffer was full (or the database refused them). */
-  dropped: number;
-}
-
-/**
- * Non-blocking writes, batched and retried: for the hot paths (logs, daemon records, heartbeats).
- * None of these blocks or throws. While the database is unreachable rows are kept up to a bound
- * (the oldest beyond it are dropped and counted in {@link StoreHealth.dropped}), the store reports
- * itself degraded, and everything is written once it is back.
- */
-export interface StoreWrites {
-  log(row: LogRow): void;
-  /** Coalesced by (node, name): only the latest record of a daemon waits in the buffer. */
-  daemon(record: DaemonRecord): void;
-  /** Coalesced by node. */
-  nodeHeartbeat(id: string, at: number): void;
-  /** Writes everything buffered now; rejects (keeping the rows) if the database is unreachable. */
-  flush(): Promise<void>;
-}
-
 /**
  * Where state survives the process (DESIGN.md §6): a SQLite file, PostgreSQL, or memory, chosen
  * by URL in `createStore`. The contract every implementation keeps (one test suite checks all
@@ -228,8 +114,19 @@ export interface StoreWrites {
  *   this process or another one sharing the database: PostgreSQL `LISTEN/NOTIFY`, SQLite polling
  *   (`pollIntervalMs`), memory in-process. A wake-up says "look again", nothing more: it may be
  *   spurious, and several notifications may arrive as one.
+ *
+ * It is declared in parts, one per concern, each in its own file: {@link NodeMethods} (nodes and
+ * daemon records), {@link DaemonSettingsMethods}, {@link LogMethods}, {@link EventMethods} (events
+ * and cursors), {@link DeadLetterMethods}, {@link LeaseMethods}; the job methods ({@link JobMethods})
+ * and, here, the lifecycle, health, buffered writes and wake-up channels.
  */
-export interface Store {
+export interface Store
+  extends NodeMethods,
+    DaemonSettingsMethods,
+    LogMethods,
+    EventMethods,
+    DeadLetterMethods,
+    LeaseMethods {
   readonly kind: StoreKind;
   /** The URL it was opened with, password redacted. */
   readonly url: string;
@@ -237,57 +134,6 @@ export interface Store {
   close(): Promise<void>;
   health(): StoreHealth;
   readonly writes: StoreWrites;
-
-  upsertNode(node: NodeRecord): Promise<void>;
-  heartbeatNode(id: string, at: number): Promise<void>;
-  listNodes(): Promise<NodeRecord[]>;
-
-  /** Upserts by (node, name); a record older than the stored one is ignored. */
-  saveDaemons(records: readonly DaemonRecord[]): Promise<void>;
-  loadDaemons(node?: string): Promise<DaemonRecord[]>;
-  setDaemonSettings(name: string, patch: DaemonSettingsPatch, at: number): Promise<DaemonSettings>;
-  loadDaemonSettings(): Promise<DaemonSettings[]>;
-
-  appendLogs(rows: readonly LogRow[]): Promise<void>;
-  queryLogs(query?: LogQuery): Promise<StoredLog[]>;
-  /** Removes logs beyond the retention; returns how many rows were removed. */
-  trimLogs(retention: LogRetention): Promise<number>;
-
-  /**
-   * Removes events older than `maxAgeMs` that every subscriber with a cursor has passed; returns
-   * how many were removed. (Dead letters keep their own copy of the event.)
-   */
-  trimEvents(retention: { maxAgeMs: number; now: number }): Promise<number>;
-  /** Appends events in order; returns their seqs, in the same order. */
-  appendEvents(events: readonly NewEvent[]): Promise<number[]>;
-  /** Events after a seq, in seq order. */
-  readEvents(query: EventQuery): Promise<EventEnvelope<string>[]>;
-  /** The last seq a declared subscriber handled; 0 if none. */
-  getCursor(subscriber: string): Promise<number>;
-  setCursor(subscriber: string, seq: number): Promise<void>;
-  /** Stores a dead letter; one with an id already stored is ignored. */
-  addDeadLetter(letter: DeadLetter): Promise<void>;
-  /** Oldest first. */
-  listDeadLetters(query?: { subscriber?: string; limit?: number }): Promise<DeadLetter[]>;
-  removeDeadLetter(id: string): Promise<boolean>;
-
-  /**
-   * Takes lease `name` for `holder` until `now + ttlMs` if it is free, expired, or already held by
-   * `holder`. Returns the fencing token, or null if another holder has it. The token is unchanged
-   * while the same holder keeps the lease, and greater than every earlier token otherwise.
-   */
-  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null>;
-  /** Extends a lease still held with this token; false if it expired or was taken. */
-  renewLease(
-    name: string,
-    holder: string,
-    token: number,
-    ttlMs: number,
-    now: number,
-  ): Promise<boolean>;
-  /** Gives the lease up at once (the next holder gets a greater token); false if not held. */
-  releaseLease(name: string, holder: string, token: number): Promise<boolean>;
-  getLease(name: string): Promise<LeaseRecord | null>;
 
   /**
    * Inserts a pending job. When `dedupKey` is set and a pending or running job has it, nothing is
@@ -382,13 +228,6 @@ export interface Store {
   listen(channel: StoreChannel, onNotify: () => void): Promise<() => Promise<void>>;
   notify(channel: StoreChannel): Promise<void>;
 }
-
-export const LOG_LEVEL_NUMBERS: Readonly<Record<LogLevel, number>> = {
-  debug: 10,
-  info: 20,
-  warn: 30,
-  error: 40,
-};
 
 /** The job half of the store, which each implementation provides from its own module. */
 export type JobMethods = Pick<

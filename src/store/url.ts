@@ -1,3 +1,7 @@
+/**
+ * Reading a store URL into a target (memory, SQLite path, PostgreSQL connection and schema),
+ * and redacting its password for printing.
+ */
 import { StoreError } from "./errors.js";
 
 export type StoreTarget =

@@ -1,3 +1,7 @@
+/**
+ * The batching writer behind `Store.writes`: rows pushed without blocking, written in batches,
+ * retried with backoff while the database is unreachable, bounded, every drop reported.
+ */
 import { type Clock, systemClock, type TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { STORE_DEFAULTS } from "./defaults.js";
@@ -61,11 +65,8 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
   const maxBatch = Math.max(1, options.maxBatch ?? defaults.maxBatch);
   const maxBuffered = Math.max(maxBatch, options.maxBuffered ?? defaults.maxBuffered);
   const retry = options.retry ?? defaults.retry;
-  const keyOf = options.key;
 
-  // Unkeyed rows live in `list`; keyed rows in `map` (insertion order = write order).
-  let list: T[] = [];
-  let map = new Map<string, T>();
+  const pending = createPendingRows(options.key);
   let inFlight = 0;
   let written = 0;
   let dropped = 0;
@@ -77,15 +78,7 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
   let draining: Promise<boolean> | undefined;
   let closed = false;
 
-  const size = () => (keyOf ? map.size : list.length);
-
-  const safely = (fn: () => void) => {
-    try {
-      fn();
-    } catch {
-      // A callback that throws must not break the writer.
-    }
-  };
+  const size = () => pending.size();
 
   const drop = (count: number, reason: "overflow" | "rejected" | "closed", error?: Error) => {
     if (count <= 0) return;
@@ -103,50 +96,7 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
   /** Drops the oldest rows beyond the bound (counting the batch in flight). */
   const enforceBound = () => {
     const excess = size() + inFlight - maxBuffered;
-    if (excess <= 0) return;
-    if (keyOf) {
-      let n = 0;
-      for (const key of map.keys()) {
-        if (n >= excess) break;
-        map.delete(key);
-        n++;
-      }
-      drop(n, "overflow");
-    } else {
-      const n = Math.min(excess, list.length);
-      list = list.slice(n);
-      drop(n, "overflow");
-    }
-  };
-
-  const take = (): T[] => {
-    if (keyOf) {
-      const batch: T[] = [];
-      for (const [key, row] of map) {
-        if (batch.length >= maxBatch) break;
-        batch.push(row);
-        map.delete(key);
-      }
-      return batch;
-    }
-    const batch = list.slice(0, maxBatch);
-    list = list.slice(batch.length);
-    return batch;
-  };
-
-  /** Puts a failed batch back at the front; a newer row with the same key wins over it. */
-  const putBack = (batch: T[]) => {
-    if (keyOf) {
-      const next = new Map<string, T>();
-      for (const row of batch) {
-        const key = keyOf(row);
-        if (!map.has(key)) next.set(key, row);
-      }
-      for (const [key, row] of map) next.set(key, row);
-      map = next;
-    } else {
-      list = batch.concat(list);
-    }
+    if (excess > 0) drop(pending.dropOldest(excess), "overflow");
   };
 
   const clearFlushTimer = () => {
@@ -185,7 +135,7 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
     draining = (async () => {
       try {
         while (size() > 0) {
-          const batch = take();
+          const batch = pending.take(maxBatch);
           inFlight = batch.length;
           try {
             await options.write(batch);
@@ -201,7 +151,7 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
               drop(batch.length, "rejected", error);
               continue;
             }
-            putBack(batch);
+            pending.putBack(batch);
             enforceBound();
             setDegraded(true, error);
             scheduleRetry();
@@ -225,13 +175,7 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
           drop(1, "closed");
           return;
         }
-        if (keyOf) {
-          const key = keyOf(row);
-          map.delete(key);
-          map.set(key, row);
-        } else {
-          list.push(row);
-        }
+        pending.add(row);
         enforceBound();
         if (size() >= maxBatch && retryTimer === undefined && !draining) {
           queueMicrotask(() => void drain());
@@ -276,10 +220,91 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
   };
 }
 
+/** Runs a caller's callback: one that throws must not break the writer. */
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // The callback's error is its own.
+  }
+}
+
 function safeIsRetryable(fn: (error: Error) => boolean, error: Error): boolean {
   try {
     return fn(error);
   } catch {
     return true;
   }
+}
+
+/** The rows waiting to be written, oldest first: a list, or by key (latest wins) when keyed. */
+interface PendingRows<T> {
+  size(): number;
+  /** Appends `row`; keyed, it replaces (and moves behind the others) a row with its key. */
+  add(row: T): void;
+  /** Removes and returns up to `max` of the oldest rows. */
+  take(max: number): T[];
+  /** Puts a failed batch back at the front; a newer row with the same key wins over it. */
+  putBack(batch: T[]): void;
+  /** Removes up to `count` of the oldest rows; returns how many it removed. */
+  dropOldest(count: number): number;
+}
+
+function createPendingRows<T>(keyOf: ((row: T) => string) | undefined): PendingRows<T> {
+  // Unkeyed rows live in `list`; keyed rows in `map` (insertion order = write order).
+  let list: T[] = [];
+  let map = new Map<string, T>();
+  return {
+    size: () => (keyOf ? map.size : list.length),
+    add(row) {
+      if (keyOf) {
+        const key = keyOf(row);
+        map.delete(key);
+        map.set(key, row);
+      } else {
+        list.push(row);
+      }
+    },
+    take(max) {
+      if (keyOf) {
+        const batch: T[] = [];
+        for (const [key, row] of map) {
+          if (batch.length >= max) break;
+          batch.push(row);
+          map.delete(key);
+        }
+        return batch;
+      }
+      const batch = list.slice(0, max);
+      list = list.slice(batch.length);
+      return batch;
+    },
+    putBack(batch) {
+      if (keyOf) {
+        const next = new Map<string, T>();
+        for (const row of batch) {
+          const key = keyOf(row);
+          if (!map.has(key)) next.set(key, row);
+        }
+        for (const [key, row] of map) next.set(key, row);
+        map = next;
+      } else {
+        list = batch.concat(list);
+      }
+    },
+    dropOldest(count) {
+      if (keyOf) {
+        let n = 0;
+        for (const key of map.keys()) {
+          if (n >= count) break;
+          map.delete(key);
+          n++;
+        }
+        return n;
+      }
+      const n = Math.min(count, list.length);
+      list = list.slice(n);
+      return n;
+    },
+  };
 }

@@ -1,0 +1,135 @@
+/**
+ * Nodes and daemon records in SQL: the `nodes` and `daemons` tables (the manager processes
+ * sharing the database, and what each last knew about each daemon).
+ */
+import { fromJson, toJson } from "./json.js";
+import { bool, chunks, num, numOrNull, type SqlOp } from "./sql-rows.js";
+import type { DaemonRecord, NodeMethods, NodeRecord } from "./types.js";
+
+/** The nodes and daemon records part of the SQL store. */
+export function sqlNodeMethods(op: SqlOp): NodeMethods {
+  return {
+    upsertNode: (node) =>
+      op(async (db) => {
+        await db
+          .insertInto("nodes")
+          .values({
+            id: node.id,
+            host: node.host,
+            pid: node.pid,
+            profile: node.profile,
+            started_at: node.startedAt,
+            last_heartbeat_at: node.lastHeartbeatAt,
+            url: node.url ?? null,
+          })
+          .onConflict((oc) =>
+            oc.column("id").doUpdateSet((eb) => ({
+              host: eb.ref("excluded.host"),
+              pid: eb.ref("excluded.pid"),
+              profile: eb.ref("excluded.profile"),
+              started_at: eb.ref("excluded.started_at"),
+              last_heartbeat_at: eb.ref("excluded.last_heartbeat_at"),
+              url: eb.ref("excluded.url"),
+            })),
+          )
+          .execute();
+      }),
+
+    heartbeatNode: (id, at) =>
+      op(async (db) => {
+        await db
+          .updateTable("nodes")
+          .set({ last_heartbeat_at: at })
+          .where("id", "=", id)
+          .where((eb) =>
+            eb.or([eb("last_heartbeat_at", "is", null), eb("last_heartbeat_at", "<", at)]),
+          )
+          .execute();
+      }),
+
+    listNodes: () =>
+      op(async (db) => {
+        const rows = await db.selectFrom("nodes").selectAll().orderBy("started_at").execute();
+        return rows.map(
+          (r): NodeRecord => ({
+            id: r.id,
+            host: r.host,
+            pid: num(r.pid),
+            profile: r.profile,
+            startedAt: num(r.started_at),
+            lastHeartbeatAt: numOrNull(r.last_heartbeat_at),
+            url: r.url ?? null,
+          }),
+        );
+      }),
+
+    saveDaemons: (records) =>
+      op(async (db) => {
+        // One row per (node, name) per statement: PostgreSQL refuses to upsert a row twice.
+        const latest = new Map<string, DaemonRecord>();
+        for (const r of records) {
+          const key = `${r.node}\u0000${r.name}`;
+          const seen = latest.get(key);
+          if (!seen || seen.updatedAt <= r.updatedAt) latest.set(key, r);
+        }
+        for (const chunk of chunks([...latest.values()])) {
+          await db
+            .insertInto("daemons")
+            .values(
+              chunk.map((r) => ({
+                node_id: r.node,
+                name: r.name,
+                state: r.state,
+                enabled: r.enabled ? 1 : 0,
+                auto_start: r.autoStart ? 1 : 0,
+                restart_count: r.restartCount,
+                last_error: r.lastError,
+                started_at: r.startedAt,
+                last_heartbeat_at: r.lastHeartbeatAt,
+                heartbeat_details: r.heartbeatDetails === null ? null : toJson(r.heartbeatDetails),
+                updated_at: r.updatedAt,
+              })),
+            )
+            .onConflict((oc) =>
+              oc
+                .columns(["node_id", "name"])
+                .doUpdateSet((eb) => ({
+                  state: eb.ref("excluded.state"),
+                  enabled: eb.ref("excluded.enabled"),
+                  auto_start: eb.ref("excluded.auto_start"),
+                  restart_count: eb.ref("excluded.restart_count"),
+                  last_error: eb.ref("excluded.last_error"),
+                  started_at: eb.ref("excluded.started_at"),
+                  last_heartbeat_at: eb.ref("excluded.last_heartbeat_at"),
+                  heartbeat_details: eb.ref("excluded.heartbeat_details"),
+                  updated_at: eb.ref("excluded.updated_at"),
+                }))
+                .where("daemons.updated_at", "<=", (eb) => eb.ref("excluded.updated_at")),
+            )
+            .execute();
+        }
+      }),
+
+    loadDaemons: (node) =>
+      op(async (db) => {
+        let query = db.selectFrom("daemons").selectAll();
+        if (node !== undefined) query = query.where("node_id", "=", node);
+        const rows = await query.orderBy("node_id").orderBy("name").execute();
+        return rows.map(
+          (r): DaemonRecord => ({
+            name: r.name,
+            node: r.node_id,
+            state: r.state,
+            enabled: bool(r.enabled),
+            autoStart: bool(r.auto_start),
+            restartCount: num(r.restart_count),
+            lastError: r.last_error,
+            startedAt: numOrNull(r.started_at),
+            lastHeartbeatAt: numOrNull(r.last_heartbeat_at),
+            heartbeatDetails: fromJson(r.heartbeat_details) as Record<string, unknown> | null,
+            updatedAt: num(r.updated_at),
+          }),
+        );
+      }),
+  };
+}

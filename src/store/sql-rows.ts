@@ -1,0 +1,29 @@
+/**
+ * What every concern of the SQL store shares: the runner its queries go through, batching rows
+ * into statements, and reading column values the way both dialects return them (SQLite gives
+ * 0/1 and numbers, PostgreSQL booleans and bigint strings).
+ */
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+/**
+ * Runs one direct operation on the open database: throws if the store is not open, and remembers
+ * whether the database answered (for `health()`).
+ */
+export type SqlOp = <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
+
+/** Rows per multi-row statement, well under either dialect's parameter limit. */
+const CHUNK = 200;
+
+export function chunks<T>(rows: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+export const bool = (value: unknown): boolean => value === true || value === 1 || value === "1";
+export const boolOrNull = (value: unknown): boolean | null =>
+  value === null || value === undefined ? null : bool(value);
+export const num = (value: unknown): number => Number(value);
+export const numOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value);
