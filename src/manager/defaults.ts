@@ -11,14 +11,14 @@ export const PART_TIMEOUTS = {
   closeGrace: 2 * SECOND,
   start: {
     store: 60 * SECOND,
-    events: 30 * SECOND,
+    durable: 30 * SECOND,
     jobs: 30 * SECOND,
     sweepers: 1 * SECOND,
     http: 30 * SECOND,
   },
   stop: {
     store: 60 * SECOND,
-    events: 60 * SECOND,
+    durable: 60 * SECOND,
     jobs: 60 * SECOND,
     sweepers: 1 * SECOND,
     http: 60 * SECOND,

@@ -46,6 +46,8 @@ export interface Lifecycle {
    * reverse order, each within `min(its stop timeout, timeoutFor())`. Never rejects.
    */
   stop(timeoutFor: () => number): Promise<PartReport[]>;
+  /** Waits up to `timeout` ms for a start in progress to end; false if it is still going. */
+  idle(timeout: number): Promise<boolean>;
   /** Names of the parts that are up, in start order. */
   readonly running: readonly string[];
 }
@@ -128,11 +130,18 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
       });
       return starting;
     },
+    async idle(timeout) {
+      if (!starting) return true;
+      return (
+        await withTimeout(
+          clock,
+          starting.catch(() => {}),
+          timeout,
+        )
+      ).ok;
+    },
     async stop(timeoutFor) {
-      if (starting) {
-        const pending = starting.catch(() => {});
-        await withTimeout(clock, pending, timeoutFor());
-      }
+      await this.idle(timeoutFor());
       return stopStarted(timeoutFor);
     },
   };
