@@ -89,6 +89,7 @@ export { validateConfig } from "./registry/validate.js";
 export { createStore, StoreError } from "./store/index.js";
 export type { Store, StoreHealth } from "./store/types.js";
 export { restartDelay } from "./supervisor/backoff.js";
+export type { LogEntry, LogQuery } from "./supervisor/log-ring.js";
 export { IllegalTransitionError, TRANSITIONS } from "./supervisor/state.js";
 export type {
   DaemonState,

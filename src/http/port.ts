@@ -2,7 +2,8 @@ import type { Logger } from "pino";
 import type { ResolvedDaemon } from "../config/resolve.js";
 import type { EventBus } from "../events/types.js";
 import type { DependencyGraph } from "../registry/graph.js";
-import type { DaemonSpec, LogLevel, NodeInfo } from "../registry/types.js";
+import type { DaemonSpec, NodeInfo } from "../registry/types.js";
+import type { LogEntry, LogQuery } from "../supervisor/log-ring.js";
 import type { Manager } from "../supervisor/types.js";
 
 /** The manager's public handle, as far as the routes use it (status, actions, probes, events). */
@@ -29,22 +30,9 @@ export type EventsView = Pick<
   "recent" | "deadLetters" | "retryDeadLetter" | "on" | "stats"
 >;
 
-export interface HttpLogQuery {
-  daemon?: string;
-  /** Minimum level. */
-  level?: LogLevel;
-  since?: number;
-  limit?: number;
-}
-
-export interface HttpLogLine {
-  id: number;
-  at: number;
-  daemon: string;
-  level: LogLevel;
-  message: string;
-  fields: Record<string, unknown>;
-}
+/** Log lines as the routes read them (the public `LogEntry` / `LogQuery` types). */
+export type HttpLogQuery = LogQuery;
+export type HttpLogLine = LogEntry;
 
 /**
  * Everything the HTTP server needs from the runtime, declared here so `src/http/` depends on
