@@ -30,6 +30,7 @@ export {
   JobTimeoutError,
   UnknownJobTypeError,
 } from "./jobs/index.js";
+export { createManager } from "./manager/create-manager.js";
 export {
   DAEMON_DEFAULTS,
   EVENT_BUS_DEFAULTS,
@@ -88,7 +89,7 @@ export { validateConfig } from "./registry/validate.js";
 export { createStore, StoreError } from "./store/index.js";
 export type { Store, StoreHealth } from "./store/types.js";
 export { restartDelay } from "./supervisor/backoff.js";
-export { createManager } from "./supervisor/manager.js";
+export type { LogEntry, LogQuery } from "./supervisor/log-ring.js";
 export { IllegalTransitionError, TRANSITIONS } from "./supervisor/state.js";
 export type {
   DaemonState,

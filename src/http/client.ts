@@ -1,7 +1,7 @@
 import type { DeadLetter } from "../events/types.js";
 import type { EventEnvelope, HealthReport, LogLevel } from "../registry/types.js";
-import type { LogEntry } from "../supervisor/log-ring.js";
 import type { DaemonStatus, ProbeReport, StateChange } from "../supervisor/types.js";
+import type { HttpLogLine as LogEntry } from "./port.js";
 import type { DaemonAction } from "./routes/daemons.js";
 import type { JobFilter, JobView } from "./seams.js";
 import type { StreamEventType } from "./stream.js";

@@ -11,6 +11,7 @@ export type {
 } from "./client.js";
 export { ApiError, createClient, ManagerUnreachableError, parseEventStream } from "./client.js";
 export { formatStatusLine } from "./format.js";
+export type { HttpPort } from "./port.js";
 export type {
   ConfigOverrides,
   JobFilter,

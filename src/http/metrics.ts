@@ -10,8 +10,8 @@ const HEALTH_STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unheal
 const CYCLE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export interface MetricsSources {
-  manager: Manager;
-  bus: EventBus;
+  manager: Pick<Manager, "status" | "liveness" | "readiness">;
+  bus: Pick<EventBus, "stats" | "deadLetters">;
   jobs?: JobsApi | undefined;
   store?: StoreStatsSource | undefined;
 }

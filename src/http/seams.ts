@@ -1,3 +1,5 @@
+import type { HttpPort } from "./port.js";
+
 /**
  * What the HTTP server needs from services that are being built elsewhere (the store, the job
  * service). Each is optional: without it the server answers cleanly (empty lists, 404 "no job
@@ -77,41 +79,18 @@ export type StoreStatsSource = () => {
   degraded: boolean;
 };
 
-/**
- * What the manager's internals offer once the store is wired in (optional, so the server works
- * with a manager that has no store): saving overrides as the last config layer, and store health.
- */
-export interface StoreCapabilities {
-  /** Saves overrides (null removes a key), validates them, applies them from the next start. */
-  setOverrides?(
-    name: string,
-    patch: Record<string, unknown>,
-  ): Promise<{
-    config: Readonly<Record<string, unknown>>;
-    sources: Record<string, { kind: string }>;
-  }>;
-  resolved: {
-    daemons: Map<
-      string,
-      {
-        config: Readonly<Record<string, unknown>>;
-        sources: Record<string, { kind: string }>;
-        spec: object;
-      }
-    >;
-  };
-  storeHealth?(): { buffered: number; dropped: number; degraded: boolean; ok: boolean } | undefined;
-}
+/** What `configOverridesFor` needs from the port: saving overrides and reading them back. */
+export type OverridesSource = Pick<HttpPort, "setOverrides" | "daemonConfig">;
 
 /**
- * Overrides through the manager's store (`internals.setOverrides`) when it has one, else in
- * memory. Saved values are read back as the keys whose source is the store layer.
+ * Overrides through the manager's store (`port.setOverrides`) when it has one, else in memory.
+ * Saved values are read back as the keys whose source is the store layer.
  */
-export function configOverridesFor(internals: StoreCapabilities): ConfigOverrides {
-  const setOverrides = internals.setOverrides?.bind(internals);
+export function configOverridesFor(port: OverridesSource): ConfigOverrides {
+  const setOverrides = port.setOverrides?.bind(port);
   if (!setOverrides) return memoryConfigOverrides();
   const savedOf = (daemon: string): Record<string, unknown> => {
-    const resolved = internals.resolved.daemons.get(daemon);
+    const resolved = port.daemonConfig(daemon);
     if (!resolved) return {};
     const out: Record<string, unknown> = {};
     for (const [key, source] of Object.entries(resolved.sources)) {
@@ -119,7 +98,7 @@ export function configOverridesFor(internals: StoreCapabilities): ConfigOverride
       out[key] =
         key in resolved.config
           ? resolved.config[key]
-          : (resolved.spec as Record<string, unknown>)[key];
+          : (resolved.spec as unknown as Record<string, unknown>)[key];
     }
     return out;
   };

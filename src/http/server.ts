@@ -1,11 +1,10 @@
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { coerceError } from "../internal/errors.js";
-import type { ManagerInternals } from "../supervisor/manager.js";
-import type { Manager } from "../supervisor/types.js";
 import { registerDashboardRoutes } from "./dashboard.js";
 import { HttpError, installErrorHandling } from "./errors.js";
 import { createMetrics } from "./metrics.js";
+import type { HttpPort, ManagerView } from "./port.js";
 import type { ServerContext } from "./routes/context.js";
 import { registerDaemonRoutes } from "./routes/daemons.js";
 import { registerEventRoutes } from "./routes/events.js";
@@ -18,7 +17,6 @@ import {
   type ConfigOverrides,
   configOverridesFor,
   type JobsApi,
-  type StoreCapabilities,
   type StoreStatsSource,
 } from "./seams.js";
 import { assertSafeBinding, bearerAuth } from "./security.js";
@@ -69,12 +67,11 @@ const MUTATING = new Set(["POST", "PATCH", "PUT", "DELETE"]);
  * keeps answering through the manager's shutdown (so `/ready` says 503) until `close()`.
  */
 export async function startHttpServer(
-  manager: Manager,
-  internals: ManagerInternals,
+  port: HttpPort,
   options: HttpServerOptions,
 ): Promise<HttpServer> {
   assertSafeBinding(options.host, options.apiToken);
-  const logger = internals.logger;
+  const { manager, logger } = port;
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: HTTP_DEFAULTS.bodyLimit,
@@ -97,23 +94,22 @@ export async function startHttpServer(
     });
   }
 
-  const capabilities = internals as unknown as StoreCapabilities;
   const hub = new StreamHub({ ...STREAM_DEFAULTS, ...options.stream });
   const transitions = new TransitionLog(HTTP_DEFAULTS.transitionsPerDaemon);
-  const unsubscribe = wireStream(manager, internals, hub, transitions, options.jobs);
+  const unsubscribe = wireStream(port, hub, transitions, options.jobs);
 
   const ctx: ServerContext = {
+    port,
     manager,
-    internals,
     hub,
     transitions,
-    overrides: options.configOverrides ?? configOverridesFor(capabilities),
+    overrides: options.configOverrides ?? configOverridesFor(port),
     jobs: options.jobs,
     metrics: createMetrics({
       manager,
-      bus: internals.bus,
+      bus: port.events,
       jobs: options.jobs,
-      store: options.storeStats ?? storeStatsOf(capabilities),
+      store: options.storeStats ?? storeStatsOf(port),
     }),
   };
   registerProbeRoutes(app, ctx);
@@ -125,7 +121,7 @@ export async function startHttpServer(
   registerSeedRoutes(app, ctx);
   registerDashboardRoutes(app);
   app.post("/api/shutdown", (_request, reply) => {
-    if (internals.shuttingDown) throw new HttpError(409, "the manager is already shutting down");
+    if (port.shuttingDown) throw new HttpError(409, "the manager is already shutting down");
     manager.shutdown().catch((error) => {
       logger.error({ err: coerceError(error) }, "shutdown requested over HTTP failed");
     });
@@ -171,8 +167,8 @@ export async function startHttpServer(
 }
 
 /** The store's health as `/metrics` reads it, when the manager has a store. */
-function storeStatsOf(capabilities: StoreCapabilities): StoreStatsSource | undefined {
-  const health = capabilities.storeHealth?.bind(capabilities);
+function storeStatsOf(port: HttpPort): StoreStatsSource | undefined {
+  const health = port.storeHealth?.bind(port);
   if (!health) return undefined;
   return () => {
     const h = health();
@@ -194,12 +190,12 @@ export function urlOf(address: AddressInfo): string {
 
 /** Feeds the live stream and the transition log from the manager and the bus. */
 function wireStream(
-  manager: Manager,
-  internals: ManagerInternals,
+  port: HttpPort,
   hub: StreamHub,
   transitions: TransitionLog,
   jobs: JobsApi | undefined,
 ): () => void {
+  const manager: ManagerView = port.manager;
   const offs = [
     manager.on("daemon:state", (change) => {
       transitions.record(change);
@@ -215,8 +211,8 @@ function wireStream(
     manager.on("manager:shutdown", ({ at }) =>
       hub.push("manager", undefined, { phase: "shutdown", at }),
     ),
-    internals.bus.on("published", (event) => hub.push("event", event.source, event)),
-    internals.bus.on("dead-letter", (letter) => hub.push("dead-letter", letter.subscriber, letter)),
+    port.events.on("published", (event) => hub.push("event", event.source, event)),
+    port.events.on("dead-letter", (letter) => hub.push("dead-letter", letter.subscriber, letter)),
   ];
   if (jobs?.on) offs.push(jobs.on((update) => hub.push("job", undefined, update)));
   return () => {

@@ -1,7 +1,6 @@
 import { Cron } from "croner";
 import type { EventBus } from "../events/types.js";
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { deferred } from "../internal/deferred.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../registry/duration.js";
@@ -15,8 +14,11 @@ import type {
   NodeInfo,
 } from "../registry/types.js";
 import { mayRestart, restartDelay } from "./backoff.js";
-import { RunContext } from "./context.js";
-import { deriveHealth, normalizeHealth, STALE_INTERVALS, UNKNOWN_HEALTH } from "./health.js";
+import { tick } from "./cycles.js";
+import { UNKNOWN_HEALTH } from "./health.js";
+import { checkHealth, currentHealth, healthStatus, scheduleHealth } from "./health-check.js";
+import { createRun, type Run, type StopResult, tearDown } from "./run.js";
+import { startWork } from "./runner.js";
 import { assertTransition } from "./state.js";
 import type { DaemonState, ManagerEvents } from "./types.js";
 
@@ -36,32 +38,6 @@ export interface SupervisorHost {
   onState(daemon: DaemonSupervisor, from: DaemonState, to: DaemonState): void;
   /** Called when a backoff delay has elapsed: the manager starts it again or makes it wait. */
   onBackoffElapsed(daemon: DaemonSupervisor): void;
-}
-
-/** One run of a daemon: from `starting` until it stops or fails. */
-interface Run {
-  abort: AbortController;
-  ctx: RunContext;
-  /** Set when the run is over (stopped or failed); cheaper to read than the signal. */
-  ended: boolean;
-  setup: Promise<unknown> | undefined;
-  work: Promise<unknown> | undefined;
-  cycle: Promise<unknown> | undefined;
-  workStarted: boolean;
-  paused: boolean;
-  tickWhenResumed: boolean;
-  cycleTimer: TimerHandle | undefined;
-  onCycleTimer: (() => void) | undefined;
-  unhealthyStreak: number;
-  healthTimer: TimerHandle | undefined;
-  resetTimer: TimerHandle | undefined;
-  healthInFlight: Promise<HealthReport> | undefined;
-}
-
-export interface StopResult {
-  ok: boolean;
-  durationMs: number;
-  reason?: string;
 }
 
 /**
@@ -90,10 +66,12 @@ export class DaemonSupervisor {
     lastCycleDurationMs: null,
   };
 
-  private run: Run | undefined;
+  /** The current run (internal to the supervisor's modules). */
+  run: Run | undefined;
   private teardown: Promise<StopResult> | undefined;
   private backoffTimer: TimerHandle | undefined;
-  private cron: Cron | undefined;
+  /** The parsed cron schedule, if any (internal). */
+  cron: Cron | undefined;
 
   constructor(
     public spec: DaemonSpec,
@@ -178,7 +156,7 @@ export class DaemonSupervisor {
     const pending = this.teardown;
     if (pending) await pending;
     if (this.state !== "starting" || this.run) return;
-    const run = this.createRun();
+    const run = createRun(this);
     this.run = run;
     this.startedAt = this.host.clock.now();
     this.health = UNKNOWN_HEALTH;
@@ -189,7 +167,7 @@ export class DaemonSupervisor {
         spec.readiness === "setup"
           ? run.setup
           : run.setup.then(() => {
-              if (spec.run) this.startWork(run);
+              if (spec.run) startWork(this, run);
               return run.ctx.readyGate?.promise;
             });
       const outcome = await withTimeout(this.host.clock, ready, spec.readyTimeout);
@@ -204,12 +182,12 @@ export class DaemonSupervisor {
     this.transition("running");
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
     this.warnUnhandledTypes();
-    this.startWork(run);
+    startWork(this, run);
     // The first cycle may already have failed the run: then it has no timers to arm.
     if (run !== this.run || run.ended) return;
     // A first check right away, so status shows a verdict instead of "not checked yet".
-    void this.checkHealth().then(() => {
-      if (run === this.run) this.scheduleHealth(run);
+    void checkHealth(this).then(() => {
+      if (run === this.run) scheduleHealth(this, run);
     });
     if (this.spec.restart.resetAfter > 0 && this.restartAttempt > 0) {
       run.resetTimer = this.host.clock.setTimeout(() => {
@@ -218,32 +196,10 @@ export class DaemonSupervisor {
     }
   }
 
-  private createRun(): Run {
-    const abort = new AbortController();
-    const ctx = new RunContext(this, this.name, this.config, abort.signal);
-    if (this.spec.readiness === "manual") ctx.readyGate = deferred<void>();
-    return {
-      abort,
-      ctx,
-      ended: false,
-      setup: undefined,
-      work: undefined,
-      cycle: undefined,
-      workStarted: false,
-      paused: false,
-      tickWhenResumed: false,
-      cycleTimer: undefined,
-      onCycleTimer: undefined,
-      unhealthyStreak: 0,
-      healthTimer: undefined,
-      resetTimer: undefined,
-      healthInFlight: undefined,
-    };
-  }
-
   private warnedUnhandled = false;
   /** A declared event type with no handler after setup is almost always a mistake: say so once. */
-  private warnUnhandledTypes(): void {
+  /** @internal */
+  warnUnhandledTypes(): void {
     if (this.warnedUnhandled || this.spec.subscribes.length === 0) return;
     const box = this.host.bus.stats().mailboxes.find((m) => m.subscriber === this.name);
     const missing = this.spec.subscribes.filter((t) => !box?.attached.includes(t));
@@ -255,7 +211,8 @@ export class DaemonSupervisor {
   }
 
   /** Whether the daemon uses the bus this run (declared subscriptions, or subscribe() calls). */
-  private usesBus(run: Run): boolean {
+  /** @internal */
+  usesBus(run: Run): boolean {
     return this.spec.subscribes.length > 0 || run.ctx.subscribed;
   }
 
@@ -266,325 +223,32 @@ export class DaemonSupervisor {
     this.host.emit("daemon:heartbeat", { name: this.name, at: this.lastHeartbeatAt, details });
   }
 
-  private startWork(run: Run): void {
-    if (run.workStarted) return;
-    run.workStarted = true;
-    const { spec } = this;
-    if (spec.run) {
-      run.work = Promise.resolve()
-        .then(() => spec.run?.(run.ctx))
-        .then(
-          () => this.onRunReturned(run),
-          (error) => this.fail(run, error, "run"),
-        );
-    } else if (spec.cycle) {
-      this.startCycles(run);
-    }
-  }
-
-  private onRunReturned(run: Run): void {
-    if (run !== this.run || run.abort.signal.aborted) return;
-    if (this.spec.restart.policy === "always") {
-      this.fail(run, new Error("run() returned; restart policy is always"), "run", true);
-      return;
-    }
-    this.log.info("run() returned; the daemon has finished");
-    void this.stop("stopped", "run() returned");
-  }
-
-  /** Starts the schedule: the first cycle at once (interval) or at the next cron time. */
-  private startCycles(run: Run): void {
-    if (this.spec.interval !== undefined) this.tick(run);
-    else this.scheduleCycle(run);
-  }
-
-  private scheduleCycle(run: Run): void {
-    const { clock } = this.host;
-    // Interval daemons re-arm one timer per run; cron daemons compute each delay.
-    if (run.cycleTimer && clock.refresh && this.spec.interval !== undefined) {
-      clock.refresh(run.cycleTimer);
-      return;
-    }
-    run.onCycleTimer ??= () => this.tick(run);
-    run.cycleTimer = clock.setTimeout(run.onCycleTimer, this.nextCycleDelay());
-  }
-
-  /** Runs a cycle now (unless paused or over) and schedules the next when it has ended. */
-  private tick(run: Run): void {
-    if (run !== this.run || run.ended) return;
-    if (run.paused) {
-      run.tickWhenResumed = true;
-      return;
-    }
-    const outcome = this.runCycle(run);
-    if (outcome === true) this.scheduleCycle(run);
-    else if (outcome !== false) {
-      outcome.then((more) => {
-        if (more) this.scheduleCycle(run);
-      });
-    }
-  }
-
-  private nextCycleDelay(): number {
-    if (this.spec.interval !== undefined) return this.spec.interval;
-    const next = this.cron?.nextRun(new Date(this.host.clock.now()));
-    return next ? Math.max(0, next.getTime() - this.host.clock.now()) : 60_000;
-  }
-
-  /**
-   * Runs one cycle; true to go on, false when the run is over (stopped, or failed by too many
-   * errors). Synchronous cycles cost no promise; without a cycleTimeout the cycle sees the run's
-   * context and signal as they are.
-   */
-  private runCycle(run: Run): boolean | Promise<boolean> {
-    const started = this.host.clock.now();
-    if (this.spec.cycleTimeout !== undefined) return this.runCycleWithTimeout(run, started);
-    let result: unknown;
-    try {
-      result = this.spec.cycle?.(run.ctx);
-    } catch (thrown) {
-      return this.endCycle(run, started, coerceError(thrown));
-    }
-    if (
-      result !== null &&
-      typeof result === "object" &&
-      typeof (result as PromiseLike<unknown>).then === "function"
-    ) {
-      const cycle = Promise.resolve(result).then(
-        () => this.endCycle(run, started, undefined),
-        (thrown) => this.endCycle(run, started, coerceError(thrown)),
-      );
-      run.cycle = cycle;
-      return cycle;
-    }
-    return this.endCycle(run, started, undefined);
-  }
-
-  /** A cycle with its own signal, aborted when it overruns `cycleTimeout` (hang detection). */
-  private async runCycleWithTimeout(run: Run, started: number): Promise<boolean> {
-    const { clock } = this.host;
-    const { spec } = this;
-    const cycleAbort = new AbortController();
-    const onRunAbort = () => cycleAbort.abort(run.abort.signal.reason);
-    run.abort.signal.addEventListener("abort", onRunAbort, { once: true });
-    const cycleCtx = run.ctx.forCycle(cycleAbort.signal);
-    let error: Error | undefined;
-    try {
-      const cycle = Promise.resolve().then(() => spec.cycle?.(cycleCtx));
-      run.cycle = cycle;
-      const outcome = await withTimeout(clock, cycle, spec.cycleTimeout);
-      if (!outcome.ok) {
-        cycleAbort.abort(new AbortedError("cycle timed out"));
-        error = new Error(
-          `cycle timed out after ${formatDuration(spec.cycleTimeout ?? 0)} (cycleTimeout)`,
-        );
-        cycle.catch(() => {});
-      }
-    } catch (thrown) {
-      error = coerceError(thrown);
-    } finally {
-      run.abort.signal.removeEventListener("abort", onRunAbort);
-    }
-    return this.endCycle(run, started, error);
-  }
-
-  /** Counts a finished cycle; true to go on. */
-  private endCycle(run: Run, started: number, error: Error | undefined): boolean {
-    if (run !== this.run || run.ended) return false;
-    const { spec, stats } = this;
-    const ended = this.host.clock.now();
-    stats.cycles++;
-    stats.lastCycleAt = ended;
-    stats.lastCycleDurationMs = ended - started;
-    this.lastHeartbeatAt = ended;
-    if (this.host.observed("daemon:cycle")) {
-      this.host.emit("daemon:cycle", {
-        name: this.name,
-        durationMs: ended - started,
-        ok: !error,
-        ...(error ? { error: describeError(error) } : {}),
-        at: ended,
-      });
-    }
-    if (!error) {
-      stats.consecutiveErrors = 0;
-      return true;
-    }
-    stats.cycleErrors++;
-    stats.consecutiveErrors++;
-    this.lastError = describeError(error);
-    this.lastErrorAt = ended;
-    this.log.warn(`cycle failed (${stats.consecutiveErrors} in a row): ${this.lastError}`);
-    if (DoNotRestart.is(error)) {
-      this.fail(run, error, "cycle");
-      return false;
-    }
-    if (stats.consecutiveErrors > spec.maxConsecutiveErrors) {
-      this.fail(
-        run,
-        new Error(
-          `${stats.consecutiveErrors} consecutive cycle errors (maxConsecutiveErrors ${spec.maxConsecutiveErrors}); last: ${this.lastError}`,
-          { cause: error },
-        ),
-        "cycle",
-      );
-      return false;
-    }
-    return true;
-  }
-
-  private scheduleHealth(run: Run): void {
-    if (run.healthTimer) this.host.clock.clearTimeout(run.healthTimer);
-    run.healthTimer = this.host.clock.setTimeout(async () => {
-      run.healthTimer = undefined;
-      if (run !== this.run) return;
-      await this.checkHealth();
-      if (run === this.run) this.scheduleHealth(run);
-    }, this.spec.healthInterval);
-  }
-
   /** Runs the health check now (hook or derived); counts toward `unhealthyThreshold`. */
-  async checkHealth(): Promise<HealthReport> {
-    const run = this.run;
-    const { clock } = this.host;
-    if (!run || !this.isUp) {
-      const report = this.notRunningHealth();
-      this.setHealth(report);
-      return report;
-    }
-    if (run.healthInFlight) return run.healthInFlight;
-    const check = (async (): Promise<HealthReport> => {
-      const hook = this.spec.health;
-      if (!hook) return this.derivedHealth();
-      try {
-        const outcome = await withTimeout(
-          clock,
-          Promise.resolve().then(() => hook(run.ctx)),
-          this.spec.healthTimeout,
-        );
-        if (!outcome.ok) {
-          return {
-            status: "unhealthy",
-            message: `health check timed out after ${formatDuration(this.spec.healthTimeout)} (healthTimeout)`,
-            details: {},
-            checkedAt: clock.now(),
-            source: "hook",
-          };
-        }
-        return normalizeHealth(outcome.value, clock.now());
-      } catch (thrown) {
-        return {
-          status: "unhealthy",
-          message: `health check threw: ${describeError(coerceError(thrown))}`,
-          details: {},
-          checkedAt: clock.now(),
-          source: "hook",
-        };
-      }
-    })();
-    run.healthInFlight = check;
-    const report = await check.finally(() => {
-      run.healthInFlight = undefined;
-    });
-    if (run !== this.run) return report;
-    this.setHealth(report);
-    if (report.status === "unhealthy" && this.state === "running") {
-      run.unhealthyStreak++;
-      if (run.unhealthyStreak >= this.spec.unhealthyThreshold) {
-        this.fail(
-          run,
-          new Error(
-            `unhealthy ${run.unhealthyStreak} checks in a row (unhealthyThreshold ${this.spec.unhealthyThreshold}): ${report.message}`,
-          ),
-          "health",
-        );
-      }
-    } else {
-      run.unhealthyStreak = 0;
-    }
-    return report;
+  checkHealth(): Promise<HealthReport> {
+    return checkHealth(this);
   }
 
   /** Just the health status, without building a report (for probes). */
   healthStatus(): HealthReport["status"] {
-    if (!this.isUp)
-      return this.state === "failed" || this.state === "backoff" ? "unhealthy" : "unknown";
-    if (this.spec.health) return this.health.status;
-    if (this.spec.cycle && this.state !== "paused") {
-      const period = this.spec.interval ?? this.period;
-      const last = this.stats.lastCycleAt ?? this.startedAt;
-      if (
-        period !== undefined &&
-        last !== null &&
-        this.host.clock.now() - last > STALE_INTERVALS * period
-      )
-        return "unhealthy";
-    }
-    return this.stats.consecutiveErrors > 0 ? "degraded" : "healthy";
+    return healthStatus(this);
   }
 
   /** The health shown in status: the last hook report, or derived live. */
   currentHealth(): HealthReport {
-    if (!this.isUp) return this.notRunningHealth();
-    if (this.spec.health) return this.health;
-    return this.derivedHealth();
-  }
-
-  private derivedHealth(): HealthReport {
-    return deriveHealth({
-      now: this.host.clock.now(),
-      period: this.spec.cycle ? this.period : undefined,
-      lastCycleAt: this.stats.lastCycleAt,
-      startedAt: this.startedAt,
-      consecutiveErrors: this.stats.consecutiveErrors,
-      lastError: this.lastError,
-      paused: this.state === "paused",
-    });
-  }
-
-  private notRunningHealth(): HealthReport {
-    const unhealthy = this.state === "failed" || this.state === "backoff";
-    return {
-      status: unhealthy ? "unhealthy" : "unknown",
-      message: unhealthy
-        ? `${this.state}${this.lastError ? `: ${this.lastError}` : ""}`
-        : `not running (${this.state})`,
-      details: {},
-      checkedAt: this.host.clock.now(),
-      source: "derived",
-    };
-  }
-
-  /**
-   * Records a check's verdict and announces a change. A derived verdict is not kept (status
-   * derives it afresh), only its status and message, so an idle fleet holds no report objects.
-   */
-  private setHealth(report: HealthReport): void {
-    const previous = this.health;
-    const changed = previous.status !== report.status || previous.message !== report.message;
-    if (report.source === "derived" && !this.spec.health) {
-      if (changed) {
-        this.health =
-          report.status === "unknown"
-            ? UNKNOWN_HEALTH
-            : { ...report, details: {}, checkedAt: null };
-      }
-    } else {
-      this.health = report;
-    }
-    if (changed) this.host.emit("daemon:health", { name: this.name, health: report, previous });
+    return currentHealth(this);
   }
 
   /**
    * Handles a failure of the current run: tears it down in the background, then backs off and
    * restarts, or ends in `failed` (budget spent, `DoNotRestart`, or policy `never`).
    */
-  private fail(run: Run, thrown: unknown, phase: string, returned = false): void {
+  /** @internal */
+  fail(run: Run, thrown: unknown, phase: string, returned = false): void {
     if (run !== this.run || run.abort.signal.aborted) return;
     const error = coerceError(thrown);
     const { clock } = this.host;
     this.endRun(run);
-    this.teardown = this.tearDown(run);
+    this.teardown = tearDown(this, run);
     if (returned) {
       // Policy "always" and a run() that returned normally: not a failure, so it spends no
       // restart budget; it starts again after the first delay of the policy.
@@ -665,52 +329,6 @@ export class DaemonSupervisor {
   }
 
   /**
-   * Waits for the run's work to end, then runs cleanup (even after a half-done setup), all
-   * within `stopTimeout`.
-   */
-  private async tearDown(run: Run): Promise<StopResult> {
-    const { clock } = this.host;
-    const started = clock.now();
-    const { spec } = this;
-    const settle = (p: Promise<unknown> | undefined) =>
-      p
-        ? p.then(
-            () => {},
-            () => {},
-          )
-        : undefined;
-    const finished: Promise<unknown> = Promise.all([
-      settle(run.setup),
-      settle(run.work),
-      settle(run.cycle),
-    ]);
-    let outcome: { ok: boolean } = await withTimeout(clock, finished, spec.stopTimeout);
-    let reason: string | undefined;
-    if (!outcome.ok)
-      reason = `work did not end within ${formatDuration(spec.stopTimeout)} (stopTimeout)`;
-    if (spec.cleanup) {
-      const remaining = Math.max(0, spec.stopTimeout - (clock.now() - started));
-      try {
-        outcome = await withTimeout(
-          clock,
-          Promise.resolve().then(() => spec.cleanup?.(run.ctx)),
-          remaining,
-        );
-        if (!outcome.ok)
-          reason = `cleanup did not finish within ${formatDuration(spec.stopTimeout)} (stopTimeout)`;
-      } catch (thrown) {
-        this.log.warn(`cleanup failed: ${describeError(coerceError(thrown))}`);
-      }
-    }
-    if (reason) this.log.warn(reason);
-    return {
-      ok: reason === undefined,
-      durationMs: clock.now() - started,
-      ...(reason ? { reason } : {}),
-    };
-  }
-
-  /**
    * Stops the daemon: aborts its signal, closes its mailbox, waits for its work and cleanup
    * (within `stopTimeout`), then moves to `target` (`stopped`, or `waiting` when a dependency
    * went away). Resolves with how it went; never rejects.
@@ -728,7 +346,7 @@ export class DaemonSupervisor {
     if (run && (this.state === "starting" || this.isUp)) {
       this.transition("stopping", reason);
       this.endRun(run);
-      this.teardown = this.tearDown(run);
+      this.teardown = tearDown(this, run);
     } else if (this.state === "starting") {
       // still waiting for a previous teardown; nothing of this run has begun
       this.transition("stopping", reason);
@@ -760,7 +378,7 @@ export class DaemonSupervisor {
     this.warnUnhandledTypes();
     if (run.tickWhenResumed) {
       run.tickWhenResumed = false;
-      this.tick(run);
+      tick(this, run);
     }
   }
 }

@@ -100,6 +100,11 @@ export interface ShutdownReport {
   /** Daemons whose abort + cleanup did not finish within their stopTimeout (or the overall timeout). */
   unstopped: Array<{ name: string; reason: string }>;
   durationMs: number;
+  /**
+   * How each part of the runtime (store, durable delivery, jobs, sweepers, HTTP…) stopped, in
+   * stop order; only the parts that had started. `error` names a missed timeout or a failure.
+   */
+  parts: Array<{ name: string; ok: boolean; durationMs: number; error?: string }>;
 }
 
 export interface ProbeReport {

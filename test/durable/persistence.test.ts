@@ -5,7 +5,7 @@ import pg from "pg";
 import { createManager, defineConfig, defineDaemon } from "ringmaster";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { INTERNALS } from "../../src/supervisor/manager.js";
+import { inspectManager } from "../../src/manager/internal-access.js";
 import {
   PG_HOST,
   PG_PORT,
@@ -70,7 +70,7 @@ describe.each(["sqlite", "postgres"] as const)("persistence on %s", (kind) => {
       });
       await first.start();
       await until("a few cycles", () => first.status("writer").cycles >= 5);
-      const internals = first[INTERNALS];
+      const internals = inspectManager(first);
       await internals.setOverrides("optional", { enabled: false });
       await internals.setOverrides("writer", { batchSize: 50 });
       await expect(internals.setOverrides("writer", { batchSize: -1 })).rejects.toThrow(
@@ -85,9 +85,9 @@ describe.each(["sqlite", "postgres"] as const)("persistence on %s", (kind) => {
       expect(report.running).toEqual(["writer"]);
       expect(second.status("optional").enabled).toBe(false);
       expect(second.status("optional").state).toBe("stopped");
-      const s = second[INTERNALS];
+      const s = inspectManager(second);
       const store = s.store!;
-      const records = await store.loadDaemons(first[INTERNALS].node.id);
+      const records = await store.loadDaemons(inspectManager(first).node.id);
       const writer = records.find((r) => r.name === "writer");
       expect(writer?.state).toBe("stopped");
       const logs = await s.queryLogs({ daemon: "writer", limit: 1000 });
@@ -104,7 +104,9 @@ describe.each(["sqlite", "postgres"] as const)("persistence on %s", (kind) => {
         (await s.queryLogs({ daemon: "writer", limit: 5 })).some((l) => l.fields.batch === 50),
       );
       const nodes = await store.listNodes();
-      expect(nodes.map((n) => n.id).sort()).toEqual([first[INTERNALS].node.id, s.node.id].sort());
+      expect(nodes.map((n) => n.id).sort()).toEqual(
+        [inspectManager(first).node.id, s.node.id].sort(),
+      );
       await second.shutdown();
     },
   );
@@ -132,7 +134,7 @@ describe("a PostgreSQL connection that is cut", () => {
         emitted++;
       });
       await manager.start();
-      const internals = manager[INTERNALS];
+      const internals = inspectManager(manager);
       await until("some cycles", () => manager.status("writer").cycles >= 3);
       proxy.cut();
       const cyclesAtCut = manager.status("writer").cycles;

@@ -12,6 +12,7 @@ import {
   trainingPipelineConfig,
 } from "../../examples/training-pipeline/fleet.js";
 import { seededRandom } from "../../examples/training-pipeline/random.js";
+import { inspectManager } from "../../src/manager/internal-access.js";
 
 /** The seeds' start-order table (seeds/003), positions 1–21, with its dependencies. */
 const SEED_TABLE: Record<string, string[]> = {
@@ -170,9 +171,8 @@ describe("the training-pipeline example", () => {
       clock: createManualClock(),
       env: { RINGMASTER_TRAINING_TRIGGER_THRESHOLD_GAMES: "123" },
     });
-    // biome-ignore lint/suspicious/noExplicitAny: reading the resolved config through internals
-    const internals = (manager as any)[Symbol.for("ringmaster.manager.internals")];
-    expect(internals.resolved.daemons.get("training_trigger").config.thresholdGames).toBe(123);
+    const internals = inspectManager(manager);
+    expect(internals.resolved.daemons.get("training_trigger")?.config.thresholdGames).toBe(123);
   });
 
   for (const profile of Object.keys(PROFILES)) {

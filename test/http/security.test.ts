@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ApiError, createClient, ManagerUnreachableError } from "../../src/http/client.js";
 import { isLoopbackHost } from "../../src/http/security.js";
 import { startHttpServer } from "../../src/http/server.js";
-import { INTERNALS } from "../../src/supervisor/manager.js";
+import { inspectManager } from "../../src/manager/internal-access.js";
 import { createServed, getJson, serve, ticker } from "./helpers.js";
 
 const TOKEN = "s3cret-token";
@@ -187,7 +187,7 @@ describe("the live stream's heartbeat", () => {
   it("sends a comment line on the heartbeat interval", async () => {
     const config = defineConfig({ daemons: [ticker("alpha")], store: "memory:", http: false });
     const manager = createManager(config, { logger: false });
-    const server = await startHttpServer(manager, manager[INTERNALS], {
+    const server = await startHttpServer(inspectManager(manager).httpPort, {
       host: "127.0.0.1",
       port: 0,
       apiToken: undefined,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createManager, defineConfig, defineDaemon } from "ringmaster";
 import { afterEach, describe, expect, it } from "vitest";
-import { INTERNALS } from "../../src/supervisor/manager.js";
+import { inspectManager } from "../../src/manager/internal-access.js";
 
 declare module "ringmaster" {
   interface Events {
@@ -50,7 +50,7 @@ describe("regressions: durable delivery", () => {
     });
     const m = createManager(defineConfig({ daemons: [x], store: url }), { logger: false });
     await m.start();
-    const store = m[INTERNALS].store!;
+    const store = inspectManager(m).store!;
     store.setCursor = () => Promise.reject(new Error("connection lost"));
     m.events.publish("REVIEW_A", { n: 1 });
     await until("delivery", () => seen.length === 1);
@@ -81,7 +81,7 @@ describe("regressions: durable delivery", () => {
     m1.events.publish("REVIEW_B", { n: 1 }); // bus seq 2, delivered live at once
     await until("B handled", () => got.includes("m1:B1"));
     await new Promise((r) => setTimeout(r, 200));
-    const cursor = await m1[INTERNALS].store!.getCursor("x");
+    const cursor = await inspectManager(m1).store!.getCursor("x");
     await m1.shutdown({ timeout: 1_000 });
     hang = false;
     const m2 = createManager(defineConfig({ daemons: [x("m2")], store: url }), { logger: false });
@@ -162,11 +162,11 @@ describe("regressions: lifecycle with the store and HTTP", () => {
       (r) => ({ ok: true, r }),
       (e: Error) => ({ ok: false, e: e.message }),
     );
-    const leftOpen = { url: m.url, store: m[INTERNALS].store?.health().ok ?? false };
+    const leftOpen = { url: m.url, store: inspectManager(m).store?.health().ok ?? false };
     cleanups.push(async () => {
       // cannot call shutdown again (it returns the old promise): close by hand
-      await m[INTERNALS].jobs?.stop(0);
-      await m[INTERNALS].store?.close();
+      await inspectManager(m).jobs?.stop(0);
+      await inspectManager(m).store?.close();
     });
     const active = process.getActiveResourcesInfo();
     expect({

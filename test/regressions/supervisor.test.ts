@@ -1,6 +1,6 @@
 import { defineDaemon } from "ringmaster";
 import { describe, expect, it } from "vitest";
-import { INTERNALS } from "../../src/supervisor/manager.js";
+import { inspectManager } from "../../src/manager/internal-access.js";
 import { drive, setup } from "../helpers.js";
 
 const settle = async (clock: { settle(): Promise<void> }) => {
@@ -142,7 +142,7 @@ describe("regressions: supervisor", () => {
     await clock.advance(10);
     await settle(clock);
     expect(manager.status("a").state).toBe("backoff");
-    await manager[INTERNALS].setOverrides("a", { enabled: false });
+    await inspectManager(manager).setOverrides("a", { enabled: false });
     await clock.advance(60_000);
     const s = manager.status("a");
     expect(s.state).not.toBe("backoff");

@@ -43,7 +43,7 @@ export function parseSince(text: string, now: number): number {
 
 /** `/api/daemons…`: status, details, health, logs, actions, config. */
 export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { manager, internals, transitions, overrides } = ctx;
+  const { manager, port, transitions, overrides } = ctx;
   let listCache: { at: number; body: string } | undefined;
   const forget = () => {
     listCache = undefined;
@@ -93,9 +93,9 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
     "/api/daemons/:name",
     { schema: { params: nameParams, response: { 200: daemonDetailSchema } } },
     async (request) => {
-      const name = internals.canonical(request.params.name);
+      const name = port.canonical(request.params.name);
       const status = manager.status(name);
-      const resolved = internals.resolved.daemons.get(name);
+      const resolved = port.daemonConfig(name);
       const spec = resolved?.spec;
       return {
         ...status,
@@ -142,9 +142,9 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
       },
     },
     (request) => {
-      const name = internals.canonical(request.params.name);
+      const name = port.canonical(request.params.name);
       const { level, since, limit } = request.query;
-      return internals.queryLogs({
+      return port.queryLogs({
         daemon: name,
         limit,
         ...(level ? { level } : {}),
@@ -195,8 +195,8 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
       },
     },
     async (request) => {
-      const name = internals.canonical(request.params.name);
-      const resolved = internals.resolved.daemons.get(name);
+      const name = port.canonical(request.params.name);
+      const resolved = port.daemonConfig(name);
       if (!resolved) throw new HttpError(404, `no resolved config for ${name}`);
       const patch = validateConfigPatch(resolved, request.body);
       const pending = await overrides.save(name, patch);

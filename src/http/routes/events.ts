@@ -32,7 +32,7 @@ const deadLetterSchema = {
 
 /** `/api/events` (recent events) and `/api/dead-letters` (list, retry). */
 export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { bus } = ctx.internals;
+  const bus = ctx.port.events;
 
   app.get<{ Querystring: { limit: number; type?: string; source?: string } }>(
     "/api/events",

@@ -4,8 +4,8 @@ import type { ServerContext } from "./context.js";
 
 /** `/api/graph` (JSON, or drawn as text, mermaid or dot) and `/api/nodes`. */
 export function registerGraphRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { manager, internals } = ctx;
-  const { graph } = internals;
+  const { manager, port } = ctx;
+  const { graph } = port;
 
   // The drawn structure never changes; compute the static parts once.
   const levelOf = new Map<string, number>();
@@ -15,7 +15,7 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: ServerContext): v
   const edges = graph.names.flatMap((name) =>
     graph.dependenciesOf(name).map((dep) => ({ from: name, to: dep, kind: "dependsOn" })),
   );
-  const specs = [...internals.resolved.daemons.values()].map((d) => d.spec);
+  const specs = port.specs();
   const eventEdges = specs.flatMap((emitter) =>
     emitter.emits.flatMap((type) =>
       specs
@@ -70,11 +70,11 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: ServerContext): v
     { schema: { response: { 200: { type: "array", items: anyObject } } } },
     () => [
       {
-        ...internals.node,
+        ...port.node(),
         self: true,
         url: manager.url ?? null,
-        started: internals.started,
-        shuttingDown: internals.shuttingDown,
+        started: port.started,
+        shuttingDown: port.shuttingDown,
         live: manager.liveness().ok,
         ready: manager.readiness().ok,
       },

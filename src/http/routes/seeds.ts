@@ -52,7 +52,7 @@ export function registerSeedRoutes(app: FastifyInstance, ctx: ServerContext): vo
     { schema: { params: nameParams } },
     async (request, reply) => {
       const report = await manager.checkHealth(request.params.name);
-      const name = ctx.internals.canonical(request.params.name);
+      const name = ctx.port.canonical(request.params.name);
       return reply
         .code(report.status === "unhealthy" ? 503 : 200)
         .send({ name, healthy: report.status !== "unhealthy", ...report });

@@ -52,7 +52,7 @@ export function registerStreamRoute(app: FastifyInstance, ctx: ServerContext): v
             `querystring/types: unknown type ${unknown.join(", ")}; types: ${STREAM_TYPES.join(", ")}`,
           );
       }
-      const filterDaemon = daemon === undefined ? undefined : ctx.internals.canonical(daemon);
+      const filterDaemon = daemon === undefined ? undefined : ctx.port.canonical(daemon);
       const header = request.headers["last-event-id"];
       let lastEventId = request.query.lastEventId;
       if (typeof header === "string" && header.trim() !== "") {

@@ -1,0 +1,71 @@
+import type { Logger } from "pino";
+import type { ResolvedDaemon } from "../config/resolve.js";
+import type { EventBus } from "../events/types.js";
+import type { DependencyGraph } from "../registry/graph.js";
+import type { DaemonSpec, NodeInfo } from "../registry/types.js";
+import type { LogEntry, LogQuery } from "../supervisor/log-ring.js";
+import type { Manager } from "../supervisor/types.js";
+
+/** The manager's public handle, as far as the routes use it (status, actions, probes, events). */
+export type ManagerView = Pick<
+  Manager,
+  | "status"
+  | "checkHealth"
+  | "startDaemon"
+  | "stopDaemon"
+  | "restartDaemon"
+  | "pauseDaemon"
+  | "resumeDaemon"
+  | "liveness"
+  | "readiness"
+  | "on"
+  | "shutdown"
+  | "url"
+  | "clock"
+>;
+
+/** The event bus, as far as the routes use it: recent events, dead letters, observation. */
+export type EventsView = Pick<
+  EventBus,
+  "recent" | "deadLetters" | "retryDeadLetter" | "on" | "stats"
+>;
+
+/** Log lines as the routes read them (the public `LogEntry` / `LogQuery` types). */
+export type HttpLogQuery = LogQuery;
+export type HttpLogLine = LogEntry;
+
+/**
+ * Everything the HTTP server needs from the runtime, declared here so `src/http/` depends on
+ * no part of the manager: the composition root (`src/manager/http-port.ts`) implements it. Every
+ * member is read when a request comes in, so it reflects the runtime at that moment.
+ */
+export interface HttpPort {
+  /** Status, control actions (start, stop, restart, pause, resume, check health), probes. */
+  readonly manager: ManagerView;
+  readonly logger: Logger;
+  /** Recent events, dead letters (list, retry), and their live stream. */
+  readonly events: EventsView;
+  /** The dependency graph (levels, edges, drawing). */
+  readonly graph: DependencyGraph;
+  /** Canonical name for a daemon named in any case; throws UnknownDaemonError (404) otherwise. */
+  canonical(name: string): string;
+  /** The daemon's current resolved config: spec, values and the layer each came from. */
+  daemonConfig(name: string): ResolvedDaemon | undefined;
+  /** Every daemon's current spec (for the graph's event edges). */
+  specs(): DaemonSpec[];
+  /** Recent log lines of the daemons, oldest first (from the store when there is one). */
+  queryLogs(query: HttpLogQuery): Promise<HttpLogLine[]>;
+  /** This node (its id, host, pid, profile). */
+  node(): NodeInfo;
+  /** Whether the manager has started (start() or a daemon start). */
+  readonly started: boolean;
+  /** Whether the manager's shutdown has begun. */
+  readonly shuttingDown: boolean;
+  /**
+   * Saves operator overrides (null removes a key), validated as the last config layer; they apply
+   * from the daemon's next start. Throws a ConfigError for bad values. Absent: kept in memory.
+   */
+  setOverrides?(name: string, patch: Record<string, unknown>): Promise<ResolvedDaemon>;
+  /** The store's write-buffer health for `/metrics`, once there is a store. */
+  storeHealth?(): { buffered: number; dropped: number; degraded: boolean; ok: boolean } | undefined;
+}

@@ -1,0 +1,182 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { createEventBus } from "../events/bus.js";
+import { createDurableDelivery } from "../events/durable.js";
+import { startHttpServer } from "../http/server.js";
+import { type Clock, systemClock } from "../internal/clock.js";
+import { coerceError } from "../internal/errors.js";
+import { SafeEmitter } from "../internal/safe-emitter.js";
+import { ConfigError } from "../registry/errors.js";
+import { createGraph } from "../registry/graph.js";
+import type { DaemonJobs, NodeInfo, RingmasterConfig } from "../registry/types.js";
+import { validateConfig } from "../registry/validate.js";
+import { parseStoreUrl } from "../store/url.js";
+import { LogRing } from "../supervisor/log-ring.js";
+import { createBaseLogger } from "../supervisor/logger.js";
+import { recordOf } from "../supervisor/status.js";
+import { createSupervisionTree } from "../supervisor/tree.js";
+import type { Manager, ManagerEvents, ManagerOptions } from "../supervisor/types.js";
+import { createConfigLayers } from "./config-layers.js";
+import { PART_TIMEOUTS } from "./defaults.js";
+import { createHandle } from "./handle.js";
+import { createHttpPort } from "./http-port.js";
+import { registerInspection } from "./internal-access.js";
+import { createLifecycle, type Part } from "./lifecycle.js";
+import { daemonLog, queryLogs } from "./logs.js";
+import { durablePart, httpPart, jobsPart, storePart, sweepersPart } from "./parts.js";
+import type { Runtime } from "./runtime.js";
+import { installSignalHandlers } from "./signals.js";
+
+/** `ctx.jobs` of a manager that has no job service (before `start()` opens the store). */
+const noJobs = () =>
+  Promise.reject(new Error("jobs are not available: this manager has no job service"));
+const NO_JOBS: DaemonJobs = {
+  launch: noJobs,
+  monitor: noJobs,
+  cancel: noJobs,
+  get: noJobs,
+  list: noJobs,
+};
+
+/**
+ * Creates a manager for `config`. Validates the registry and resolves every daemon's config at
+ * once: any problem throws a {@link ConfigError} with one line per problem, before anything runs.
+ * Declared subscribers get their mailboxes here, so no event is lost to start-up order.
+ *
+ * This is the composition root: it builds the runtime's parts and hands them to one lifecycle.
+ * Start order: store → durable delivery → jobs → sweepers → HTTP; then the supervision tree
+ * starts the daemons. Shutdown: the daemons (through the tree), then the parts backwards.
+ */
+export function createManager(config: RingmasterConfig, options: ManagerOptions = {}): Manager {
+  // 1. Config: validated and resolved before anything runs.
+  const clock: Clock = options.clock ?? systemClock;
+  const logger = createBaseLogger(options.logger);
+  const validation = validateConfig(config);
+  if (!validation.ok) throw new ConfigError(validation.errors.map((p) => p.message));
+  const layers = createConfigLayers(config, options.env);
+  const { resolved } = layers;
+  for (const warning of [...validation.warnings.map((w) => w.message), ...resolved.warnings])
+    logger.warn(warning);
+
+  // 2. Lifecycle events of the manager (never throw into their emitter).
+  const emitter = new SafeEmitter<{ [K in keyof ManagerEvents]: ManagerEvents[K] }>(
+    (event, error) => logger.error({ err: coerceError(error) }, `a listener of ${event} threw`),
+  );
+  const emit = <K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]) =>
+    emitter.emit(event, payload);
+
+  // 3. Events: the bus, and durable delivery of declared subscribers with a persistent store.
+  const storeUrl = options.store ?? resolved.settings.store;
+  const onBusError = (error: Error, context: string) => logger.error({ err: error }, context);
+  const declared = new Map(
+    [...resolved.daemons.values()]
+      .filter((d) => d.spec.subscribes.length > 0)
+      .map((d) => [d.name, d.spec.subscribes] as const),
+  );
+  const durable =
+    parseStoreUrl(storeUrl).kind === "memory"
+      ? undefined
+      : createDurableDelivery({
+          clock,
+          subscribers: declared,
+          mailboxCapacity: config.events.mailboxCapacity,
+          onError: onBusError,
+          active: (name) => rt.tree.isDesired(name),
+        });
+  const bus = createEventBus({
+    clock,
+    options: config.events,
+    onError: onBusError,
+    ...(durable ? { external: true, journal: durable.journal } : {}),
+  });
+  const node: NodeInfo = {
+    id:
+      options.node?.id ??
+      `${options.node?.host ?? hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+    host: options.node?.host ?? hostname(),
+    pid: process.pid,
+    profile: null,
+  };
+
+  // 4. The supervision tree: one supervisor per daemon, fed by the one dependency graph.
+  const daemons = [...resolved.daemons.values()];
+  const tree = createSupervisionTree({
+    graph: createGraph(daemons.map((d) => d.spec)),
+    clock,
+    daemons,
+    startup: config.startup,
+    startupOrder: config.startupOrder,
+    host: {
+      clock,
+      bus,
+      node,
+      // Where a daemon's code runs is the supervisor's business (supervisor/runner.ts).
+      jobsFor: (name) => rt.jobs?.forDaemon(name) ?? NO_JOBS,
+      observed: (event) => emitter.listenerCount(event) > 0,
+      createLog: (name) => daemonLog(rt, name),
+      emit,
+    },
+    beforeStart: (d) => layers.applyPending(d),
+    onState: (d) => rt.persistence?.record(recordOf(d)),
+    onDesiredGrew: () => durable?.wake(),
+  });
+  for (const d of daemons) if (d.spec.subscribes.length > 0) bus.declare(d.name, d.spec.subscribes);
+
+  const rt: Runtime = {
+    config,
+    clock,
+    logger,
+    node,
+    storeUrl,
+    layers,
+    bus,
+    durable,
+    tree,
+    logRing: new LogRing(),
+    emit,
+    persistence: undefined,
+    jobs: undefined,
+    http: undefined,
+    started: false,
+  };
+
+  // 5. The parts, in start order (they stop backwards, only the ones that started).
+  const parts: Part[] = [
+    storePart(rt),
+    durablePart(rt),
+    jobsPart(rt),
+    sweepersPart(rt),
+    // cluster membership (nodes, leases) goes here: after the store and jobs, before HTTP.
+    // containment (uncaught-error attribution, stall watch) goes here too, before the daemons.
+    httpPart(rt, (http) =>
+      startHttpServer(port, {
+        ...http,
+        apiToken: rt.layers.resolved.settings.apiToken,
+        ...(rt.jobs ? { jobs: rt.jobs } : {}),
+      }),
+    ),
+  ];
+  const lifecycle = createLifecycle({ clock, parts, timeouts: PART_TIMEOUTS });
+
+  // 6. The public handle, the HTTP port over it, and the inspection tests use.
+  const manager = createHandle(rt, lifecycle, emitter);
+  const port = createHttpPort(rt, manager);
+  registerInspection(manager, {
+    node,
+    get resolved() {
+      return rt.layers.resolved;
+    },
+    get store() {
+      return rt.persistence?.store;
+    },
+    get jobs() {
+      return rt.jobs;
+    },
+    storeHealth: () => rt.persistence?.health(),
+    queryLogs: (query) => queryLogs(rt, query),
+    setOverrides: port.setOverrides!,
+    httpPort: port,
+  });
+  if (options.handleSignals) installSignalHandlers(() => manager.shutdown(), logger);
+  return manager;
+}

@@ -1,0 +1,29 @@
+import { SECOND } from "../registry/duration.js";
+
+/**
+ * Every timeout of the manager's parts, in one place (ms). A part that misses its start timeout
+ * fails `start()`; one that misses its stop timeout is reported in `ShutdownReport.parts` and the
+ * shutdown goes on. A stop also never gets more than what is left of `shutdown({ timeout })`,
+ * and never less than `closeGrace`.
+ */
+export const PART_TIMEOUTS = {
+  /** Closing a part after the daemons gets at least this long, even with the budget spent. */
+  closeGrace: 2 * SECOND,
+  start: {
+    store: 60 * SECOND,
+    durable: 30 * SECOND,
+    jobs: 30 * SECOND,
+    sweepers: 1 * SECOND,
+    http: 30 * SECOND,
+  },
+  stop: {
+    store: 60 * SECOND,
+    durable: 60 * SECOND,
+    jobs: 60 * SECOND,
+    sweepers: 1 * SECOND,
+    http: 60 * SECOND,
+  },
+} as const;
+
+/** A part name with a timeout above: every part the composition root builds has both. */
+export type PartName = keyof typeof PART_TIMEOUTS.start;

@@ -1,0 +1,151 @@
+import type { SafeEmitter } from "../internal/safe-emitter.js";
+import { withTimeout } from "../internal/sleep.js";
+import { StateConflictError } from "../registry/errors.js";
+import type { HealthReport } from "../registry/types.js";
+import { selectDaemons } from "../supervisor/select.js";
+import { livenessReasons, readiness, statusOf } from "../supervisor/status.js";
+import type {
+  DaemonStatus,
+  Manager,
+  ManagerEvents,
+  ProbeReport,
+  ShutdownReport,
+  StartOptions,
+  StartReport,
+} from "../supervisor/types.js";
+import { PART_TIMEOUTS } from "./defaults.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { Runtime } from "./runtime.js";
+
+type Emitter = SafeEmitter<{ [K in keyof ManagerEvents]: ManagerEvents[K] }>;
+
+/**
+ * The manager's public handle (DESIGN.md §4) over its runtime: `start()` brings the parts up
+ * through the lifecycle, then the daemons through the supervision tree; `shutdown()` stops the
+ * daemons through the tree, then the parts backwards. Everything else asks the tree.
+ */
+export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter): Manager {
+  const { tree, clock, config, logger } = rt;
+  /** Aborted when shutdown begins: the parts still starting stop starting. */
+  const shutdownSignal = new AbortController();
+  let shutdownPromise: Promise<ShutdownReport> | undefined;
+  const refuse = () => new Error("cannot start: the manager is shutting down");
+
+  async function start(options: StartOptions = {}): Promise<StartReport> {
+    if (tree.shuttingDown) throw refuse();
+    const t0 = clock.now();
+    const names = selectDaemons(options, {
+      profiles: config.profiles,
+      specs: [...tree.supervisors.values()].map((d) => d.spec),
+      canonical: tree.canonical,
+      enabled: (name) => tree.sup(name).spec.enabled,
+      onDisabled: (name) => logger.warn(`${name} is disabled and will not start`),
+      onProfile: (profile) => {
+        rt.node.profile = profile;
+      },
+    });
+    await lifecycle.start(shutdownSignal.signal);
+    if (tree.shuttingDown) throw refuse();
+    rt.started = true;
+    const targets = await tree.startSet(names, t0);
+    const report: StartReport = {
+      running: targets.filter((n) => tree.sup(n).isUp),
+      failed: targets.filter((n) => tree.sup(n).state === "failed"),
+      waiting: targets.filter((n) => !tree.sup(n).isUp && tree.sup(n).state !== "failed"),
+      pulledIn: targets.filter((n) => !tree.isRequested(n)),
+      durationMs: clock.now() - t0,
+    };
+    rt.emit("manager:ready", report);
+    return report;
+  }
+
+  function status(): DaemonStatus[];
+  function status(name: string): DaemonStatus;
+  function status(name?: string): DaemonStatus | DaemonStatus[] {
+    if (name !== undefined) return statusOf(tree, tree.canonical(name));
+    return tree.topoOrder.map((n) => statusOf(tree, n));
+  }
+
+  /** Runs `action` on the canonical name, then answers with the daemon's status. */
+  const act =
+    (action: (name: string) => Promise<void> | void) =>
+    async (input: string): Promise<DaemonStatus> => {
+      const name = tree.canonical(input);
+      await action(name);
+      return statusOf(tree, name);
+    };
+
+  async function pause(name: string): Promise<void> {
+    const d = tree.sup(name);
+    tree.refuseWhileShuttingDown("pause", name);
+    if (d.state !== "running") throw new StateConflictError(name, d.state, "pause");
+    d.pause();
+    // Lets a handler already running finish, but never waits longer than a stop would.
+    await withTimeout(clock, rt.bus.idle(name), d.spec.stopTimeout);
+  }
+
+  function resume(name: string): void {
+    const d = tree.sup(name);
+    if (d.state !== "paused") throw new StateConflictError(name, d.state, "resume");
+    d.resume();
+  }
+
+  function liveness(): ProbeReport {
+    const reasons = livenessReasons(tree);
+    const store = rt.persistence?.health();
+    if (store && !store.ok) {
+      const warning = `store ${store.degraded ? "degraded" : "not ok"}: ${store.message} (${store.buffered} writes buffered, ${store.dropped} dropped)`;
+      return { ok: reasons.length === 0, reasons, warnings: [warning] };
+    }
+    return { ok: reasons.length === 0, reasons };
+  }
+
+  async function runShutdown(timeout: number, t0: number): Promise<ShutdownReport> {
+    /** What is left of the timeout, but a little time for closing the parts anyway. */
+    const remaining = () => Math.max(PART_TIMEOUTS.closeGrace, timeout - (clock.now() - t0));
+    if (!(await lifecycle.idle(remaining())))
+      logger.warn("opening the store and server did not finish in time; going on");
+    const daemons = await tree.shutdownAll(timeout);
+    const parts = await lifecycle.stop(remaining);
+    rt.bus.close();
+    for (const p of parts) if (!p.ok) logger.warn(`${p.error}; going on`);
+    const report: ShutdownReport = { ...daemons, durationMs: clock.now() - t0, parts };
+    for (const u of report.unstopped) logger.warn(`${u.name} did not stop: ${u.reason}`);
+    rt.emit("manager:stopped", report);
+    return report;
+  }
+
+  const handle: Manager = {
+    events: rt.bus,
+    clock,
+    get url() {
+      return rt.http?.url;
+    },
+    start,
+    status,
+    startDaemon: act((name) =>
+      tree.startOne(name, () => {
+        rt.started = true;
+      }),
+    ),
+    stopDaemon: act(tree.stopOne),
+    restartDaemon: act(tree.restartOne),
+    pauseDaemon: act(pause),
+    resumeDaemon: act(resume),
+    checkHealth: (input: string): Promise<HealthReport> =>
+      tree.sup(tree.canonical(input)).checkHealth(),
+    liveness,
+    readiness: () => readiness(tree, rt.started, clock),
+    on: (event, listener) => emitter.on(event, listener),
+    shutdown(opts = {}) {
+      if (shutdownPromise) return shutdownPromise;
+      tree.beginShutdown();
+      shutdownSignal.abort();
+      const t0 = clock.now();
+      rt.emit("manager:shutdown", { at: t0 });
+      shutdownPromise = runShutdown(opts.timeout ?? config.shutdownTimeout, t0);
+      return shutdownPromise;
+    },
+  };
+  return handle;
+}

@@ -1,0 +1,31 @@
+import type { HttpPort } from "../http/port.js";
+import type { Manager } from "../supervisor/types.js";
+import { queryLogs } from "./logs.js";
+import type { Runtime } from "./runtime.js";
+
+/** The HTTP server's port, implemented over this manager's runtime and public handle. */
+export function createHttpPort(rt: Runtime, manager: Manager): HttpPort {
+  const { tree } = rt;
+  return {
+    manager,
+    logger: rt.logger,
+    events: rt.bus,
+    graph: tree.graph,
+    canonical: (name) => tree.canonical(name),
+    daemonConfig: (name) => rt.layers.resolved.daemons.get(name),
+    specs: () => [...rt.layers.resolved.daemons.values()].map((d) => d.spec),
+    queryLogs: (query) => queryLogs(rt, query),
+    node: () => rt.node,
+    get started() {
+      return rt.started;
+    },
+    get shuttingDown() {
+      return tree.shuttingDown;
+    },
+    setOverrides: (name, patch) => {
+      const d = tree.sup(tree.canonical(name));
+      return rt.layers.set(d, patch, rt.persistence, rt.clock);
+    },
+    storeHealth: () => rt.persistence?.health(),
+  };
+}

@@ -1,0 +1,39 @@
+import type { Logger } from "pino";
+import type { DurableDelivery } from "../events/durable.js";
+import type { EventBus } from "../events/types.js";
+import type { Clock } from "../internal/clock.js";
+import type { JobService } from "../jobs/index.js";
+import type { NodeInfo, RingmasterConfig } from "../registry/types.js";
+import type { LogRing } from "../supervisor/log-ring.js";
+import type { SupervisionTree } from "../supervisor/tree.js";
+import type { ManagerEvents } from "../supervisor/types.js";
+import type { ConfigLayers } from "./config-layers.js";
+import type { Persistence } from "./persistence.js";
+
+/**
+ * What the parts of one manager share. Built once by the composition root; the parts fill in
+ * what they open (`persistence`, `jobs`, `http`) when they start and nobody else writes them.
+ */
+export interface Runtime {
+  readonly config: RingmasterConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly node: NodeInfo;
+  /** The store URL in use (the option, else the resolved setting). */
+  readonly storeUrl: string;
+  readonly layers: ConfigLayers;
+  readonly bus: EventBus;
+  /** Durable delivery of declared subscribers, with a persistent store only. */
+  readonly durable: DurableDelivery | undefined;
+  readonly tree: SupervisionTree;
+  readonly logRing: LogRing;
+  emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
+  /** Set by the store part. */
+  persistence: Persistence | undefined;
+  /** Set by the jobs part. */
+  jobs: JobService | undefined;
+  /** Set by the HTTP part. */
+  http: { url: string; close(): Promise<void> } | undefined;
+  /** Whether start() or a daemon start has run. */
+  started: boolean;
+}

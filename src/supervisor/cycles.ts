@@ -1,0 +1,159 @@
+import { coerceError, describeError } from "../internal/errors.js";
+import { AbortedError, withTimeout } from "../internal/sleep.js";
+import { formatDuration } from "../registry/duration.js";
+import { DoNotRestart } from "../registry/errors.js";
+import type { DaemonSupervisor } from "./daemon.js";
+import type { Run } from "./run.js";
+
+// The cycles of a periodic daemon (interval or cron): one run's schedule, timeouts and error
+// counting. A cycle that fails more than `maxConsecutiveErrors` times in a row fails the run.
+
+/** Starts the schedule: the first cycle at once (interval) or at the next cron time. */
+export function startCycles(d: DaemonSupervisor, run: Run): void {
+  if (d.spec.interval !== undefined) tick(d, run);
+  else scheduleCycle(d, run);
+}
+
+export function scheduleCycle(d: DaemonSupervisor, run: Run): void {
+  const { clock } = d.host;
+  // Interval daemons re-arm one timer per run; cron daemons compute each delay.
+  if (run.cycleTimer && clock.refresh && d.spec.interval !== undefined) {
+    clock.refresh(run.cycleTimer);
+    return;
+  }
+  run.onCycleTimer ??= () => tick(d, run);
+  run.cycleTimer = clock.setTimeout(run.onCycleTimer, nextCycleDelay(d));
+}
+
+/** Runs a cycle now (unless paused or over) and schedules the next when it has ended. */
+export function tick(d: DaemonSupervisor, run: Run): void {
+  if (run !== d.run || run.ended) return;
+  if (run.paused) {
+    run.tickWhenResumed = true;
+    return;
+  }
+  const outcome = runCycle(d, run);
+  if (outcome === true) scheduleCycle(d, run);
+  else if (outcome !== false) {
+    outcome.then((more) => {
+      if (more) scheduleCycle(d, run);
+    });
+  }
+}
+
+export function nextCycleDelay(d: DaemonSupervisor): number {
+  if (d.spec.interval !== undefined) return d.spec.interval;
+  const next = d.cron?.nextRun(new Date(d.host.clock.now()));
+  return next ? Math.max(0, next.getTime() - d.host.clock.now()) : 60_000;
+}
+
+/**
+ * Runs one cycle; true to go on, false when the run is over (stopped, or failed by too many
+ * errors). Synchronous cycles cost no promise; without a cycleTimeout the cycle sees the run's
+ * context and signal as they are.
+ */
+export function runCycle(d: DaemonSupervisor, run: Run): boolean | Promise<boolean> {
+  const started = d.host.clock.now();
+  if (d.spec.cycleTimeout !== undefined) return runCycleWithTimeout(d, run, started);
+  let result: unknown;
+  try {
+    result = d.spec.cycle?.(run.ctx);
+  } catch (thrown) {
+    return endCycle(d, run, started, coerceError(thrown));
+  }
+  if (
+    result !== null &&
+    typeof result === "object" &&
+    typeof (result as PromiseLike<unknown>).then === "function"
+  ) {
+    const cycle = Promise.resolve(result).then(
+      () => endCycle(d, run, started, undefined),
+      (thrown) => endCycle(d, run, started, coerceError(thrown)),
+    );
+    run.cycle = cycle;
+    return cycle;
+  }
+  return endCycle(d, run, started, undefined);
+}
+
+/** A cycle with its own signal, aborted when it overruns `cycleTimeout` (hang detection). */
+export async function runCycleWithTimeout(
+  d: DaemonSupervisor,
+  run: Run,
+  started: number,
+): Promise<boolean> {
+  const { clock } = d.host;
+  const { spec } = d;
+  const cycleAbort = new AbortController();
+  const onRunAbort = () => cycleAbort.abort(run.abort.signal.reason);
+  run.abort.signal.addEventListener("abort", onRunAbort, { once: true });
+  const cycleCtx = run.ctx.forCycle(cycleAbort.signal);
+  let error: Error | undefined;
+  try {
+    const cycle = Promise.resolve().then(() => spec.cycle?.(cycleCtx));
+    run.cycle = cycle;
+    const outcome = await withTimeout(clock, cycle, spec.cycleTimeout);
+    if (!outcome.ok) {
+      cycleAbort.abort(new AbortedError("cycle timed out"));
+      error = new Error(
+        `cycle timed out after ${formatDuration(spec.cycleTimeout ?? 0)} (cycleTimeout)`,
+      );
+      cycle.catch(() => {});
+    }
+  } catch (thrown) {
+    error = coerceError(thrown);
+  } finally {
+    run.abort.signal.removeEventListener("abort", onRunAbort);
+  }
+  return endCycle(d, run, started, error);
+}
+
+/** Counts a finished cycle; true to go on. */
+export function endCycle(
+  d: DaemonSupervisor,
+  run: Run,
+  started: number,
+  error: Error | undefined,
+): boolean {
+  if (run !== d.run || run.ended) return false;
+  const { spec, stats } = d;
+  const ended = d.host.clock.now();
+  stats.cycles++;
+  stats.lastCycleAt = ended;
+  stats.lastCycleDurationMs = ended - started;
+  d.lastHeartbeatAt = ended;
+  if (d.host.observed("daemon:cycle")) {
+    d.host.emit("daemon:cycle", {
+      name: d.name,
+      durationMs: ended - started,
+      ok: !error,
+      ...(error ? { error: describeError(error) } : {}),
+      at: ended,
+    });
+  }
+  if (!error) {
+    stats.consecutiveErrors = 0;
+    return true;
+  }
+  stats.cycleErrors++;
+  stats.consecutiveErrors++;
+  d.lastError = describeError(error);
+  d.lastErrorAt = ended;
+  d.log.warn(`cycle failed (${stats.consecutiveErrors} in a row): ${d.lastError}`);
+  if (DoNotRestart.is(error)) {
+    d.fail(run, error, "cycle");
+    return false;
+  }
+  if (stats.consecutiveErrors > spec.maxConsecutiveErrors) {
+    d.fail(
+      run,
+      new Error(
+        `${stats.consecutiveErrors} consecutive cycle errors (maxConsecutiveErrors ${spec.maxConsecutiveErrors}); last: ${d.lastError}`,
+        { cause: error },
+      ),
+      "cycle",
+    );
+    return false;
+  }
+  return true;
+}
