@@ -37,7 +37,7 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     const names = selectDaemons(options, {
       profiles: config.profiles,
       specs: [...tree.supervisors.values()].map((d) => d.spec),
-      canonical: tree.canonical,
+      canonical: (name) => tree.canonical(name),
       enabled: (name) => tree.sup(name).spec.enabled,
       onDisabled: (name) => logger.warn(`${name} is disabled and will not start`),
       onProfile: (profile) => {
@@ -128,8 +128,8 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
         rt.started = true;
       }),
     ),
-    stopDaemon: act(tree.stopOne),
-    restartDaemon: act(tree.restartOne),
+    stopDaemon: act((name) => tree.stopOne(name)),
+    restartDaemon: act((name) => tree.restartOne(name)),
     pauseDaemon: act(pause),
     resumeDaemon: act(resume),
     checkHealth: (input: string): Promise<HealthReport> =>

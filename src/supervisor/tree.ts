@@ -1,13 +1,15 @@
 import type { Clock } from "../internal/clock.js";
-import { deferred } from "../internal/deferred.js";
-import { withTimeout } from "../internal/sleep.js";
-import { formatDuration } from "../registry/duration.js";
 import { StateConflictError, UnknownDaemonError } from "../registry/errors.js";
 import type { DependencyGraph } from "../registry/graph.js";
 import { suggest } from "../registry/suggest.js";
 import type { DaemonSpec } from "../registry/types.js";
 import { DaemonSupervisor, type SupervisorHost } from "./daemon.js";
-import type { DaemonState, ShutdownReport } from "./types.js";
+import { DesiredSet } from "./tree-desired.js";
+import { SettleWatch } from "./tree-settle.js";
+import { type DaemonsStopReport, stopAllInReverse } from "./tree-shutdown.js";
+import type { DaemonState } from "./types.js";
+
+export type { DaemonsStopReport } from "./tree-shutdown.js";
 
 /** The host of every daemon supervisor, less what the tree itself answers. */
 export type TreeHost = Omit<SupervisorHost, "onState" | "onBackoffElapsed">;
@@ -35,187 +37,75 @@ export interface SupervisionTreeOptions {
  * stopping the dependents of a failed or stopped dependency and starting them again when it
  * runs, and the reverse-order shutdown. It does no I/O; each daemon's own work is its supervisor's.
  */
-export function createSupervisionTree(options: SupervisionTreeOptions) {
-  const { graph, clock } = options;
-  const supervisors = new Map<string, DaemonSupervisor>();
-  /** Daemons asked for directly. */
-  const requested = new Set<string>();
-  /** Daemons that should run: the requested ones and everything they depend on. */
-  let desired = new Set<string>();
-  const pulledInBy = new Map<string, Set<string>>();
-  let shuttingDown = false;
-  const settleWaiters = new Set<() => void>();
+export class SupervisionTree {
+  readonly graph: DependencyGraph;
   /** The graph never changes after creation: its start order is computed once. */
-  const topoOrder = graph.topologicalOrder();
-  const byLowerName = new Map<string, string>();
+  readonly topoOrder: readonly string[];
+  readonly supervisors = new Map<string, DaemonSupervisor>();
+  private readonly clock: Clock;
+  private readonly set: DesiredSet;
+  private readonly settle: SettleWatch;
+  private readonly byLowerName = new Map<string, string>();
+  private readonly host: SupervisorHost;
+  private stopping = false;
+  /** In sequential start-up, the daemons whose turn has come; undefined otherwise. */
+  private sequentialAllowed: Set<string> | undefined;
 
-  const host: SupervisorHost = {
-    ...options.host,
-    onState: (daemon, from, to) => onState(daemon, from, to),
-    onBackoffElapsed: (daemon) => {
-      if (shuttingDown || !desired.has(daemon.name)) return;
-      startIfReady(daemon, `restart ${daemon.restartAttempt}/${daemon.spec.restart.maxRestarts}`);
-    },
-  };
-  for (const { spec, config } of options.daemons) {
-    supervisors.set(spec.name, new DaemonSupervisor(spec, config, host));
-    byLowerName.set(spec.name.toLowerCase(), spec.name);
-  }
-
-  const sup = (name: string) => supervisors.get(name) as DaemonSupervisor;
-
-  function canonical(name: string): string {
-    const found = supervisors.has(name) ? name : byLowerName.get(String(name).toLowerCase());
-    if (!found) throw new UnknownDaemonError(name, suggest(name, supervisors.keys()));
-    return found;
-  }
-
-  function missingDeps(daemon: DaemonSupervisor): string[] {
-    return daemon.spec.dependsOn.filter((dep) => !supervisors.get(dep)?.isUp);
-  }
-
-  /** Starts `daemon` if every dependency is up; otherwise it waits. */
-  function startIfReady(daemon: DaemonSupervisor, reason?: string): void {
-    if (shuttingDown) return;
-    if (daemon.state !== "running" && daemon.state !== "paused" && daemon.state !== "starting")
-      options.beforeStart?.(daemon);
-    if (!daemon.spec.enabled) {
-      if (daemon.state !== "stopped") void daemon.stop("stopped", "disabled");
-      return;
-    }
-    const missing = missingDeps(daemon);
-    if (missing.length > 0) {
-      daemon.wait(`waiting on ${missing.join(", ")}`);
-      return;
-    }
-    daemon.launch(reason);
-  }
-
-  function onState(daemon: DaemonSupervisor, _from: DaemonState, to: DaemonState): void {
-    options.onState?.(daemon);
-    if (to === "running" && !shuttingDown) {
-      for (const dependent of graph.dependentsOf(daemon.name)) {
-        const d = sup(dependent);
-        if (desired.has(dependent) && d.state === "waiting" && sequentialGate(dependent))
-          startIfReady(d);
-      }
-    }
-    if ((to === "failed" || to === "stopped") && !shuttingDown) {
-      void stopDependents(
-        daemon.name,
-        to === "failed" ? `dependency ${daemon.name} failed` : `dependency ${daemon.name} stopped`,
-      );
-    }
-    scheduleSettleCheck();
-  }
-
-  /** Checks the start()/startDaemon() waiters once per turn of the event loop, not per change. */
-  let settleCheckScheduled = false;
-  function scheduleSettleCheck(): void {
-    if (settleCheckScheduled || settleWaiters.size === 0) return;
-    settleCheckScheduled = true;
-    setImmediate(() => {
-      settleCheckScheduled = false;
-      for (const waiter of [...settleWaiters]) waiter();
-    });
-  }
-
-  /** In sequential start-up, a daemon waits for its turn; otherwise always true. */
-  let sequentialAllowed: Set<string> | undefined;
-  function sequentialGate(name: string): boolean {
-    return !sequentialAllowed || sequentialAllowed.has(name);
-  }
-
-  /** Stops the running dependents of `name`, dependents first; they return to `waiting`. */
-  async function stopDependents(name: string, reason: string): Promise<void> {
-    const affected = graph.dependentsClosure([name]);
-    const order = graph.reverseOrder().filter((n) => affected.has(n));
-    for (const dependent of order) {
-      const d = sup(dependent);
-      if (!desired.has(dependent)) continue;
-      if (
-        d.state === "starting" ||
-        d.state === "running" ||
-        d.state === "paused" ||
-        d.state === "backoff" ||
-        d.state === "failed"
-      ) {
-        if (d.state === "failed") continue;
-        await d.stop("waiting", reason);
-        // The dependency may be back already (it restarted while this one was stopping).
-        if (!shuttingDown && desired.has(dependent) && (d.state as DaemonState) === "waiting")
-          startIfReady(d);
-      } else if (d.state === "stopped") {
-        d.wait(reason);
-      }
-    }
-  }
-
-  /**
-   * A desired daemon that will not start without outside help: a dependency failed, is disabled,
-   * is not wanted, or is stopped (its `run()` finished).
-   */
-  function blocked(name: string, seen = new Set<string>()): boolean {
-    if (seen.has(name)) return true;
-    seen.add(name);
-    for (const dep of sup(name).spec.dependsOn) {
-      const d = supervisors.get(dep);
-      if (!d) return true;
-      if (d.state === "failed" || d.state === "stopped" || !d.spec.enabled) return true;
-      if (!desired.has(dep) && !d.isUp) return true;
-      if (d.state === "waiting" && blocked(dep, seen)) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Whether each of `names` has come to rest: running, failed, stopped, waiting on something that
-   * will not start by itself, or has been running since `since` (a daemon whose `run()` returns
-   * at once under policy `always` never rests, but it did start).
-   */
-  function settled(names: Iterable<string>, since: number): boolean {
-    for (const name of names) {
-      const d = sup(name);
-      if (!d.spec.enabled) continue;
-      if (d.isUp || d.state === "failed" || d.state === "stopped") continue;
-      if (d.readyAt !== null && d.readyAt >= since) continue;
-      if (d.state === "waiting" && blocked(name)) continue;
-      return false;
-    }
-    return true;
-  }
-
-  /** Resolves once every one of `names` has come to rest (see `settled`). */
-  function whenSettled(names: readonly string[], since: number): Promise<void> {
-    if (settled(names, since)) return Promise.resolve();
-    const done = deferred<void>();
-    const check = () => {
-      if (settled(names, since)) {
-        settleWaiters.delete(check);
-        done.resolve();
-      }
+  constructor(private readonly options: SupervisionTreeOptions) {
+    this.graph = options.graph;
+    this.clock = options.clock;
+    this.topoOrder = options.graph.topologicalOrder();
+    this.set = new DesiredSet(options.graph);
+    this.settle = new SettleWatch(this.supervisors, (name) => this.set.desired.has(name));
+    this.host = {
+      ...options.host,
+      onState: (daemon, from, to) => this.onState(daemon, from, to),
+      onBackoffElapsed: (daemon) => {
+        if (this.stopping || !this.set.desired.has(daemon.name)) return;
+        const budget = `${daemon.restartAttempt}/${daemon.spec.restart.maxRestarts}`;
+        this.startIfReady(daemon, `restart ${budget}`);
+      },
     };
-    settleWaiters.add(check);
-    return done.promise;
+    for (const { spec, config } of options.daemons) {
+      this.supervisors.set(spec.name, new DaemonSupervisor(spec, config, this.host));
+      this.byLowerName.set(spec.name.toLowerCase(), spec.name);
+    }
   }
 
-  /** Adds `names` to the requested set; the desired set becomes their dependency closure. */
-  function request(names: readonly string[]): string[] {
-    for (const name of names) requested.add(name);
-    const next = graph.closure(requested);
-    pulledInBy.clear();
-    for (const name of requested) {
-      for (const dep of graph.closure([name])) {
-        if (dep === name || requested.has(dep)) continue;
-        const set = pulledInBy.get(dep) ?? new Set<string>();
-        pulledInBy.set(dep, set);
-        set.add(name);
-      }
-    }
-    const added = [...next].filter((n) => !desired.has(n));
-    desired = next;
-    if (added.length > 0) options.onDesiredGrew?.();
-    return added;
+  readonly sup = (name: string): DaemonSupervisor => this.supervisors.get(name) as DaemonSupervisor;
+
+  /** Canonical name for user input in any case, or throws UnknownDaemonError with a suggestion. */
+  readonly canonical = (name: string): string => {
+    const found = this.supervisors.has(name)
+      ? name
+      : this.byLowerName.get(String(name).toLowerCase());
+    if (!found) throw new UnknownDaemonError(name, suggest(name, this.supervisors.keys()));
+    return found;
+  };
+
+  readonly missingDeps = (daemon: DaemonSupervisor): string[] =>
+    daemon.spec.dependsOn.filter((dep) => !this.supervisors.get(dep)?.isUp);
+
+  /** Whether `name` should run (requested, or pulled in by a requested daemon). */
+  readonly isDesired = (name: string): boolean => this.set.desired.has(name);
+
+  readonly desiredNames = (): IterableIterator<string> => this.set.desired.values();
+
+  readonly isRequested = (name: string): boolean => this.set.requested.has(name);
+
+  readonly pulledInBy = (name: string): string[] => this.set.pulledInBy(name);
+
+  get shuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  /** Refuses new starts from now on (shutdown began); the daemons stop with `shutdownAll`. */
+  beginShutdown(): void {
+    this.stopping = true;
+  }
+
+  refuseWhileShuttingDown(operation: string, name: string): void {
+    if (this.stopping) throw new StateConflictError(name, "shutting down", operation);
   }
 
   /**
@@ -223,94 +113,80 @@ export function createSupervisionTree(options: SupervisionTreeOptions) {
    * dependencies become ready (parallel), or one at a time in `startupOrder` (sequential).
    * Resolves with the targets (the enabled daemons of the closure) once they have come to rest.
    */
-  async function startSet(names: readonly string[], since: number): Promise<string[]> {
-    request(names);
-    const targets = [...graph.closure(names)].filter((n) => sup(n).spec.enabled);
+  async startSet(names: readonly string[], since: number): Promise<string[]> {
+    this.request(names);
+    const targets = [...this.graph.closure(names)].filter((n) => this.sup(n).spec.enabled);
     const targetSet = new Set(targets);
-    const order = topoOrder.filter((n) => targetSet.has(n));
-    if (options.startup === "sequential") {
+    const order = this.topoOrder.filter((n) => targetSet.has(n));
+    if (this.options.startup === "sequential") {
+      const startupOrder = this.options.startupOrder ?? [];
       const sequence = [
-        ...(options.startupOrder ?? []).filter((n) => targetSet.has(n)),
-        ...order.filter((n) => !options.startupOrder?.includes(n)),
+        ...startupOrder.filter((n) => targetSet.has(n)),
+        ...order.filter((n) => !startupOrder.includes(n)),
       ];
-      sequentialAllowed = new Set();
+      this.sequentialAllowed = new Set();
       for (const name of sequence) {
-        if (shuttingDown) break;
-        sequentialAllowed.add(name);
-        const d = sup(name);
-        if (d.state === "stopped") startIfReady(d);
-        await whenSettled([name], since);
+        if (this.stopping) break;
+        this.sequentialAllowed.add(name);
+        const d = this.sup(name);
+        if (d.state === "stopped") this.startIfReady(d);
+        await this.settle.whenSettled([name], since);
       }
-      sequentialAllowed = undefined;
+      this.sequentialAllowed = undefined;
     } else {
       for (const name of order) {
-        const d = sup(name);
-        if (d.state === "stopped") startIfReady(d);
+        const d = this.sup(name);
+        if (d.state === "stopped") this.startIfReady(d);
       }
     }
-    await whenSettled(targets, since);
+    await this.settle.whenSettled(targets, since);
     return targets;
-  }
-
-  /** Starts `name` and whatever it needs that is not running, dependencies first. */
-  function launchWithDependencies(name: string, reason?: string): void {
-    const needed = graph.closure([name]);
-    for (const dep of topoOrder) {
-      if (!needed.has(dep)) continue;
-      const x = sup(dep);
-      if (x.state === "failed") x.resetBudget();
-      if (x.state === "stopped" || x.state === "failed" || x.state === "waiting")
-        startIfReady(x, dep === name ? reason : undefined);
-    }
-  }
-
-  function refuseWhileShuttingDown(operation: string, name: string): void {
-    if (shuttingDown) throw new StateConflictError(name, "shutting down", operation);
   }
 
   /**
    * Requests one daemon and starts it with its dependencies; resolves once it came to rest.
    * `accepted` is called once the request passed its checks (not shutting down, enabled).
    */
-  async function startOne(name: string, accepted?: () => void): Promise<void> {
-    const since = clock.now();
-    refuseWhileShuttingDown("start", name);
-    if (!sup(name).spec.enabled) throw new StateConflictError(name, "disabled", "start");
+  async startOne(name: string, accepted?: () => void): Promise<void> {
+    const since = this.clock.now();
+    this.refuseWhileShuttingDown("start", name);
+    if (!this.sup(name).spec.enabled) throw new StateConflictError(name, "disabled", "start");
     accepted?.();
-    request([name]);
-    launchWithDependencies(name);
-    await whenSettled([name], since);
+    this.request([name]);
+    this.launchWithDependencies(name);
+    await this.settle.whenSettled([name], since);
   }
 
   /** Stops its dependents (they wait), then the daemon; it is no longer requested. */
-  async function stopOne(name: string): Promise<void> {
-    refuseWhileShuttingDown("stop", name);
-    requested.delete(name);
-    await stopDependents(name, `dependency ${name} stopped`);
-    desired.delete(name);
-    await sup(name).stop("stopped", "stopped on request");
+  async stopOne(name: string): Promise<void> {
+    this.refuseWhileShuttingDown("stop", name);
+    this.set.requested.delete(name);
+    await this.stopDependents(name, `dependency ${name} stopped`);
+    this.set.drop(name);
+    await this.sup(name).stop("stopped", "stopped on request");
   }
 
   /** Stops and starts one daemon again, with a fresh restart budget. */
-  async function restartOne(name: string): Promise<void> {
-    const since = clock.now();
-    refuseWhileShuttingDown("restart", name);
-    const d = sup(name);
+  async restartOne(name: string): Promise<void> {
+    const since = this.clock.now();
+    this.refuseWhileShuttingDown("restart", name);
+    const d = this.sup(name);
     if (!d.spec.enabled) throw new StateConflictError(name, "disabled", "restart");
-    request([name]);
+    this.request([name]);
     await d.stop("waiting", "restart requested");
     d.restarts++;
     d.resetBudget();
-    host.emit("daemon:restart", {
+    this.host.emit("daemon:restart", {
       name,
       attempt: 0,
       delayMs: 0,
-      at: clock.now(),
+      at: this.clock.now(),
       error: "restart requested",
     });
     // A stop (or shutdown) that came in meanwhile wins.
-    if (!shuttingDown && desired.has(name)) launchWithDependencies(name, "restart requested");
-    await whenSettled([name], since);
+    if (!this.stopping && this.set.desired.has(name))
+      this.launchWithDependencies(name, "restart requested");
+    await this.settle.whenSettled([name], since);
   }
 
   /**
@@ -318,72 +194,90 @@ export function createSupervisionTree(options: SupervisionTreeOptions) {
    * each within its own stopTimeout; after `timeout` ms the report names every daemon still up.
    * Nothing starts again once this has been called.
    */
-  async function shutdownAll(timeout: number): Promise<DaemonsStopReport> {
-    shuttingDown = true;
-    const report: DaemonsStopReport = { stopped: [], unstopped: [] };
-    /** Set when the report is final: a daemon that stops after the timeout is not added twice. */
-    let final = false;
-    const done = new Map<string, Promise<void>>();
-    const stopInOrder = (name: string): Promise<void> => {
-      let p = done.get(name);
-      if (p) return p;
-      p = (async () => {
-        await Promise.all(graph.dependentsOf(name).map(stopInOrder));
-        const d = sup(name);
-        const wasActive = d.state !== "stopped";
-        const result = await d.stop("stopped", "shutdown");
-        if (!wasActive || final) return;
-        if (result.ok) report.stopped.push({ name, durationMs: result.durationMs });
-        else report.unstopped.push({ name, reason: result.reason ?? "did not stop" });
-      })();
-      done.set(name, p);
-      return p;
-    };
-    const all = Promise.all(graph.reverseOrder().map(stopInOrder)).then(() => {});
-    const outcome = await withTimeout(clock, all, timeout);
-    final = true;
-    if (!outcome.ok) {
-      const reported = new Set([...report.stopped, ...report.unstopped].map((r) => r.name));
-      for (const d of supervisors.values()) {
-        if (d.state !== "stopped" && !reported.has(d.name))
-          report.unstopped.push({
-            name: d.name,
-            reason: `still ${d.state} when the shutdown timeout (${formatDuration(timeout)}) ran out`,
-          });
-      }
-    }
-    return report;
+  shutdownAll(timeout: number): Promise<DaemonsStopReport> {
+    this.stopping = true;
+    return stopAllInReverse(this.graph, this.supervisors, this.clock, timeout);
   }
 
-  return {
-    graph,
-    topoOrder,
-    supervisors,
-    sup,
-    canonical,
-    missingDeps,
-    /** Whether `name` should run (requested, or pulled in by a requested daemon). */
-    isDesired: (name: string) => desired.has(name),
-    desiredNames: () => desired.values(),
-    isRequested: (name: string) => requested.has(name),
-    pulledInBy: (name: string) => [...(pulledInBy.get(name) ?? [])],
-    get shuttingDown() {
-      return shuttingDown;
-    },
-    /** Refuses new starts from now on (shutdown began); the daemons stop with `shutdownAll`. */
-    beginShutdown() {
-      shuttingDown = true;
-    },
-    startSet,
-    startOne,
-    stopOne,
-    restartOne,
-    shutdownAll,
-    refuseWhileShuttingDown,
-  };
+  /** Adds `names` to the requested set; tells the host when the desired set grew. */
+  private request(names: readonly string[]): void {
+    if (this.set.request(names).length > 0) this.options.onDesiredGrew?.();
+  }
+
+  /** Starts `daemon` if every dependency is up; otherwise it waits. */
+  private startIfReady(daemon: DaemonSupervisor, reason?: string): void {
+    if (this.stopping) return;
+    if (daemon.state !== "running" && daemon.state !== "paused" && daemon.state !== "starting")
+      this.options.beforeStart?.(daemon);
+    if (!daemon.spec.enabled) {
+      if (daemon.state !== "stopped") void daemon.stop("stopped", "disabled");
+      return;
+    }
+    const missing = this.missingDeps(daemon);
+    if (missing.length > 0) {
+      daemon.wait(`waiting on ${missing.join(", ")}`);
+      return;
+    }
+    daemon.launch(reason);
+  }
+
+  /** Starts `name` and whatever it needs that is not running, dependencies first. */
+  private launchWithDependencies(name: string, reason?: string): void {
+    const needed = this.graph.closure([name]);
+    for (const dep of this.topoOrder) {
+      if (!needed.has(dep)) continue;
+      const x = this.sup(dep);
+      if (x.state === "failed") x.resetBudget();
+      if (x.state === "stopped" || x.state === "failed" || x.state === "waiting")
+        this.startIfReady(x, dep === name ? reason : undefined);
+    }
+  }
+
+  private onState(daemon: DaemonSupervisor, _from: DaemonState, to: DaemonState): void {
+    this.options.onState?.(daemon);
+    if (to === "running" && !this.stopping) {
+      for (const dependent of this.graph.dependentsOf(daemon.name)) {
+        const d = this.sup(dependent);
+        const turn = !this.sequentialAllowed || this.sequentialAllowed.has(dependent);
+        if (this.set.desired.has(dependent) && d.state === "waiting" && turn) this.startIfReady(d);
+      }
+    }
+    if ((to === "failed" || to === "stopped") && !this.stopping) {
+      const why = to === "failed" ? "failed" : "stopped";
+      void this.stopDependents(daemon.name, `dependency ${daemon.name} ${why}`);
+    }
+    this.settle.schedule();
+  }
+
+  /** Stops the running dependents of `name`, dependents first; they return to `waiting`. */
+  private async stopDependents(name: string, reason: string): Promise<void> {
+    const affected = this.graph.dependentsClosure([name]);
+    const order = this.graph.reverseOrder().filter((n) => affected.has(n));
+    for (const dependent of order) {
+      const d = this.sup(dependent);
+      if (!this.set.desired.has(dependent)) continue;
+      if (
+        d.state === "starting" ||
+        d.state === "running" ||
+        d.state === "paused" ||
+        d.state === "backoff"
+      ) {
+        await d.stop("waiting", reason);
+        // The dependency may be back already (it restarted while this one was stopping).
+        if (
+          !this.stopping &&
+          this.set.desired.has(dependent) &&
+          (d.state as DaemonState) === "waiting"
+        )
+          this.startIfReady(d);
+      } else if (d.state === "stopped") {
+        d.wait(reason);
+      }
+    }
+  }
 }
 
-export type SupervisionTree = ReturnType<typeof createSupervisionTree>;
-
-/** The daemons' part of a shutdown report. */
-export type DaemonsStopReport = Pick<ShutdownReport, "stopped" | "unstopped">;
+/** Builds the tree for `options` (see {@link SupervisionTree}). */
+export function createSupervisionTree(options: SupervisionTreeOptions): SupervisionTree {
+  return new SupervisionTree(options);
+}
