@@ -1,10 +1,11 @@
-import { fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { DaemonLogger } from "../registry/types.js";
 import type { GuestHandle } from "./host.js";
 import { GUEST_DEFAULTS } from "./host.js";
 import { guestEntry, needsTypeScript, tsxImport } from "./host-entry.js";
 import { forwardLines } from "./host-lines.js";
+import { Spares } from "./host-spares.js";
 import {
   deserializeError,
   type Message,
@@ -25,8 +26,41 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+function forkGuest(typescript: boolean): ChildProcess {
+  return fork(fileURLToPath(guestEntry("process")), [], {
+    execArgv: typescript ? ["--import", tsxImport()] : [],
+    serialization: "advanced",
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+}
+
+/** Handles that keep the manager's event loop alive while a child is in service. */
+const handles = (child: ChildProcess) =>
+  [child, child.channel, child.stdout, child.stderr].filter(
+    (h): h is NonNullable<typeof h> & { ref(): void; unref(): void } =>
+      !!h && typeof (h as { unref?: unknown }).unref === "function",
+  );
+
+const spares = new Spares<ChildProcess>({
+  make: (key) => forkGuest(key === "ts"),
+  park: (child) => {
+    for (const handle of handles(child)) handle.unref();
+  },
+  unpark: (child) => {
+    for (const handle of handles(child)) handle.ref();
+  },
+  onEnd: (child, listener) => child.once("exit", listener),
+  end: (child) => signalGroup(child.pid ?? 0, "SIGKILL"),
+});
+
+/** Ends the spare child processes (a manager's shutdown; they would also leave with it). */
+export function closeProcessSpares(): void {
+  spares.close();
+}
+
 /**
- * Starts a child-process guest: forked with an IPC channel (structured clone), detached into its
+ * Starts a child-process guest (the warm spare when there is one, see `host-spares.ts`): forked with an IPC channel (structured clone), detached into its
  * own process group (it watches its parent, see `guest-process.ts`). Exits are worded
  * `"exit code n"`, `"signal SIGKILL"`, `"uncaught: Name: message"` (the guest says so before it
  * exits) or `"memory limit"`: RSS above `maxMemory` in a sample (every second) ends the group,
@@ -34,12 +68,9 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
  * `killTimeout`, and resolves once the child is gone.
  */
 export function spawnProcessGuest(options: GuestOptions, log: DaemonLogger): GuestHandle {
-  const child = fork(fileURLToPath(guestEntry("process")), [], {
-    execArgv: needsTypeScript("process", options.module) ? ["--import", tsxImport()] : [],
-    serialization: "advanced",
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
+  const typescript = needsTypeScript("process", options.module);
+  const child =
+    options.spare === false ? forkGuest(typescript) : spares.take(typescript ? "ts" : "js");
   const pid = child.pid ?? 0;
   let stderrTail = "";
   forwardLines(child.stdout, (line) => log.info(line, { stream: "stdout" }));

@@ -103,6 +103,8 @@ export interface GuestOptions {
   maxMemory?: number | undefined;
   /** ms between SIGTERM and SIGKILL of a process guest's group (default 5 s). */
   killTimeout?: number | undefined;
+  /** Take a warm spare guest when there is one (default true; see `host-spares.ts`). */
+  spare?: boolean | undefined;
   /** ms between resource samples (default 1 s). */
   sampleInterval?: number | undefined;
 }

@@ -5,10 +5,36 @@ import type { DaemonLogger } from "../registry/types.js";
 import type { GuestHandle } from "./host.js";
 import { workerBootstrap } from "./host-entry.js";
 import { forwardLines } from "./host-lines.js";
+import { Spares } from "./host-spares.js";
 import type { Message, ResourceSample } from "./protocol.js";
 import type { GuestOptions, RunnerExit } from "./types.js";
 
 const MB = 1024 * 1024;
+
+/** A spare's key: the module decides whether tsx is registered, the limit is fixed at start. */
+const keyOf = (module: string, limit: number | undefined) => JSON.stringify([module, limit ?? 0]);
+
+function startWorker(key: string): Worker {
+  const [module, limit] = JSON.parse(key) as [string, number];
+  return new Worker(workerBootstrap(module), {
+    stdout: true,
+    stderr: true,
+    ...(limit ? { resourceLimits: { maxOldGenerationSizeMb: limit } } : {}),
+  });
+}
+
+const spares = new Spares<Worker>({
+  make: startWorker,
+  park: (worker) => worker.unref(),
+  unpark: (worker) => worker.ref(),
+  onEnd: (worker, listener) => worker.once("exit", listener),
+  end: (worker) => void worker.terminate(),
+});
+
+/** Ends the spare worker threads. */
+export function closeWorkerSpares(): void {
+  spares.close();
+}
 
 /**
  * Starts a worker-thread guest. `maxMemory` becomes the thread's V8 old-generation limit
@@ -19,11 +45,9 @@ const MB = 1024 * 1024;
  */
 export function spawnWorkerGuest(options: GuestOptions, log: DaemonLogger): GuestHandle {
   const limit = options.maxMemory ? Math.max(1, Math.floor(options.maxMemory / MB)) : undefined;
-  const worker = new Worker(workerBootstrap(options.module), {
-    stdout: true,
-    stderr: true,
-    ...(limit ? { resourceLimits: { maxOldGenerationSizeMb: limit } } : {}),
-  });
+  // Only whether the module is TypeScript matters to the bootstrap: spares are shared by it.
+  const key = keyOf(/\.[cm]?tsx?$/.test(options.module) ? "spec.ts" : "spec.js", limit);
+  const worker = options.spare === false ? startWorker(key) : spares.take(key);
   forwardLines(worker.stdout, (line) => log.info(line, { stream: "stdout" }));
   forwardLines(worker.stderr, (line) => log.warn(line, { stream: "stderr" }));
   const threadId = worker.threadId;
