@@ -5,6 +5,8 @@ import { sleep } from "../../src/internal/sleep.js";
 import type { HostContext } from "../../src/isolation/types.js";
 import type { DaemonJobs, DaemonStats, LogLevel } from "../../src/registry/types.js";
 
+export { waitFor } from "../jobs/helpers.js";
+
 export const DAEMONS = fileURLToPath(new URL("./fixtures/daemons.ts", import.meta.url));
 export const JOBS = fileURLToPath(new URL("./fixtures/jobs.ts", import.meta.url));
 
@@ -65,18 +67,6 @@ export function hostContext(
     clock: systemClock,
   };
   return { ctx, controller, logs, heartbeats, stats, readyCalls: () => readyCalls };
-}
-
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = "a condition",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Whether a process with this pid exists (signal 0 probes without sending anything). */

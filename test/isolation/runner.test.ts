@@ -32,6 +32,19 @@ function exitOf(r: DaemonRunner): Promise<RunnerExit> {
   return new Promise((resolve) => r.onExit(resolve));
 }
 
+/** Starts the runner and runs cycles back to back until its guest ends. */
+async function cycleUntilExit(r: DaemonRunner, name: string): Promise<RunnerExit> {
+  const ended = exitOf(r);
+  const host = hostContext(bus, name);
+  await r.start(host.ctx);
+  const cycling = (async () => {
+    for (;;) await r.cycle(host.ctx);
+  })().catch(() => {});
+  const exit = await ended;
+  await cycling;
+  return exit;
+}
+
 afterEach(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop(0)));
 });
@@ -140,14 +153,7 @@ describe("a process daemon", () => {
 
   it("above maxMemory is ended with reason memory limit", async () => {
     const r = runner("process", "leaker", { maxMemory: 150 * 1024 * 1024, sampleInterval: 100 });
-    const ended = exitOf(r);
-    const host = hostContext(bus, "leaker");
-    await r.start(host.ctx);
-    const cycling = (async () => {
-      for (;;) await r.cycle(host.ctx);
-    })().catch(() => {});
-    const exit = await ended;
-    await cycling;
+    const exit = await cycleUntilExit(r, "leaker");
     expect(exit).toMatchObject({ reason: "memory limit", expected: false });
   });
 });
@@ -155,14 +161,7 @@ describe("a process daemon", () => {
 describe("a worker daemon", () => {
   it("above maxMemory runs out of its resourceLimits with reason memory limit", async () => {
     const r = runner("worker", "heapLeaker", { maxMemory: 32 * 1024 * 1024 });
-    const ended = exitOf(r);
-    const host = hostContext(bus, "heap_leaker");
-    await r.start(host.ctx);
-    const cycling = (async () => {
-      for (;;) await r.cycle(host.ctx);
-    })().catch(() => {});
-    const exit = await ended;
-    await cycling;
+    const exit = await cycleUntilExit(r, "heap_leaker");
     expect(exit).toMatchObject({ reason: "memory limit", expected: false });
   });
 });
