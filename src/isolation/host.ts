@@ -209,8 +209,9 @@ export class GuestRunner implements DaemonRunner {
     return this.call("health");
   }
   cleanup(): Promise<void> {
-    // After a start that failed before the spec was found, there is nothing to clean.
-    return this.hooks ? this.call("cleanup") : Promise.resolve();
+    // Nothing to clean after a start that failed before the spec was found, or once the guest is gone.
+    if (!this.hooks || this.session?.exit) return Promise.resolve();
+    return this.call("cleanup");
   }
 
   stop(graceMs: number): Promise<RunnerStopResult> {

@@ -33,13 +33,13 @@ function asPath(file: string): string | undefined {
 
 /**
  * The file of the code that called into `from` — the module a spec is declared in, so a worker
- * or a child can import it again. `from` is the `import.meta.url` (or path) of the declaring
- * function's own file (e.g. `define.ts`): frames in it, and in this file, are skipped, as are
- * Node's internals. Undefined when no such file is on the stack (a spec made in a REPL or an
+ * or a child can import it again. `from` are the `import.meta.url`s (or paths) of the declaring
+ * function's own files (e.g. `define.ts` and its helpers): frames in them, and in this file, are
+ * skipped, as are Node's internals. Undefined when no such file is on the stack (a spec made in a REPL or an
  * `eval`); `module:` then has to say where the spec lives.
  */
-export function callerModule(from: string): string | undefined {
-  const skip = new Set([asPath(from), asPath(import.meta.url)]);
+export function callerModule(...from: string[]): string | undefined {
+  const skip = new Set([...from.map(asPath), asPath(import.meta.url)]);
   for (const file of stackFiles()) {
     const path = asPath(file);
     if (path && !skip.has(path)) return path;
