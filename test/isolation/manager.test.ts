@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createManager, defineConfig, defineDaemon, type Manager } from "../../src/index.js";
-import { exitingWorker, greeter, leakyProcess, stuckWorker } from "./fixtures/fleet.js";
+import {
+  exitingWorker,
+  greeter,
+  jobLauncher,
+  leakyProcess,
+  processJob,
+  stuckWorker,
+} from "./fixtures/fleet.js";
 import { waitFor } from "./helpers.js";
 
 let manager: Manager | undefined;
@@ -68,5 +75,21 @@ describe("isolated daemons under the manager", () => {
     await manager.stopDaemon("stuck_worker");
     expect(Date.now() - started).toBeLessThan(3000);
     expect(manager.status("stuck_worker").state).toBe("stopped");
+  });
+
+  it('runs an isolation: "process" job to completion in a child process', async () => {
+    manager = createManager(
+      defineConfig({ daemons: [jobLauncher], jobs: [processJob], store: "memory:" }),
+      { logger: false },
+    );
+    await manager.start();
+    await waitFor(() => manager!.status("job_launcher").heartbeat !== null, 15_000, "the job");
+    const beat = manager.status("job_launcher").heartbeat as {
+      status: string;
+      result: { doubled: number; pid: number };
+    };
+    expect(beat.status).toBe("completed");
+    expect(beat.result.doubled).toBe(42);
+    expect(beat.result.pid).not.toBe(process.pid);
   });
 });
