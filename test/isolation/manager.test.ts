@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { isolationTag } from "../../src/cli/lines.js";
 import { createManager, defineConfig, defineDaemon, type Manager } from "../../src/index.js";
 import {
   exitingWorker,
@@ -64,6 +65,13 @@ describe("isolated daemons under the manager", () => {
     });
     await manager.start();
     await waitFor(() => seen.some((e) => e.from === "worker"), 15_000, "the worker's answer");
+    const where = manager.status("greeter").isolation;
+    expect(where).toMatchObject({ kind: "worker", pid: process.pid });
+    expect(where.threadId).toBeGreaterThan(0);
+    expect(isolationTag(manager.status("greeter"))).toMatch(
+      new RegExp(`^ \\[worker thread ${where.threadId}(, \\d+ MB)?\\]$`),
+    );
+    expect(manager.status("inline_greeter").isolation).toEqual({ kind: "inline" });
   });
 
   it("terminates a worker whose stop outlasts stopTimeout", async () => {
