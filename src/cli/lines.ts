@@ -52,7 +52,8 @@ export function statusLine(status: DaemonStatus, now: number, p: Painter): strin
     } else if (status.state === "failed") detail = p.red(rest);
     else detail = p.gray(rest);
   }
-  return `${head}${paintStateWord(status.state, word, p)}${detail}${p.gray(isolationTag(status))}`;
+  const tag = isolationTag(status);
+  return `${head}${paintStateWord(status.state, word, p)}${detail}${tag ? p.gray(tag) : ""}`;
 }
 
 /**
