@@ -52,7 +52,28 @@ export function statusLine(status: DaemonStatus, now: number, p: Painter): strin
     } else if (status.state === "failed") detail = p.red(rest);
     else detail = p.gray(rest);
   }
-  return `${head}${paintStateWord(status.state, word, p)}${detail}`;
+  const tag = isolationTag(status);
+  return `${head}${paintStateWord(status.state, word, p)}${detail}${tag ? p.gray(tag) : ""}`;
+}
+
+/**
+ * Marks a worker or process daemon: ` [process pid 4242, 52 MB]`, ` [worker thread 3]`;
+ * empty for an inline one (and for a status from a manager that does not report it).
+ */
+export function isolationTag(status: DaemonStatus): string {
+  const where = status.isolation;
+  if (!where || where.kind === "inline") return "";
+  const id =
+    where.kind === "process"
+      ? where.pid !== undefined
+        ? ` pid ${where.pid}`
+        : ""
+      : where.threadId !== undefined
+        ? ` thread ${where.threadId}`
+        : "";
+  const bytes = where.rssBytes ?? where.heapBytes;
+  const memory = bytes !== undefined ? `, ${Math.round(bytes / 2 ** 20)} MB` : "";
+  return ` [${where.kind}${id}${memory}]`;
 }
 
 /**

@@ -62,6 +62,17 @@ const statusProperties = {
     type: "object",
     properties: { interval: nullable("number"), cron: nullable("string") },
   },
+  isolation: {
+    type: "object",
+    properties: {
+      kind: { type: "string" },
+      pid: { type: "integer" },
+      threadId: { type: "integer" },
+      rssBytes: { type: "number" },
+      heapBytes: { type: "number" },
+      cpuPercent: { type: "number" },
+    },
+  },
 } as const;
 
 export const daemonStatusSchema = {

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
+import { runIsolatedJob } from "../isolation/host-runner.js";
 import { DoNotRestart } from "../registry/errors.js";
 import type {
   DaemonLogger,
@@ -180,7 +181,22 @@ export function createWorker(options: WorkerOptions) {
 
     let outcome: JobOutcome | undefined;
     try {
-      const work = Promise.resolve().then(() => spec.run(job.payload, ctx));
+      const work = Promise.resolve().then(() =>
+        spec.isolation === "inline" || !spec.module
+          ? spec.run(job.payload, ctx)
+          : // Off the main thread: a fresh guest per attempt, ended by force after a cancel.
+            runIsolatedJob(
+              {
+                kind: spec.isolation,
+                module: spec.module,
+                maxMemory: spec.maxMemory,
+                killTimeout: spec.killTimeout,
+              },
+              spec.type,
+              job.payload,
+              ctx,
+            ),
+      );
       work.catch(() => {}); // it may reject after the abort won the race
       const result = await Promise.race([work, aborted]);
       outcome = { status: "completed", result: result === undefined ? null : result };

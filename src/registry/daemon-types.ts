@@ -5,6 +5,7 @@
 import type { ZodType } from "zod";
 import type { DaemonContext, HealthResult } from "./context-types.js";
 import type { EventName } from "./event-types.js";
+import type { IsolationOptions, IsolationSettings } from "./isolation-options.js";
 
 export type RestartPolicyName = "on-failure" | "always" | "never";
 
@@ -45,7 +46,9 @@ export interface DaemonHooks<C> {
 }
 
 /** What `defineDaemon` accepts. */
-export interface DaemonOptions<C = Record<string, unknown>> extends DaemonHooks<C> {
+export interface DaemonOptions<C = Record<string, unknown>>
+  extends DaemonHooks<C>,
+    IsolationOptions {
   /** lower_snake_case, unique within the registry. */
   name: string;
   description?: string;
@@ -88,7 +91,7 @@ export interface DaemonOptions<C = Record<string, unknown>> extends DaemonHooks<
  * A declared daemon: the normalized, frozen result of `defineDaemon`. Every option has its value
  * (defaults filled in from `DAEMON_DEFAULTS`), durations are milliseconds, dependencies are names.
  */
-export interface DaemonSpec<C = any> extends DaemonHooks<C> {
+export interface DaemonSpec<C = any> extends DaemonHooks<C>, IsolationSettings {
   readonly kind: "daemon";
   readonly name: string;
   readonly description: string;

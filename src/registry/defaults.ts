@@ -24,6 +24,12 @@ export const DAEMON_DEFAULTS = {
   scope: "node" as const,
 };
 
+/** Where code runs, by default: inline; a process gets 5 s between SIGTERM and SIGKILL. */
+export const ISOLATION_DEFAULTS = {
+  isolation: "inline" as const,
+  killTimeout: 5 * SECOND,
+};
+
 /** Restarts: 1 s, 2 s, 4 s, 8 s, 16 s, then `failed`; a minute of good running resets the count. */
 export const RESTART_DEFAULTS: RestartPolicy = {
   policy: "on-failure",

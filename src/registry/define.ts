@@ -11,6 +11,7 @@ import {
   RESTART_DEFAULTS,
 } from "./defaults.js";
 import { parseDuration } from "./duration.js";
+import { type IsolationOptions, isolationSettings } from "./isolation-options.js";
 import type {
   DaemonContext,
   DaemonOptions,
@@ -150,6 +151,7 @@ export function defineDaemon<C = Record<string, unknown>>(
     autoStart: options.autoStart ?? DAEMON_DEFAULTS.autoStart,
     scope: options.scope ?? DAEMON_DEFAULTS.scope,
     deprecated: options.deprecated,
+    ...isolationSettings(options, at, import.meta.url),
     setup: options.setup,
     cycle: options.cycle,
     run: options.run,
@@ -159,7 +161,7 @@ export function defineDaemon<C = Record<string, unknown>>(
   return Object.freeze(spec);
 }
 
-export interface JobOptions<P> {
+export interface JobOptions<P> extends IsolationOptions {
   type: string;
   payload?: import("zod").ZodType<P>;
   concurrency?: number;
@@ -197,6 +199,7 @@ export function defineJob<P = unknown>(options: JobOptions<P>): JobSpec<P> {
           ? JOB_DEFAULTS.backoff.maxDelay
           : parseDuration(b.maxDelay, at("backoff.maxDelay")),
     },
+    ...isolationSettings(options, at, import.meta.url),
     run: options.run,
   });
 }

@@ -4,6 +4,7 @@
  */
 import type { ZodType } from "zod";
 import type { DaemonLogger } from "./context-types.js";
+import type { IsolationSettings } from "./isolation-options.js";
 
 /** Where a job is: `pending → running → completed | failed | cancelled` (DESIGN.md §7). */
 export type JobStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
@@ -108,7 +109,7 @@ export interface DaemonJobs {
 }
 
 /** A job handler (DESIGN.md §7). */
-export interface JobSpec<P = any> {
+export interface JobSpec<P = any> extends IsolationSettings {
   readonly kind: "job";
   readonly type: string;
   readonly payload: ZodType<P> | undefined;

@@ -57,7 +57,7 @@ export function runCycle(d: DaemonSupervisor, run: Run): boolean | Promise<boole
   if (d.spec.cycleTimeout !== undefined) return runCycleWithTimeout(d, run, started);
   let result: unknown;
   try {
-    result = d.spec.cycle?.(run.ctx);
+    result = run.hooks.cycle?.(run.ctx);
   } catch (thrown) {
     return endCycle(d, run, started, coerceError(thrown));
   }
@@ -90,7 +90,7 @@ export async function runCycleWithTimeout(
   const cycleCtx = run.ctx.forCycle(cycleAbort.signal);
   let error: Error | undefined;
   try {
-    const cycle = Promise.resolve().then(() => spec.cycle?.(cycleCtx));
+    const cycle = Promise.resolve().then(() => run.hooks.cycle?.(cycleCtx));
     run.cycle = cycle;
     const outcome = await withTimeout(clock, cycle, spec.cycleTimeout);
     if (!outcome.ok) {

@@ -162,7 +162,7 @@ export class DaemonSupervisor {
     this.health = UNKNOWN_HEALTH;
     const { spec } = this;
     try {
-      run.setup = Promise.resolve().then(() => spec.setup?.(run.ctx));
+      run.setup = Promise.resolve().then(() => run.hooks.setup?.(run.ctx));
       const ready =
         spec.readiness === "setup"
           ? run.setup

@@ -30,7 +30,7 @@ export async function checkHealth(d: DaemonSupervisor): Promise<HealthReport> {
   }
   if (run.healthInFlight) return run.healthInFlight;
   const check = (async (): Promise<HealthReport> => {
-    const hook = d.spec.health;
+    const hook = run.hooks.health;
     if (!hook) return derivedHealth(d);
     try {
       const outcome = await withTimeout(

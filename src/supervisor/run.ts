@@ -2,8 +2,11 @@ import type { TimerHandle } from "../internal/clock.js";
 import { deferred } from "../internal/deferred.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { withTimeout } from "../internal/sleep.js";
+import { runnerHooks } from "../isolation/host-hooks.js";
+import { createDaemonRunner } from "../isolation/host-runner.js";
+import type { DaemonRunner } from "../isolation/types.js";
 import { formatDuration } from "../registry/duration.js";
-import type { HealthReport } from "../registry/types.js";
+import type { DaemonHooks, HealthReport } from "../registry/types.js";
 import { RunContext } from "./context.js";
 import type { DaemonSupervisor } from "./daemon.js";
 
@@ -25,6 +28,10 @@ export interface Run {
   healthTimer: TimerHandle | undefined;
   resetTimer: TimerHandle | undefined;
   healthInFlight: Promise<HealthReport> | undefined;
+  /** The hooks this run calls: the spec's own (inline), or ones that drive `runner`. */
+  hooks: DaemonHooks<unknown>;
+  /** Where a worker or process daemon's code runs; undefined inline. */
+  runner: DaemonRunner | undefined;
 }
 
 export interface StopResult {
@@ -38,7 +45,17 @@ export function createRun(d: DaemonSupervisor): Run {
   const abort = new AbortController();
   const ctx = new RunContext(d, d.name, d.config, abort.signal);
   if (d.spec.readiness === "manual") ctx.readyGate = deferred<void>();
-  return {
+  const { spec } = d;
+  const runner =
+    spec.isolation === "inline"
+      ? undefined
+      : createDaemonRunner(spec, {
+          kind: spec.isolation,
+          module: spec.module,
+          maxMemory: spec.maxMemory,
+          killTimeout: spec.killTimeout,
+        });
+  const run: Run = {
     abort,
     ctx,
     ended: false,
@@ -54,7 +71,14 @@ export function createRun(d: DaemonSupervisor): Run {
     healthTimer: undefined,
     resetTimer: undefined,
     healthInFlight: undefined,
+    hooks: runner ? runnerHooks(spec, runner) : spec,
+    runner,
   };
+  // A guest that dies on its own (crash, exit, memory limit) fails this run, like a rejected run().
+  runner?.onExit((exit) => {
+    if (!exit.expected && run === d.run && !run.ended) d.fail(run, new Error(exit.reason), "exit");
+  });
+  return run;
 }
 
 /**
@@ -81,12 +105,13 @@ export async function tearDown(d: DaemonSupervisor, run: Run): Promise<StopResul
   let reason: string | undefined;
   if (!outcome.ok)
     reason = `work did not end within ${formatDuration(spec.stopTimeout)} (stopTimeout)`;
-  if (spec.cleanup) {
+  const { cleanup } = run.hooks;
+  if (cleanup) {
     const remaining = Math.max(0, spec.stopTimeout - (clock.now() - started));
     try {
       outcome = await withTimeout(
         clock,
-        Promise.resolve().then(() => spec.cleanup?.(run.ctx)),
+        Promise.resolve().then(() => cleanup(run.ctx)),
         remaining,
       );
       if (!outcome.ok)
@@ -94,6 +119,13 @@ export async function tearDown(d: DaemonSupervisor, run: Run): Promise<StopResul
     } catch (thrown) {
       d.log.warn(`cleanup failed: ${describeError(coerceError(thrown))}`);
     }
+  }
+  if (run.runner) {
+    // A worker or process guest leaves now; past stopTimeout it is forced (terminate, or
+    // SIGTERM then SIGKILL to its process group after killTimeout).
+    const grace = Math.max(0, spec.stopTimeout - (clock.now() - started));
+    const ended = await run.runner.stop(grace);
+    if (ended.forced) d.log.warn(`${run.runner.kind} guest did not leave in time: ${ended.forced}`);
   }
   if (reason) d.log.warn(reason);
   return {

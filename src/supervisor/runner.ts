@@ -13,7 +13,7 @@ export function startWork(d: DaemonSupervisor, run: Run): void {
   const { spec } = d;
   if (spec.run) {
     run.work = Promise.resolve()
-      .then(() => spec.run?.(run.ctx))
+      .then(() => run.hooks.run?.(run.ctx))
       .then(
         () => onRunReturned(d, run),
         (error) => d.fail(run, error, "run"),

@@ -1,5 +1,6 @@
 import type { EventBus } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
+import type { RunnerStats } from "../isolation/types.js";
 import type { HealthReport, LogLevel } from "../registry/types.js";
 
 /**
@@ -75,6 +76,8 @@ export interface DaemonStatus {
   autoStart: boolean;
   deprecated: string | null;
   schedule: { interval: number | null; cron: string | null };
+  /** Where its code runs: kind, and for a live worker or process guest its pid or thread id, RSS / heap and CPU. */
+  isolation: RunnerStats;
 }
 
 export interface StartOptions {

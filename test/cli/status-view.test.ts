@@ -41,6 +41,7 @@ function status(name: string, over: Partial<DaemonStatus> = {}): DaemonStatus {
     autoStart: true,
     deprecated: null,
     schedule: { interval: null, cron: null },
+    isolation: { kind: "inline" },
     ...over,
   };
 }
