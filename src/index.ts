@@ -49,6 +49,7 @@ export {
 } from "./registry/errors.js";
 export type { DependencyGraph } from "./registry/graph.js";
 export { createGraph } from "./registry/graph.js";
+export { REDACTED, redactConfig, SECRET_KEY_PATTERN, secret } from "./registry/secret.js";
 export type {
   DaemonContext,
   DaemonEvents,

@@ -75,13 +75,16 @@ export async function getProbe<T>(path: string): Promise<T> {
 export async function post<T>(path: string, body?: unknown): Promise<T> {
   for (;;) {
     const token = storedToken();
-    const headers: Record<string, string> = { accept: "application/json" };
+    // Always JSON (`{}` for no body): the server refuses other changes (DESIGN.md §9).
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "content-type": "application/json",
+    };
     if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
     const response = await fetch(path, {
       method: "POST",
       headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      body: JSON.stringify(body ?? {}),
     });
     if (response.ok) return (await response.json()) as T;
     const error = await errorOf(response);

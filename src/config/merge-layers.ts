@@ -3,9 +3,11 @@
  * spec-level options (`enabled`, `autoStart`, `interval`), env text coerced by the schema, the
  * schema's own parse, and the manager settings that apply to every daemon.
  */
+
 import type { ZodType } from "zod";
 import { DAEMON_DEFAULTS } from "../registry/defaults.js";
 import { parseDuration, SECOND } from "../registry/duration.js";
+import { isSecretKey, REDACTED } from "../registry/secret.js";
 import type { DaemonSpec } from "../registry/types.js";
 import {
   isSpecKey,
@@ -79,7 +81,7 @@ export function resolveDaemon(
         const coerced = coerceText(value, keySchema);
         if (!coerced.ok) {
           problems.push(
-            `${spec.name}.${key}: expected ${coerced.expected}, found ${describeValue(value)} ${from}`,
+            `${spec.name}.${key}: expected ${coerced.expected}, found ${isSecretKey(key, keySchema) ? REDACTED : describeValue(value)} ${from}`,
           );
           continue;
         }
@@ -112,8 +114,10 @@ export function resolveDaemon(
           values,
         );
         const where = path.length > 0 ? `${spec.name}.${path.join(".")}` : spec.name;
+        const secretKey =
+          path.some((part) => isSecretKey(part)) || isSecretKey(top ?? "", shape?.[top ?? ""]);
         problems.push(
-          `${where}: ${describeExpectation(issue as { code: string; message: string })}, found ${describeValue(found)} ${describeSource(top === undefined ? undefined : sources[top])}`,
+          `${where}: ${describeExpectation(issue as { code: string; message: string })}, found ${secretKey ? REDACTED : describeValue(found)} ${describeSource(top === undefined ? undefined : sources[top])}`,
         );
       }
       return undefined;

@@ -59,13 +59,13 @@ export function resolveSettings(
   if (port) {
     const value = /^\s*\d+\s*$/.test(port.text) ? Number(port.text) : Number.NaN;
     if (value >= 0 && value <= 65535)
-      http = { host: http ? http.host : MANAGER_DEFAULTS.http.host, port: value };
+      http = { ...(http || { host: MANAGER_DEFAULTS.http.host }), port: value };
     else bad("http.port", "a port number from 0 to 65535", port);
   }
   const host = read("httpHost");
   if (host) {
     if (host.text.trim() !== "")
-      http = { host: host.text.trim(), port: http ? http.port : MANAGER_DEFAULTS.http.port };
+      http = { ...(http || { port: MANAGER_DEFAULTS.http.port }), host: host.text.trim() };
     else bad("http.host", "a host name or address", host);
   }
 

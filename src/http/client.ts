@@ -127,15 +127,17 @@ export function createClient(url: string, options: ClientOptions = {}) {
     init: { body?: unknown; accept?: string; signal?: AbortSignal; okStatuses?: number[] } = {},
   ): Promise<Response> {
     const signal = init.signal ?? AbortSignal.timeout(timeout);
+    // Changes always go as JSON (`{}` when there is nothing to say): the server refuses others.
+    const body = init.body ?? (method === "GET" ? undefined : {});
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
         method,
         headers: headers({
-          ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
           ...(init.accept ? { accept: init.accept } : {}),
         }),
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal,
       });
     } catch (error) {
@@ -193,7 +195,9 @@ export function createClient(url: string, options: ClientOptions = {}) {
       json<DaemonStatus[]>("GET", `/api/daemons${query(filter)}`),
     daemon: (name: string) => json<DaemonDetail>("GET", `/api/daemons/${enc(name)}`),
     /** Runs the daemon's health check now. */
-    checkHealth: (name: string) => json<HealthReport>("GET", `/api/daemons/${enc(name)}/health`),
+    checkHealth: (name: string) => json<HealthReport>("POST", `/api/daemons/${enc(name)}/health`),
+    /** The last health check, without running one. */
+    lastHealth: (name: string) => json<HealthReport>("GET", `/api/daemons/${enc(name)}/health`),
     logs: (name: string, q: { level?: LogLevel; since?: string | number; limit?: number } = {}) =>
       json<LogEntry[]>("GET", `/api/daemons/${enc(name)}/logs${query(q)}`),
     start: (name: string) => action(name, "start"),

@@ -19,7 +19,13 @@ import {
   type JobsApi,
   type StoreStatsSource,
 } from "./seams.js";
-import { assertSafeBinding, bearerAuth } from "./security.js";
+import {
+  assertSafeBinding,
+  bearerAuth,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  requestGuard,
+} from "./security.js";
 import { STREAM_DEFAULTS, StreamHub } from "./stream.js";
 import { TransitionLog } from "./transitions.js";
 
@@ -42,6 +48,8 @@ export interface HttpServerOptions {
   port: number;
   /** When set, POST/PATCH routes need `Authorization: Bearer <token>`. Required off loopback. */
   apiToken: string | undefined;
+  /** More host names the server may be reached by (see `HttpOptions.allowedHosts`). */
+  allowedHosts?: readonly string[];
   /** Where PATCHed config is saved (default: memory, until the store is wired in). */
   configOverrides?: ConfigOverrides;
   /** The job service, once there is one. */
@@ -79,6 +87,15 @@ export async function startHttpServer(
     ajv: { customOptions: { allErrors: false } },
   });
   installErrorHandling(app, logger);
+  installBodyParsing(app);
+  app.addHook(
+    "onRequest",
+    requestGuard({
+      host: options.host,
+      tokenRequired: Boolean(options.apiToken),
+      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+    }),
+  );
 
   if (options.apiToken) {
     const requireToken = bearerAuth(options.apiToken);
@@ -164,6 +181,23 @@ export async function startHttpServer(
       return closing;
     },
   };
+}
+
+/**
+ * Bodies are JSON only (text/plain is refused with 415, so a page cannot post one cross-site
+ * without a preflight); an empty JSON body is no body; nesting deeper than MAX_JSON_DEPTH is a 400
+ * before anything recurses into it. Prototype poisoning is refused as by Fastify's own parser.
+ */
+function installBodyParsing(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = body as string;
+    if (text.trim() === "") return done(null, undefined);
+    if (jsonDepthExceeds(text))
+      return done(new HttpError(400, `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`));
+    parseJson(request, text, done);
+  });
 }
 
 /** The store's health as `/metrics` reads it, when the manager has a store. */

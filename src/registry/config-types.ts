@@ -10,6 +10,11 @@ export interface HttpOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * More host names the server may be reached by (a reverse proxy's), beside the bound address,
+   * loopback names and IP literals; any other `Host` is refused (421) against DNS rebinding.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** What `defineConfig` accepts. */

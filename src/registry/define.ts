@@ -218,6 +218,7 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
       : {
           host: input.http.host ?? MANAGER_DEFAULTS.http.host,
           port: input.http.port ?? MANAGER_DEFAULTS.http.port,
+          ...(input.http.allowedHosts ? { allowedHosts: [...input.http.allowedHosts] } : {}),
         };
   return Object.freeze({
     kind: "config" as const,

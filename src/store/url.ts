@@ -11,9 +11,35 @@ export type StoreTarget =
 
 const HINT = 'use "sqlite:PATH", "postgres://USER@HOST:PORT/DATABASE" or "memory:"';
 
-/** The URL with any password replaced by `***`, safe to print. */
+/** Query parameters that carry a password (`?password=`, `?sslpassword=`, …). */
+const SECRET_PARAM = /pass|secret|token|key|credential/i;
+
+/**
+ * The URL with any password replaced by `***`, safe to print: the one in the user part (read by
+ * a URL parser, so a password holding `@`, `:` or `/` is cut whole) and any `?password=`-like
+ * query parameter. A URL the parser cannot read keeps its user and loses the rest up to its last `@`.
+ */
 export function redactUrl(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim())) return raw;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    // Unreadable (a password holding "/", say): keep the user, cut up to the last "@".
+    return raw.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/[^:/@]*)(:.*)?@/i, "$1:***@");
+  }
+  let changed = false;
+  if (url.password !== "") {
+    url.password = "***";
+    changed = true;
+  }
+  for (const key of [...url.searchParams.keys()]) {
+    if (SECRET_PARAM.test(key)) {
+      url.searchParams.set(key, "***");
+      changed = true;
+    }
+  }
+  return changed ? url.toString() : raw;
 }
 
 /**

@@ -186,7 +186,7 @@ export class DaemonSupervisor {
     // The first cycle may already have failed the run: then it has no timers to arm.
     if (run !== this.run || run.ended) return;
     // A first check right away, so status shows a verdict instead of "not checked yet".
-    void checkHealth(this).then(() => {
+    void checkHealth(this, { scheduled: true }).then(() => {
       if (run === this.run) scheduleHealth(this, run);
     });
     if (this.spec.restart.resetAfter > 0 && this.restartAttempt > 0) {

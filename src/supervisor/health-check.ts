@@ -14,21 +14,35 @@ export function scheduleHealth(d: DaemonSupervisor, run: Run): void {
   run.healthTimer = d.host.clock.setTimeout(async () => {
     run.healthTimer = undefined;
     if (run !== d.run) return;
-    await checkHealth(d);
+    await checkHealth(d, { scheduled: true });
     if (run === d.run) scheduleHealth(d, run);
   }, d.spec.healthInterval);
 }
 
-/** Runs the health check now (hook or derived); counts toward `unhealthyThreshold`. */
-export async function checkHealth(d: DaemonSupervisor): Promise<HealthReport> {
+/**
+ * Runs the health check now (hook or derived). Only scheduled checks count toward
+ * `unhealthyThreshold`: one asked for by an operator (`POST …/health`, `manager.checkHealth`)
+ * reports and changes nothing else, so no request can restart a daemon.
+ */
+export async function checkHealth(
+  d: DaemonSupervisor,
+  { scheduled = false }: { scheduled?: boolean } = {},
+): Promise<HealthReport> {
   const run = d.run;
-  const { clock } = d.host;
   if (!run || !d.isUp) {
     const report = notRunningHealth(d);
     setHealth(d, report);
     return report;
   }
-  if (run.healthInFlight) return run.healthInFlight;
+  const report = await (run.healthInFlight ?? evaluate(d, run));
+  if (run !== d.run || !scheduled) return report;
+  countTowardThreshold(d, run, report);
+  return report;
+}
+
+/** One evaluation of the hook (or the derived verdict), shared by callers while it runs. */
+function evaluate(d: DaemonSupervisor, run: Run): Promise<HealthReport> {
+  const { clock } = d.host;
   const check = (async (): Promise<HealthReport> => {
     const hook = run.hooks.health;
     if (!hook) return derivedHealth(d);
@@ -58,12 +72,16 @@ export async function checkHealth(d: DaemonSupervisor): Promise<HealthReport> {
       };
     }
   })();
-  run.healthInFlight = check;
-  const report = await check.finally(() => {
+  run.healthInFlight = check.then((report) => {
     run.healthInFlight = undefined;
+    if (run === d.run) setHealth(d, report);
+    return report;
   });
-  if (run !== d.run) return report;
-  setHealth(d, report);
+  return run.healthInFlight;
+}
+
+/** A scheduled check's verdict: `unhealthyThreshold` unhealthy ones in a row fail the run. */
+function countTowardThreshold(d: DaemonSupervisor, run: Run, report: HealthReport): void {
   if (report.status === "unhealthy" && d.state === "running") {
     run.unhealthyStreak++;
     if (run.unhealthyStreak >= d.spec.unhealthyThreshold) {
@@ -78,7 +96,6 @@ export async function checkHealth(d: DaemonSupervisor): Promise<HealthReport> {
   } else {
     run.unhealthyStreak = 0;
   }
-  return report;
 }
 
 /** Just the health status, without building a report (for probes). */

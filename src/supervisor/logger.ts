@@ -1,5 +1,6 @@
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
+import { redactFields } from "../registry/secret.js";
 import type { DaemonLogger, LogLevel } from "../registry/types.js";
 
 /**
@@ -29,7 +30,8 @@ const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 /**
  * A daemon's `ctx.log`: writes to the manager's pino logger with `{ daemon }` bound, and hands
- * each line to `sink` (the live stream, the store's batching writer). Never throws.
+ * each line to `sink` (the live stream, the store's batching writer). Fields whose key looks
+ * secret are shown as "[redacted]". Never throws.
  */
 export function createDaemonLogger(
   base: Logger,
@@ -41,7 +43,8 @@ export function createDaemonLogger(
   for (const level of LEVELS) {
     log[level] = (message: string, fields?: Record<string, unknown>) => {
       try {
-        const f = fields ?? {};
+        // Secret-looking fields are redacted before the log, the store and the live stream.
+        const f = fields ? redactFields(fields) : {};
         if (fields) child[level](f, message);
         else child[level](message);
         sink(level, String(message), f);

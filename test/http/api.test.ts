@@ -3,11 +3,12 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { getJson, serve, ticker, until } from "./helpers.js";
 
-const post = (url: string, body?: unknown, headers: Record<string, string> = {}) =>
+// Changes go as JSON, `{}` when there is nothing to say (the server refuses others).
+const post = (url: string, body: unknown = {}, headers: Record<string, string> = {}) =>
   getJson(url, {
     method: "POST",
-    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
   });
 const patch = (url: string, body: unknown) =>
   getJson(url, {
@@ -305,7 +306,7 @@ describe("the seeds' paths", () => {
     expect(text).toBe("event_router: RUNNING (healthy)\nevaluation: STOPPED\n");
   });
 
-  it("GET /daemon/:name/health runs the check: 200 healthy, 503 unhealthy, 404 unknown", async () => {
+  it("GET /daemon/:name/health answers the last check: 200 healthy, 503 unhealthy, 404 unknown", async () => {
     let healthy = true;
     const watched = defineDaemon({
       name: "auto_sync",
@@ -319,6 +320,15 @@ describe("the seeds' paths", () => {
       body: { name: "auto_sync", healthy: true, status: "healthy", message: "ok" },
     });
     healthy = false;
+    // A GET does not run the hook: it still answers the last check, until one runs.
+    expect(await getJson(`${url}/daemon/auto_sync/health`)).toMatchObject({
+      status: 200,
+      body: { healthy: true },
+    });
+    expect(await post(`${url}/api/daemons/auto_sync/health`)).toMatchObject({
+      status: 200,
+      body: { status: "unhealthy", message: "2 sync errors" },
+    });
     expect(await getJson(`${url}/daemon/auto_sync/health`)).toMatchObject({
       status: 503,
       body: { healthy: false, status: "unhealthy", message: "2 sync errors" },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { parseDuration } from "../../registry/duration.js";
+import { redactConfig } from "../../registry/secret.js";
 import type { LogLevel } from "../../registry/types.js";
 import { validateConfigPatch } from "../config-patch.js";
 import { HttpError } from "../errors.js";
@@ -115,21 +116,26 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
               kind: spec.run ? "run" : spec.cycle ? "cycle" : "subscriber",
             }
           : {},
+        // Secret values (by `secret()` or by name) never leave the process (DESIGN.md §9).
         config: {
-          values: resolved?.config ?? {},
+          values: redactConfig(resolved?.config ?? {}, spec?.config),
           sources: resolved?.sources ?? {},
           /** Saved through PATCH; applies at the next start of the daemon's config resolution. */
-          pending: await overrides.get(name),
+          pending: redactConfig(await overrides.get(name), spec?.config),
         },
         transitions: transitions.of(name),
       };
     },
   );
 
-  app.get<NameParams>(
-    "/api/daemons/:name/health",
-    { schema: { params: nameParams, response: { 200: healthSchema } } },
-    (request) => manager.checkHealth(request.params.name),
+  // A GET reads the last check; only the POST runs one, and neither counts toward
+  // unhealthyThreshold (DESIGN.md §9: a GET never changes anything).
+  const healthRoute = { schema: { params: nameParams, response: { 200: healthSchema } } };
+  app.get<NameParams>("/api/daemons/:name/health", healthRoute, (request) => {
+    return manager.status(port.canonical(request.params.name)).health;
+  });
+  app.post<NameParams>("/api/daemons/:name/health", healthRoute, (request) =>
+    manager.checkHealth(request.params.name),
   );
 
   app.get<NameParams & { Querystring: { level?: LogLevel; since?: string; limit: number } }>(
@@ -204,8 +210,8 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
         name,
         applied: false,
         appliesAt: "the next start of the daemon",
-        pending,
-        current: resolved.config,
+        pending: redactConfig(pending, resolved.spec.config),
+        current: redactConfig(resolved.config, resolved.spec.config),
       };
     },
   );

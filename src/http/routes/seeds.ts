@@ -6,7 +6,7 @@ import type { ServerContext } from "./context.js";
 /**
  * The seeds' paths (seed 002): `GET /daemon/status` — every daemon in one line each, as JSON or,
  * with `?format=text`, as `auto_sync: RUNNING (healthy)` lines — and `GET /daemon/:name/health`,
- * which runs the check and answers 503 when the daemon is unhealthy, so `curl -f` works as a probe.
+ * which answers the last check and 503 when the daemon is unhealthy, so `curl -f` works as a probe.
  */
 export function registerSeedRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { manager } = ctx;
@@ -50,9 +50,10 @@ export function registerSeedRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.get<{ Params: { name: string } }>(
     "/daemon/:name/health",
     { schema: { params: nameParams } },
-    async (request, reply) => {
-      const report = await manager.checkHealth(request.params.name);
+    (request, reply) => {
+      // The last check: a GET never runs one (DESIGN.md §9).
       const name = ctx.port.canonical(request.params.name);
+      const report = manager.status(name).health;
       return reply
         .code(report.status === "unhealthy" ? 503 : 200)
         .send({ name, healthy: report.status !== "unhealthy", ...report });
