@@ -10,7 +10,8 @@ import { REAPER_PROGRAM } from "./reaper-program.js";
  * `PR_SET_PDEATHSIG`). See `reaper-program.ts` for its side.
  *
  * Contract: `track` right after a spawn and `untrack` once the group is gone (the program runner
- * does both). The reaper never keeps the manager's event loop alive. If it dies, a new one is
+ * does both). The reaper process starts with the first `track` (a manager without programs has
+ * none) and never keeps the manager's event loop alive. If it dies, a new one is
  * started and told every group still tracked. `stop()` ends it after the manager has stopped its
  * programs: whatever is still tracked then is killed by it, and it resolves once it has exited.
  * A group started in the instant before a `kill -9` may not have reached it yet.
@@ -24,11 +25,11 @@ export interface Reaper extends GroupTracker {
 }
 
 export interface ReaperOptions {
-  /** Called when the reaper died on its own and was started again. */
+  /** Called when the reaper died on its own while it had groups to watch, and was started again. */
   onRestart?(reason: string): void;
 }
 
-export function startReaper(options: ReaperOptions = {}): Reaper {
+export function createReaper(options: ReaperOptions = {}): Reaper {
   const groups = new Map<number, number>();
   let child: ChildProcess | undefined;
   let stopping = false;
@@ -52,6 +53,7 @@ export function startReaper(options: ReaperOptions = {}): Reaper {
     reaper.once("exit", (code, signal) => {
       if (child !== reaper || stopping) return;
       child = undefined;
+      if (groups.size === 0) return; // the next track starts a new one
       options.onRestart?.(signal ? `signal ${signal}` : `exit code ${code}`);
       launch();
     });
@@ -60,7 +62,6 @@ export function startReaper(options: ReaperOptions = {}): Reaper {
     child = reaper;
     for (const [pgid, killTimeout] of groups) send({ op: "track", pgid, killTimeout });
   };
-  launch();
 
   return {
     get pid() {
@@ -68,8 +69,10 @@ export function startReaper(options: ReaperOptions = {}): Reaper {
     },
     tracked: groups,
     track(pgid, killTimeout) {
+      if (stopping) return;
       groups.set(pgid, killTimeout);
-      send({ op: "track", pgid, killTimeout });
+      if (child) send({ op: "track", pgid, killTimeout });
+      else launch(); // tells it every tracked group, this one included
     },
     untrack(pgid) {
       if (!groups.delete(pgid)) return;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/internal/clock.js";
 import { startProgram } from "../../src/isolation/command.js";
 import { groupRunning, pidRunning } from "../../src/isolation/proc-stats.js";
-import { startReaper } from "../../src/isolation/reaper.js";
+import { createReaper } from "../../src/isolation/reaper.js";
 import { fixture, waitUntil } from "./helpers.js";
 
 describe.runIf(process.platform === "linux")("the orphan reaper", () => {
@@ -39,8 +39,8 @@ describe.runIf(process.platform === "linux")("the orphan reaper", () => {
 
   it("stop() leaves nothing running and ends the reaper; a reaper that died is replaced", async () => {
     const restarts: string[] = [];
-    const reaper = startReaper({ onRestart: (reason) => restarts.push(reason) });
-    const first = reaper.pid as number;
+    const reaper = createReaper({ onRestart: (reason) => restarts.push(reason) });
+    expect(reaper.pid).toBeUndefined(); // no program yet, no reaper process
     const program = startProgram({
       argv: ["sleep", "1000"],
       env: { PATH: process.env.PATH },
@@ -50,6 +50,8 @@ describe.runIf(process.platform === "linux")("the orphan reaper", () => {
       onLine: () => {},
     });
     expect(reaper.tracked.get(program.pid as number)).toBe(200);
+    const first = reaper.pid as number;
+    expect(await pidRunning(first)).toBe(true);
 
     process.kill(first, "SIGKILL");
     expect(await waitUntil(() => reaper.pid !== undefined && reaper.pid !== first, 5000)).toBe(
