@@ -30,9 +30,8 @@ export function commandDaemonHooks(spec: CommandDaemonSpec, host: CommandHost): 
     if (!runner) throw new Error(`command daemon ${spec.name}: no program for this run`);
     return runner;
   };
-  const health = spec.health
-    ? async () => (await new CommandRunner(spec, host).health())!
-    : undefined;
+  const check = spec.health;
+  const health = check ? () => httpHealth(check.http, spec.healthTimeout) : undefined;
   return {
     async setup(ctx) {
       const runner = new CommandRunner(spec, host);
