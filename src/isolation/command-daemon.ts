@@ -1,4 +1,4 @@
-import type { DaemonContext, DaemonHooks } from "../registry/types.js";
+import type { DaemonContext, DaemonHooks, DaemonSpec } from "../registry/types.js";
 import { type CommandDaemonSpec, type CommandHost, CommandRunner } from "./command-runner.js";
 import type { ProgramStats } from "./command-types.js";
 import { httpHealth } from "./readiness.js";
@@ -56,4 +56,38 @@ export function commandDaemonHooks(spec: CommandDaemonSpec, host: CommandHost): 
     ...(health ? { health } : {}),
     stats: (ctx) => runners.get(ctx.signal)?.stats(),
   };
+}
+
+/**
+ * `spec` as the supervisor runs it: a command daemon (`spec.command`) gets the hooks of
+ * {@link commandDaemonHooks} (and `readiness: "setup"`, so it is ready when its program is); any
+ * other spec is returned as it is. Without `host` (a manager with no programs part) a command
+ * daemon's start fails with a clear error.
+ */
+export function programSpec(spec: DaemonSpec, host: CommandHost | undefined): DaemonSpec {
+  const { command } = spec;
+  if (!command) return spec;
+  if (!host) {
+    return Object.freeze({
+      ...spec,
+      setup() {
+        throw new Error(`command daemon ${spec.name}: this manager cannot run programs`);
+      },
+    });
+  }
+  const { stats: _stats, ...hooks } = commandDaemonHooks(
+    {
+      name: spec.name,
+      command: command.argv,
+      cwd: command.cwd,
+      env: command.env,
+      ready: command.ready,
+      health: command.health,
+      healthTimeout: spec.healthTimeout,
+      killTimeout: spec.killTimeout,
+      maxMemory: spec.maxMemory,
+    },
+    host,
+  );
+  return Object.freeze({ ...spec, readiness: "setup" as const, health: spec.health, ...hooks });
 }

@@ -1,9 +1,10 @@
+import { DAEMON_DEFAULTS } from "../registry/defaults.js";
 import { SECOND } from "../registry/duration.js";
 
 /** Every default and period of command daemons and command jobs, in one place. Durations in ms. */
 export const COMMAND_DEFAULTS = {
   /** A program still alive this long after SIGTERM gets SIGKILL (its whole process group). */
-  killTimeout: 5 * SECOND,
+  killTimeout: DAEMON_DEFAULTS.killTimeout,
   /** RSS and CPU of each program's process group are sampled this often. */
   sampleInterval: 1 * SECOND,
   /** A longer stdout/stderr line is logged in pieces of this many characters. */

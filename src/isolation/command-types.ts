@@ -4,20 +4,7 @@
  * job runner and the reaper.
  */
 
-/**
- * When a command daemon counts as ready:
- * - `"spawn"` (default): as soon as the program has started;
- * - `{ line: /listening on/ }`: when a line of its stdout or stderr matches;
- * - `{ http: url }`: when a GET of `url` answers 2xx (tried every 200 ms).
- *
- * Not ready within the daemon's `readyTimeout`, or exited before: the start failed.
- */
-export type CommandReadiness = "spawn" | { line: RegExp } | { http: string };
-
-/** A health check of a command daemon: a GET of `url` answering 2xx within `healthTimeout` is healthy. */
-export interface CommandHealthCheck {
-  http: string;
-}
+export type { CommandHealthCheck, CommandReadiness } from "../registry/command-options.js";
 
 /** How a program ended. */
 export interface ProgramExit {

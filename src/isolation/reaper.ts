@@ -13,7 +13,8 @@ import { REAPER_PROGRAM } from "./reaper-program.js";
  * does both). The reaper process starts with the first `track` (a manager without programs has
  * none) and never keeps the manager's event loop alive. If it dies, a new one is
  * started and told every group still tracked. `stop()` ends it after the manager has stopped its
- * programs: whatever is still tracked then is killed by it, and it resolves once it has exited.
+ * programs: whatever is still tracked then is killed by it, and it resolves once it has exited;
+ * a later `track` starts a new one.
  * A group started in the instant before a `kill -9` may not have reached it yet.
  */
 export interface Reaper extends GroupTracker {
@@ -32,7 +33,6 @@ export interface ReaperOptions {
 export function createReaper(options: ReaperOptions = {}): Reaper {
   const groups = new Map<number, number>();
   let child: ChildProcess | undefined;
-  let stopping = false;
 
   const send = (message: { op: "track" | "untrack"; pgid: number; killTimeout?: number }) => {
     if (!child?.connected) return;
@@ -51,7 +51,7 @@ export function createReaper(options: ReaperOptions = {}): Reaper {
     });
     reaper.on("error", () => {});
     reaper.once("exit", (code, signal) => {
-      if (child !== reaper || stopping) return;
+      if (child !== reaper) return; // stopped, or already replaced
       child = undefined;
       if (groups.size === 0) return; // the next track starts a new one
       options.onRestart?.(signal ? `signal ${signal}` : `exit code ${code}`);
@@ -65,11 +65,10 @@ export function createReaper(options: ReaperOptions = {}): Reaper {
 
   return {
     get pid() {
-      return stopping ? undefined : child?.pid;
+      return child?.pid;
     },
     tracked: groups,
     track(pgid, killTimeout) {
-      if (stopping) return;
       groups.set(pgid, killTimeout);
       if (child) send({ op: "track", pgid, killTimeout });
       else launch(); // tells it every tracked group, this one included
@@ -79,10 +78,9 @@ export function createReaper(options: ReaperOptions = {}): Reaper {
       send({ op: "untrack", pgid });
     },
     async stop() {
-      if (stopping) return;
-      stopping = true;
       const reaper = child;
       child = undefined;
+      groups.clear(); // it kills whatever is still tracked as it goes
       if (!reaper || reaper.exitCode !== null || reaper.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => reaper.once("exit", () => resolve()));
       if (reaper.connected) reaper.disconnect();

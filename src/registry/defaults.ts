@@ -22,6 +22,8 @@ export const DAEMON_DEFAULTS = {
   enabled: true,
   autoStart: true,
   scope: "node" as const,
+  /** A program still alive this long after SIGTERM gets SIGKILL (command daemons and jobs). */
+  killTimeout: 5 * SECOND,
 };
 
 /** Restarts: 1 s, 2 s, 4 s, 8 s, 16 s, then `failed`; a minute of good running resets the count. */
