@@ -90,10 +90,6 @@ export class CommandRunner {
     });
     this.program = program;
     ctx.log.info(`started ${spec.command.join(" ")}`, { pid: program.pid ?? null });
-    program.exited.then((exit) => {
-      const failure = exitFailure(exit);
-      if (failure !== null) ctx.log.warn(`program ended: ${failure}`);
-    });
     try {
       await waitReady({
         program,
