@@ -24,7 +24,10 @@ describe("defineDaemon with command", () => {
     expect(spec.maxMemory).toBe(512 * 1024 * 1024);
     expect(spec.killTimeout).toBe(10_000);
     expect(spec.health).toBeUndefined(); // the http check is the program's, run by the manager
-    expect(defineDaemon({ name: "plain" })).toMatchObject({ command: undefined, killTimeout: 5000 });
+    expect(defineDaemon({ name: "plain" })).toMatchObject({
+      command: undefined,
+      killTimeout: 5000,
+    });
   });
 
   it("refuses what a command daemon cannot be, naming the daemon and the option", () => {
@@ -36,9 +39,9 @@ describe("defineDaemon with command", () => {
     expect(() => defineDaemon({ name: "d", health: { http: "http://x" } })).toThrow(
       /\{ http \} is for command daemons/,
     );
-    expect(() =>
-      defineDaemon({ name: "e", command: ["x"], ready: { http: "not a url" } }),
-    ).toThrow(/option ready/);
+    expect(() => defineDaemon({ name: "e", command: ["x"], ready: { http: "not a url" } })).toThrow(
+      /option ready/,
+    );
     expect(() => defineDaemon({ name: "f", command: ["x"], maxMemory: "lots" })).toThrow(
       /option maxMemory: expected a size/,
     );
