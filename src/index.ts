@@ -31,6 +31,12 @@ export {
   UnknownJobTypeError,
 } from "./jobs/index.js";
 export { createManager } from "./manager/create-manager.js";
+export type {
+  CommandHealthCheck,
+  CommandReadiness,
+  CommandSpec,
+  Size,
+} from "./registry/command-options.js";
 export {
   DAEMON_DEFAULTS,
   EVENT_BUS_DEFAULTS,
@@ -70,6 +76,7 @@ export type {
   HealthStatus,
   JobActionKind,
   JobActionRecord,
+  JobCommand,
   JobContext,
   JobFilter,
   JobRecord,

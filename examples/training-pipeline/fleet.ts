@@ -12,6 +12,7 @@ import { evaluationDaemons } from "./daemons/evaluation.js";
 import type { FleetOptions } from "./daemons/options.js";
 import { pipelineDaemons } from "./daemons/pipeline.js";
 import { queueDaemons } from "./daemons/queue.js";
+import { selfplayWorkerDaemons } from "./daemons/selfplay-worker.js";
 import type { Random } from "./random.js";
 
 /**
@@ -28,6 +29,7 @@ export const STARTUP_ORDER = [
   "feedback_loop",
   "auto_sync",
   "selfplay_coordinator",
+  "selfplay_worker",
   "queue_populator",
   "work_queue_monitor",
   "coordinator_health_monitor",
@@ -88,7 +90,7 @@ export interface TrainingPipelineOptions extends Partial<Omit<RingmasterConfigIn
   random?: Random;
 }
 
-/** Fresh specs for all 26 daemons, in start order. Each call gives new daemons with new state. */
+/** Fresh specs for all 27 daemons, in start order. Each call gives new daemons with new state. */
 export function trainingPipelineDaemons(options: FleetOptions): DaemonSpec[] {
   const all = [
     ...coreDaemons(),
@@ -97,6 +99,7 @@ export function trainingPipelineDaemons(options: FleetOptions): DaemonSpec[] {
     ...clusterDaemons(options),
     ...evaluationDaemons(options),
     ...diskDaemons(options),
+    ...selfplayWorkerDaemons(),
   ];
   const byName = new Map(all.map((d) => [d.name, d]));
   return STARTUP_ORDER.map((name) => {

@@ -40,3 +40,11 @@ export const SETTINGS_ENV = {
 export function settingsVarName(prefix: string, setting: keyof typeof SETTINGS_ENV): string {
   return [upperSnake(prefix), SETTINGS_ENV[setting]].filter(Boolean).join("_");
 }
+
+/**
+ * The environment the manager's programs (command daemons and jobs) inherit: the manager's own,
+ * so PATH, HOME and the like reach them. Their config variables are added on top of it.
+ */
+export function inheritedEnvironment(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}

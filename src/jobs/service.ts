@@ -84,6 +84,7 @@ export function createJobService(options: JobServiceOptions): JobService {
     logger: log,
     leaseMs,
     progressThrottleMs: options.progressThrottleMs ?? d.progressThrottleMs,
+    programs: options.programs,
     emit: (kind, update) => {
       const held = launching.get(update.id);
       if (held) held.push({ kind, update });

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../internal/clock.js";
+import type { CommandHost } from "../isolation/command-daemon.js";
 import type {
   DaemonJobs,
   JobFilter,
@@ -46,6 +47,8 @@ export interface JobServiceOptions {
   progressThrottleMs?: number;
   /** Run jobs here (default true). False: launch/monitor/cancel only, other nodes run them. */
   work?: boolean;
+  /** How command jobs start their programs (the manager's, with its orphan reaper). */
+  programs?: CommandHost;
 }
 
 /** {@link JobFilter} with statuses as plain strings, checked at run time. */

@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
+import type { CommandHost } from "../isolation/command-daemon.js";
+import { runCommandJob } from "../isolation/command-job.js";
 import { runIsolatedJob } from "../isolation/host-runner.js";
 import { DoNotRestart } from "../registry/errors.js";
 import type {
@@ -31,6 +33,8 @@ export interface WorkerOptions {
   progressThrottleMs: number;
   /** A job changed status or progress (the service fans it out). */
   emit(kind: "status" | "progress", update: JobUpdate): void;
+  /** How command jobs start their programs; without it a command job's attempt fails. */
+  programs?: CommandHost | undefined;
 }
 
 /** One attempt in flight. */
@@ -132,6 +136,40 @@ export function createWorker(options: WorkerOptions) {
     });
   }
 
+  /** One attempt: the handler, or for a command job its program. */
+  function attempt(spec: JobSpec, payload: unknown, ctx: JobContext): unknown {
+    const { command } = spec;
+    if (!command) {
+      if (spec.isolation === "inline" || !spec.module) return spec.run(payload, ctx);
+      // Off the main thread: a fresh guest per attempt, ended by force after a cancel.
+      return runIsolatedJob(
+        {
+          kind: spec.isolation,
+          module: spec.module,
+          maxMemory: spec.maxMemory,
+          killTimeout: spec.killTimeout,
+        },
+        spec.type,
+        payload,
+        ctx,
+      );
+    }
+    const { programs } = options;
+    if (!programs) throw new Error(`job "${spec.type}" runs a program; this worker cannot`);
+    return runCommandJob({
+      argv: command.argv(payload),
+      payload,
+      ctx,
+      clock,
+      cwd: command.cwd,
+      inheritedEnv: programs.inheritedEnv,
+      env: command.env,
+      killTimeout: command.killTimeout,
+      maxMemory: command.maxMemory,
+      tracker: programs.tracker,
+    });
+  }
+
   async function run(entry: Running): Promise<void> {
     const { job, spec, controller } = entry;
     const { signal } = controller;
@@ -181,24 +219,11 @@ export function createWorker(options: WorkerOptions) {
 
     let outcome: JobOutcome | undefined;
     try {
-      const work = Promise.resolve().then(() =>
-        spec.isolation === "inline" || !spec.module
-          ? spec.run(job.payload, ctx)
-          : // Off the main thread: a fresh guest per attempt, ended by force after a cancel.
-            runIsolatedJob(
-              {
-                kind: spec.isolation,
-                module: spec.module,
-                maxMemory: spec.maxMemory,
-                killTimeout: spec.killTimeout,
-              },
-              spec.type,
-              job.payload,
-              ctx,
-            ),
-      );
+      const work = Promise.resolve().then(() => attempt(spec, job.payload, ctx));
       work.catch(() => {}); // it may reject after the abort won the race
-      const result = await Promise.race([work, aborted]);
+      // A program's attempt settles only once its process group is gone (within killTimeout of
+      // the abort): waiting for it means no process outlives its job.
+      const result = await (spec.command ? work : Promise.race([work, aborted]));
       outcome = { status: "completed", result: result === undefined ? null : result };
     } catch (thrown) {
       const reason = signal.aborted ? coerceError(signal.reason) : coerceError(thrown);

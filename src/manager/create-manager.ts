@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { inheritedEnvironment } from "../config/env.js";
 import { createEventBus } from "../events/bus.js";
 import { createDurableDelivery } from "../events/durable.js";
 import { startHttpServer } from "../http/server.js";
 import { type Clock, systemClock } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";
 import { SafeEmitter } from "../internal/safe-emitter.js";
+import { createReaper } from "../isolation/reaper.js";
 import { ConfigError } from "../registry/errors.js";
 import { createGraph } from "../registry/graph.js";
 import type { DaemonJobs, NodeInfo, RingmasterConfig } from "../registry/types.js";
@@ -23,7 +25,7 @@ import { createHttpPort } from "./http-port.js";
 import { registerInspection } from "./internal-access.js";
 import { createLifecycle, type Part } from "./lifecycle.js";
 import { daemonLog, queryLogs } from "./logs.js";
-import { durablePart, httpPart, jobsPart, storePart, sweepersPart } from "./parts.js";
+import { durablePart, httpPart, jobsPart, programsPart, storePart, sweepersPart } from "./parts.js";
 import type { Runtime } from "./runtime.js";
 import { installSignalHandlers } from "./signals.js";
 
@@ -44,7 +46,7 @@ const NO_JOBS: DaemonJobs = {
  * Declared subscribers get their mailboxes here, so no event is lost to start-up order.
  *
  * This is the composition root: it builds the runtime's parts and hands them to one lifecycle.
- * Start order: store → durable delivery → jobs → sweepers → HTTP; then the supervision tree
+ * Start order: programs (the orphan reaper) → store → durable delivery → jobs → sweepers → HTTP; then the supervision tree
  * starts the daemons. Shutdown: the daemons (through the tree), then the parts backwards.
  */
 export function createManager(config: RingmasterConfig, options: ManagerOptions = {}): Manager {
@@ -98,6 +100,17 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     profile: null,
   };
 
+  // Programs (command daemons and jobs) and the reaper that outlives them all.
+  const reaper = createReaper({
+    onRestart: (reason) => logger.warn(`the orphan reaper died (${reason}); started a new one`),
+  });
+  const programs = {
+    envPrefix: config.envPrefix,
+    inheritedEnv: inheritedEnvironment(),
+    tracker: reaper,
+    reaper,
+  };
+
   // 4. The supervision tree: one supervisor per daemon, fed by the one dependency graph.
   const daemons = [...resolved.daemons.values()];
   const tree = createSupervisionTree({
@@ -115,6 +128,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
       observed: (event) => emitter.listenerCount(event) > 0,
       createLog: (name) => daemonLog(rt, name),
       emit,
+      programs,
     },
     beforeStart: (d) => layers.applyPending(d),
     onState: (d) => rt.persistence?.record(recordOf(d)),
@@ -132,6 +146,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     bus,
     durable,
     tree,
+    programs,
     logRing: new LogRing(),
     emit,
     persistence: undefined,
@@ -142,6 +157,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
 
   // 5. The parts, in start order (they stop backwards, only the ones that started).
   const parts: Part[] = [
+    programsPart(rt),
     storePart(rt),
     durablePart(rt),
     jobsPart(rt),

@@ -10,6 +10,7 @@ export const PART_TIMEOUTS = {
   /** Closing a part after the daemons gets at least this long, even with the budget spent. */
   closeGrace: 2 * SECOND,
   start: {
+    programs: 1 * SECOND,
     store: 60 * SECOND,
     durable: 30 * SECOND,
     jobs: 30 * SECOND,
@@ -17,6 +18,8 @@ export const PART_TIMEOUTS = {
     http: 30 * SECOND,
   },
   stop: {
+    /** The reaper ends after every program; it may still be killing a stuck one (killTimeout). */
+    programs: 30 * SECOND,
     store: 60 * SECOND,
     durable: 60 * SECOND,
     jobs: 60 * SECOND,

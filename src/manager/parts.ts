@@ -11,6 +11,22 @@ import type { Runtime } from "./runtime.js";
 type NamedPart = Part & { readonly name: PartName };
 
 /**
+ * Programs (command daemons and jobs): started first and stopped last, so the orphan reaper
+ * outlives every program the manager starts. Its process starts with the first program and kills
+ * them all if the manager dies, even by `kill -9` (isolation/reaper.ts); stopping ends it once
+ * the daemons and jobs have stopped their programs.
+ */
+export function programsPart(rt: Runtime): NamedPart {
+  return {
+    name: "programs",
+    start() {},
+    async stop() {
+      await rt.programs.reaper.stop();
+    },
+  };
+}
+
+/**
  * The store: opened first (a StoreError says what failed, before any daemon runs); the operator
  * overrides saved in it become the last config layer. Closed last, after every daemon's final
  * record is written.
@@ -77,6 +93,7 @@ export function jobsPart(rt: Runtime): NamedPart {
         jobs: rt.config.jobs,
         node: rt.node,
         logger: rt.logger,
+        programs: rt.programs,
       });
       rt.jobs = jobs;
       await jobs.start();

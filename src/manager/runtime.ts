@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import type { DurableDelivery } from "../events/durable.js";
 import type { EventBus } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
+import type { CommandHost } from "../isolation/command-daemon.js";
+import type { Reaper } from "../isolation/reaper.js";
 import type { JobService } from "../jobs/index.js";
 import type { NodeInfo, RingmasterConfig } from "../registry/types.js";
 import type { LogRing } from "../supervisor/log-ring.js";
@@ -27,6 +29,8 @@ export interface Runtime {
   readonly durable: DurableDelivery | undefined;
   readonly tree: SupervisionTree;
   readonly logRing: LogRing;
+  /** How command daemons and jobs start programs, with the orphan reaper they report to. */
+  readonly programs: CommandHost & { readonly reaper: Reaper };
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
   /** Set by the store part. */
   persistence: Persistence | undefined;

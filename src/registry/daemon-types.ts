@@ -3,6 +3,7 @@
  * normalized frozen `DaemonSpec` every other part reads (DESIGN.md §2).
  */
 import type { ZodType } from "zod";
+import type { CommandHealthCheck, CommandReadiness, CommandSpec } from "./command-options.js";
 import type { DaemonContext, HealthResult } from "./context-types.js";
 import type { EventName } from "./event-types.js";
 import type { IsolationOptions, IsolationSettings } from "./isolation-options.js";
@@ -47,8 +48,26 @@ export interface DaemonHooks<C> {
 
 /** What `defineDaemon` accepts. */
 export interface DaemonOptions<C = Record<string, unknown>>
-  extends DaemonHooks<C>,
+  extends Omit<DaemonHooks<C>, "health">,
     IsolationOptions {
+  /**
+   * Health check: a function (either result shape), or for a command daemon `{ http: url }`
+   * (a 2xx answer within `healthTimeout` is healthy). Without it the manager derives health.
+   */
+  health?: DaemonHooks<C>["health"] | CommandHealthCheck;
+  /**
+   * The daemon *is* this external program (`["python3", "train.py", "--fast"]`), supervised as a
+   * process group (DESIGN.md §11): stdout lines are `info` logs, stderr lines `warn`; exit code 0
+   * ends the run normally, any other code or a signal is a failure. Its config reaches it as
+   * `${PREFIX}_${DAEMON}_${KEY}` environment variables. No setup/cycle/run/cleanup hooks then.
+   */
+  command?: readonly string[];
+  /** A command daemon's working directory; default the manager's. */
+  cwd?: string;
+  /** Added to a command daemon's environment (after the config variables). */
+  env?: Record<string, string>;
+  /** When a command daemon is ready: `"spawn"` (default), `{ line: /regex/ }` or `{ http: url }`. */
+  ready?: CommandReadiness;
   /** lower_snake_case, unique within the registry. */
   name: string;
   description?: string;
@@ -117,4 +136,10 @@ export interface DaemonSpec<C = any> extends DaemonHooks<C>, IsolationSettings {
   readonly autoStart: boolean;
   readonly scope: "node" | "cluster";
   readonly deprecated: string | undefined;
+  /** What a command daemon runs (DESIGN.md §11); undefined for a daemon of code. */
+  readonly command: CommandSpec | undefined;
+  /** bytes, or undefined for no limit */
+  readonly maxMemory: number | undefined;
+  /** ms from SIGTERM to SIGKILL */
+  readonly killTimeout: number;
 }

@@ -24,7 +24,10 @@ export const DAEMON_DEFAULTS = {
   scope: "node" as const,
 };
 
-/** Where code runs, by default: inline; a process gets 5 s between SIGTERM and SIGKILL. */
+/**
+ * Where code runs, by default: inline; a process (a process daemon, a command daemon or job)
+ * gets 5 s between SIGTERM and SIGKILL.
+ */
 export const ISOLATION_DEFAULTS = {
   isolation: "inline" as const,
   killTimeout: 5 * SECOND,

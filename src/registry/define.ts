@@ -3,6 +3,8 @@
  * what a user writes into normalized, frozen specs (defaults filled in, durations in ms), and
  * `adaptService` wraps an object with start/stop methods as a daemon spec.
  */
+
+import { commandSpec, jobCommand } from "./command-options.js";
 import {
   DAEMON_DEFAULTS,
   EVENT_BUS_DEFAULTS,
@@ -105,6 +107,7 @@ export function defineDaemon<C = Record<string, unknown>>(
       `${at("restart.jitter")}: expected a fraction between 0 and 1, found ${restart.jitter}`,
     );
   }
+  const command = commandSpec(options, at);
   const readiness = options.readiness ?? DAEMON_DEFAULTS.readiness;
   if (readiness !== "setup" && readiness !== "manual") {
     throw new TypeError(
@@ -151,11 +154,12 @@ export function defineDaemon<C = Record<string, unknown>>(
     autoStart: options.autoStart ?? DAEMON_DEFAULTS.autoStart,
     scope: options.scope ?? DAEMON_DEFAULTS.scope,
     deprecated: options.deprecated,
+    command,
     ...isolationSettings(options, at, import.meta.url),
     setup: options.setup,
     cycle: options.cycle,
     run: options.run,
-    health: options.health,
+    health: typeof options.health === "function" ? options.health : undefined,
     cleanup: options.cleanup,
   };
   return Object.freeze(spec);
@@ -168,7 +172,18 @@ export interface JobOptions<P> extends IsolationOptions {
   maxAttempts?: number;
   timeout?: number | string;
   backoff?: { initialDelay?: number | string; factor?: number; maxDelay?: number | string };
-  run(payload: P, ctx: JobContext): unknown | Promise<unknown>;
+  /** The handler; or give `command` instead. */
+  run?(payload: P, ctx: JobContext): unknown | Promise<unknown>;
+  /** Runs each attempt as this program (`(payload) => ["python3", "export.py", payload.file]`). */
+  command?: (payload: P) => readonly string[];
+  /** A command job's working directory. */
+  cwd?: string;
+  /** Added to a command job's environment. */
+  env?: Record<string, string>;
+  /** A command job's program still alive this long after SIGTERM gets SIGKILL. Default 5 s. */
+  killTimeout?: number | string;
+  /** A command job whose process group goes above it (`"1GB"`) fails with `memory limit`. */
+  maxMemory?: number | string;
 }
 
 /** Declares a job handler (DESIGN.md §7). */
@@ -176,7 +191,14 @@ export function defineJob<P = unknown>(options: JobOptions<P>): JobSpec<P> {
   const at = (option: string) => `job "${options.type}", option ${option}`;
   if (typeof options.type !== "string" || !options.type)
     throw new TypeError("defineJob: `type` must be a non-empty string");
-  if (typeof options.run !== "function") throw new TypeError(`${at("run")}: expected a function`);
+  const command = jobCommand(options, at);
+  if (!command && typeof options.run !== "function")
+    throw new TypeError(`${at("run")}: expected a function (or give command)`);
+  const run =
+    options.run ??
+    (() => {
+      throw new Error(`job "${options.type}" runs a program; only a manager can run it`);
+    });
   const b = options.backoff ?? {};
   return Object.freeze({
     kind: "job" as const,
@@ -200,7 +222,8 @@ export function defineJob<P = unknown>(options: JobOptions<P>): JobSpec<P> {
           : parseDuration(b.maxDelay, at("backoff.maxDelay")),
     },
     ...isolationSettings(options, at, import.meta.url),
-    run: options.run,
+    run,
+    command,
   });
 }
 

@@ -118,7 +118,27 @@ export interface JobSpec<P = any> extends IsolationSettings {
   /** ms per attempt, or undefined for none */
   readonly timeout: number | undefined;
   readonly backoff: { initialDelay: number; factor: number; maxDelay: number };
+  /**
+   * The handler. For a command job (`command` set) the manager runs the program instead, and
+   * this only says so when called without one.
+   */
   run(payload: P, ctx: JobContext): unknown | Promise<unknown>;
+  /** A job that runs a program per attempt (DESIGN.md §7, §11); undefined for a job of code. */
+  readonly command: JobCommand<P> | undefined;
+}
+
+/**
+ * A command job, normalized: each attempt runs `argv(payload)` with the payload as JSON on stdin;
+ * stdout lines `::progress N` set progress, other lines are the job's log; exit code 0 completes
+ * it; cancel and timeout are SIGTERM, then SIGKILL of its process group after `killTimeout` (ms).
+ */
+export interface JobCommand<P = unknown> {
+  argv(payload: P): readonly string[];
+  readonly cwd: string | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly killTimeout: number;
+  /** bytes, or undefined for no limit */
+  readonly maxMemory: number | undefined;
 }
 
 export interface JobContext {

@@ -4,15 +4,20 @@ export const KB = 1024;
 export const MB = 1024 * KB;
 export const GB = 1024 * MB;
 
-const UNITS: Record<string, number> = { b: 1, kb: KB, k: KB, mb: MB, m: MB, gb: GB, g: GB };
-const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?b?)\s*$/i;
+const UNITS: Record<string, number> = {
+  b: 1,
+  ...{ k: KB, kb: KB, kib: KB },
+  ...{ m: MB, mb: MB, mib: MB },
+  ...{ g: GB, gb: GB, gib: GB },
+};
+const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)\s*$/i;
 
 /** A size: a number of bytes, or a string with a unit (`"512MB"`, binary: 1 MB = 1024 KB). */
 export type Size = number | string;
 
 /**
  * Parses a {@link Size} into bytes: numbers are bytes, strings carry a unit (B, KB, MB, GB,
- * case-insensitive, powers of 1024). Throws a `TypeError` that names `what` on bad input.
+ * KiB, MiB, GiB too; case-insensitive, powers of 1024). Throws a `TypeError` that names `what` on bad input.
  */
 export function parseSize(value: Size, what: string): number {
   if (typeof value === "number" && Number.isFinite(value) && value > 0) return Math.floor(value);

@@ -48,6 +48,7 @@ export type {
   DaemonJobs,
   JobActionKind,
   JobActionRecord,
+  JobCommand,
   JobContext,
   JobFilter,
   JobRecord,

@@ -3,6 +3,7 @@ import type { EventBus } from "../events/types.js";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
+import { type CommandHost, programSpec } from "../isolation/command-daemon.js";
 import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
 import type {
@@ -38,6 +39,8 @@ export interface SupervisorHost {
   onState(daemon: DaemonSupervisor, from: DaemonState, to: DaemonState): void;
   /** Called when a backoff delay has elapsed: the manager starts it again or makes it wait. */
   onBackoffElapsed(daemon: DaemonSupervisor): void;
+  /** What command daemons need to run their programs (DESIGN.md §11); absent: none can run. */
+  programs?: CommandHost | undefined;
 }
 
 /**
@@ -73,18 +76,22 @@ export class DaemonSupervisor {
   /** The parsed cron schedule, if any (internal). */
   cron: Cron | undefined;
 
+  public spec: DaemonSpec;
+
   constructor(
-    public spec: DaemonSpec,
+    spec: DaemonSpec,
     public config: Readonly<Record<string, unknown>>,
     readonly host: SupervisorHost,
   ) {
+    // A command daemon runs through the same hooks, state machine and timeouts as any other.
+    this.spec = programSpec(spec, host.programs);
     if (spec.cron) this.cron = new Cron(spec.cron, { paused: true });
   }
 
   /** Takes a new resolved spec and config (stored overrides); applies from the next start. */
   reconfigure(spec: DaemonSpec, config: Readonly<Record<string, unknown>>): void {
     if (this.run) throw new Error(`daemon ${this.name}: cannot reconfigure while ${this.state}`);
-    this.spec = spec;
+    this.spec = programSpec(spec, this.host.programs);
     this.config = config;
     this.cron = spec.cron ? new Cron(spec.cron, { paused: true }) : undefined;
   }
