@@ -59,7 +59,11 @@ export interface DaemonOptions<C = Record<string, unknown>> extends DaemonHooks<
   emits?: readonly EventName[];
   /** The daemon's config schema; defaults come from it. */
   config?: ZodType<C>;
-  /** Cycle schedule: a fixed delay between the end of one cycle and the start of the next. */
+  /**
+   * Cycle schedule: a fixed delay between the end of one cycle and the start of the next. A cycle
+   * without `interval` or `cron` runs every `${PREFIX}_DAEMON_INTERVAL` seconds, else every
+   * `DAEMON_DEFAULTS.interval` (60 s).
+   */
   interval?: Duration;
   /** Cycle schedule as a cron expression (croner syntax, seconds optional). */
   cron?: string;
@@ -82,6 +86,11 @@ export interface DaemonOptions<C = Record<string, unknown>> extends DaemonHooks<
   scope?: "node" | "cluster";
   /** A message: the daemon still works, but `validate` and start-up warn. */
   deprecated?: string;
+  /**
+   * The name part of its env variables, default its name: `envName: "TRAINING_ACTIVITY"` reads
+   * `RINGRIFT_TRAINING_ACTIVITY_INTERVAL` instead of `RINGRIFT_TRAINING_NODE_WATCHER_INTERVAL`.
+   */
+  envName?: string;
 }
 
 /**
@@ -97,7 +106,7 @@ export interface DaemonSpec<C = any> extends DaemonHooks<C> {
   readonly subscribes: readonly string[];
   readonly emits: readonly string[];
   readonly config: ZodType<C> | undefined;
-  /** ms */
+  /** ms; undefined for a cycle given no schedule in code (the config resolver fills it in). */
   readonly interval: number | undefined;
   readonly cron: string | undefined;
   readonly readiness: "setup" | "manual";
@@ -114,4 +123,6 @@ export interface DaemonSpec<C = any> extends DaemonHooks<C> {
   readonly autoStart: boolean;
   readonly scope: "node" | "cluster";
   readonly deprecated: string | undefined;
+  /** The name part of its env variables (`envName`, else `name`). */
+  readonly envName: string;
 }

@@ -10,6 +10,8 @@ import type { EventBusOptions, RestartPolicy } from "./types.js";
  */
 export const DAEMON_DEFAULTS = {
   category: "misc",
+  /** A cycle's interval when neither code nor `${PREFIX}_DAEMON_INTERVAL` gives one (seeds: 60). */
+  interval: 60 * SECOND,
   readiness: "setup" as const,
   readyTimeout: 30 * SECOND,
   stopTimeout: 30 * SECOND,

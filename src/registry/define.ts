@@ -58,11 +58,6 @@ export function defineDaemon<C = Record<string, unknown>>(
   if (options.interval !== undefined && options.cron !== undefined) {
     throw new TypeError(`${at("interval/cron")}: give either interval or cron, not both`);
   }
-  if (options.cycle && options.interval === undefined && options.cron === undefined) {
-    throw new TypeError(
-      `${at("cycle")}: a cycle needs a schedule; add interval (e.g. "60s") or cron`,
-    );
-  }
   if ((options.interval !== undefined || options.cron !== undefined) && !options.cycle) {
     throw new TypeError(
       `${at("interval")}: a schedule without a cycle hook does nothing; add cycle(ctx)`,
@@ -150,6 +145,7 @@ export function defineDaemon<C = Record<string, unknown>>(
     autoStart: options.autoStart ?? DAEMON_DEFAULTS.autoStart,
     scope: options.scope ?? DAEMON_DEFAULTS.scope,
     deprecated: options.deprecated,
+    envName: envNameOf(options, at("envName")),
     setup: options.setup,
     cycle: options.cycle,
     run: options.run,
@@ -157,6 +153,18 @@ export function defineDaemon<C = Record<string, unknown>>(
     cleanup: options.cleanup,
   };
   return Object.freeze(spec);
+}
+
+/** The name part of the daemon's env variables: `envName`, or else its name. */
+function envNameOf(options: { name: string; envName?: unknown }, what: string): string {
+  const { envName } = options;
+  if (envName === undefined) return options.name;
+  if (typeof envName !== "string" || !/^[A-Za-z][A-Za-z0-9_]*$/.test(envName)) {
+    throw new TypeError(
+      `${what}: expected letters, digits and underscores such as "TRAINING_ACTIVITY", found ${JSON.stringify(envName)}`,
+    );
+  }
+  return envName;
 }
 
 export interface JobOptions<P> {
