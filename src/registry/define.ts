@@ -1,7 +1,7 @@
 /**
  * The declaring functions of the registry: `defineDaemon`, `defineJob` and `defineConfig` turn
- * what a user writes into normalized, frozen specs (defaults filled in, durations in ms), and
- * `adaptService` wraps an object with start/stop methods as a daemon spec.
+ * what a user writes into normalized, frozen specs (defaults filled in, durations in ms);
+ * `adaptService` (in `adapt-service.ts`, re-exported here) wraps a service object as a daemon spec.
  */
 import {
   DAEMON_DEFAULTS,
@@ -12,10 +12,8 @@ import {
 } from "./defaults.js";
 import { parseDuration } from "./duration.js";
 import type {
-  DaemonContext,
   DaemonOptions,
   DaemonSpec,
-  HealthResult,
   JobContext,
   JobSpec,
   RestartPolicy,
@@ -252,51 +250,5 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
   });
 }
 
-/** An object with start/stop methods, as the seeds' `DaemonAdapter` wraps. */
-export interface ServiceLike {
-  [key: string]: unknown;
-}
-
-/**
- * Wraps an existing object with start/stop (and optionally health) methods as a daemon spec.
- * `start` runs as setup (the daemon is ready when it resolves), `stop` as cleanup, `health` as the
- * health hook. Method names default to `start`, `stop` and `health`/`healthCheck`.
- */
-export function adaptService<T extends object>(
-  service: T,
-  options: Omit<DaemonOptions, "setup" | "cleanup" | "health" | "cycle" | "run"> & {
-    start?: keyof T | ((service: T, ctx: DaemonContext) => unknown);
-    stop?: keyof T | ((service: T, ctx: DaemonContext) => unknown);
-    health?: keyof T | ((service: T, ctx: DaemonContext) => HealthResult | Promise<HealthResult>);
-  },
-): DaemonSpec {
-  const method = (ref: unknown, fallbacks: string[], role: string, required: boolean) => {
-    if (typeof ref === "function") return (ctx: DaemonContext) => ref(service, ctx);
-    const names = ref === undefined ? fallbacks : [String(ref)];
-    for (const name of names) {
-      const fn = (service as Record<string, unknown>)[name];
-      if (typeof fn === "function") return (ctx: DaemonContext) => fn.call(service, ctx);
-    }
-    if (required) {
-      throw new TypeError(
-        `adaptService("${options.name}"): the service has no ${role} method (looked for ${names.map((n) => `${n}()`).join(", ")})`,
-      );
-    }
-    return undefined;
-  };
-  const { start, stop, health, ...rest } = options;
-  const setup = method(start, ["start"], "start", true);
-  const cleanup = method(stop, ["stop"], "stop", true);
-  const check = method(
-    health,
-    ["health", "healthCheck", "health_check"],
-    "health",
-    health !== undefined,
-  );
-  return defineDaemon({
-    ...rest,
-    setup: setup as DaemonOptions["setup"],
-    cleanup: cleanup as DaemonOptions["cleanup"],
-    health: check as DaemonOptions["health"],
-  });
-}
+export type { ServiceLike } from "./adapt-service.js";
+export { adaptService } from "./adapt-service.js";
