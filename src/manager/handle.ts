@@ -1,6 +1,12 @@
 import type { SafeEmitter } from "../internal/safe-emitter.js";
 import { withTimeout } from "../internal/sleep.js";
 import { StateConflictError } from "../registry/errors.js";
+import {
+  categories,
+  daemonsByCategory,
+  deprecatedDaemons,
+  registryHealth,
+} from "../registry/queries.js";
 import type { HealthReport } from "../registry/types.js";
 import { selectDaemons } from "../supervisor/select.js";
 import { livenessReasons, readiness, statusOf } from "../supervisor/status.js";
@@ -135,6 +141,10 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     checkHealth: (input: string): Promise<HealthReport> =>
       tree.sup(tree.canonical(input)).checkHealth(),
     liveness,
+    categories: () => categories(config),
+    daemonsByCategory: (category) => daemonsByCategory(config, category),
+    deprecatedDaemons: () => deprecatedDaemons(config),
+    registryHealth: () => registryHealth(config),
     readiness: () => readiness(tree, rt.started, clock),
     on: (event, listener) => emitter.on(event, listener),
     shutdown(opts = {}) {
