@@ -318,12 +318,19 @@ export function createSupervisionTree(options: SupervisionTreeOptions) {
    * each within its own stopTimeout; after `timeout` ms the report names every daemon still up.
    * Nothing starts again once this has been called.
    */
-  async function shutdownAll(timeout: number): Promise<DaemonsStopReport> {
+  /**
+   * Stops every daemon, dependents first; each gets its own stopTimeout from the moment it is
+   * asked. `timeout` (ms; none when undefined) bounds the whole: when it runs out, every daemon
+   * not asked yet is asked at once, without waiting for its dependents, and each one not stopped
+   * is reported as unstopped.
+   */
+  async function shutdownAll(timeout: number | undefined): Promise<DaemonsStopReport> {
     shuttingDown = true;
     const report: DaemonsStopReport = { stopped: [], unstopped: [] };
     /** Set when the report is final: a daemon that stops after the timeout is not added twice. */
     let final = false;
     const done = new Map<string, Promise<void>>();
+    const asked = new Set<string>();
     const stopInOrder = (name: string): Promise<void> => {
       let p = done.get(name);
       if (p) return p;
@@ -331,6 +338,7 @@ export function createSupervisionTree(options: SupervisionTreeOptions) {
         await Promise.all(graph.dependentsOf(name).map(stopInOrder));
         const d = sup(name);
         const wasActive = d.state !== "stopped";
+        asked.add(name);
         const result = await d.stop("stopped", "shutdown");
         if (!wasActive || final) return;
         if (result.ok) report.stopped.push({ name, durationMs: result.durationMs });
@@ -344,12 +352,23 @@ export function createSupervisionTree(options: SupervisionTreeOptions) {
     final = true;
     if (!outcome.ok) {
       const reported = new Set([...report.stopped, ...report.unstopped].map((r) => r.name));
+      const limit = formatDuration(timeout ?? 0);
       for (const d of supervisors.values()) {
-        if (d.state !== "stopped" && !reported.has(d.name))
+        if (d.state === "stopped" || reported.has(d.name)) continue;
+        if (asked.has(d.name)) {
           report.unstopped.push({
             name: d.name,
-            reason: `still ${d.state} when the shutdown timeout (${formatDuration(timeout)}) ran out`,
+            reason: `still ${d.state} when the shutdown timeout (${limit}) ran out`,
           });
+          continue;
+        }
+        // Never asked (a dependent was still stopping): asked now, so its cleanup still runs.
+        asked.add(d.name);
+        void d.stop("stopped", "shutdown timeout ran out");
+        report.unstopped.push({
+          name: d.name,
+          reason: `asked to stop only when the shutdown timeout (${limit}) ran out; its stopTimeout runs from then`,
+        });
       }
     }
     return report;

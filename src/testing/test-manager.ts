@@ -89,8 +89,8 @@ export interface TestManager {
   logsOf(name: string): CapturedLog[];
   /** Lets pending promise callbacks run without moving time. */
   settle(): Promise<void>;
-  /** Shuts the manager down, driving the clock through every stop; idempotent. */
-  shutdown(): Promise<ShutdownReport>;
+  /** Shuts the manager down (like `manager.shutdown`), driving the clock through every stop; idempotent. */
+  shutdown(options?: { timeout?: number }): Promise<ShutdownReport>;
   /** `await using t = createTestManager(…)` shuts it down at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -162,8 +162,8 @@ export function createTestManager(
     return name === undefined ? manager.status() : manager.status(name);
   }
 
-  const shutdown = () => {
-    shutdownReport ??= drive(clock, manager.shutdown(), "the shutdown");
+  const shutdown = (shutdownOptions?: { timeout?: number }) => {
+    shutdownReport ??= drive(clock, manager.shutdown(shutdownOptions), "the shutdown");
     return shutdownReport;
   };
 
