@@ -71,6 +71,12 @@ export interface DaemonOptions<C = Record<string, unknown>> extends DaemonHooks<
   readyTimeout?: Duration;
   stopTimeout?: Duration;
   cycleTimeout?: Duration;
+  /**
+   * After a failed cycle, wait `max(interval, restart delay for the error count)` before the next
+   * (1 s, 2 s, 4 s … up to `restart.maxDelay` with the defaults); back to `interval` after a
+   * success. Default true; interval daemons only (cron keeps its schedule).
+   */
+  cycleErrorBackoff?: boolean;
   maxConsecutiveErrors?: number;
   healthInterval?: Duration;
   healthTimeout?: Duration;
@@ -113,6 +119,7 @@ export interface DaemonSpec<C = any> extends DaemonHooks<C> {
   readonly readyTimeout: number;
   readonly stopTimeout: number;
   readonly cycleTimeout: number | undefined;
+  readonly cycleErrorBackoff: boolean;
   readonly maxConsecutiveErrors: number;
   readonly healthInterval: number;
   readonly healthTimeout: number;

@@ -16,6 +16,8 @@ export const DAEMON_DEFAULTS = {
   readyTimeout: 30 * SECOND,
   stopTimeout: 30 * SECOND,
   cycleTimeout: undefined as number | undefined,
+  /** Failed cycles back off like restarts: max(interval, 1 s, 2 s, 4 s … maxDelay). */
+  cycleErrorBackoff: true,
   maxConsecutiveErrors: 3,
   healthInterval: 30 * SECOND,
   healthTimeout: 5 * SECOND,

@@ -121,6 +121,7 @@ export function defineDaemon<C = Record<string, unknown>>(
       optionalDuration(options.stopTimeout, at("stopTimeout")) ?? DAEMON_DEFAULTS.stopTimeout,
     cycleTimeout:
       optionalDuration(options.cycleTimeout, at("cycleTimeout")) ?? DAEMON_DEFAULTS.cycleTimeout,
+    cycleErrorBackoff: options.cycleErrorBackoff ?? DAEMON_DEFAULTS.cycleErrorBackoff,
     maxConsecutiveErrors: count(
       options.maxConsecutiveErrors,
       DAEMON_DEFAULTS.maxConsecutiveErrors,
