@@ -31,6 +31,7 @@ export {
   UnknownJobTypeError,
 } from "./jobs/index.js";
 export { createManager } from "./manager/create-manager.js";
+export type { AdaptServiceOptions } from "./registry/adapt-service.js";
 export type {
   CommandHealthCheck,
   CommandReadiness,
@@ -55,6 +56,13 @@ export {
 } from "./registry/errors.js";
 export type { DependencyGraph } from "./registry/graph.js";
 export { createGraph } from "./registry/graph.js";
+export type { DeprecatedDaemon, RegistryHealth } from "./registry/queries.js";
+export {
+  categories,
+  daemonsByCategory,
+  deprecatedDaemons,
+  registryHealth,
+} from "./registry/queries.js";
 export { REDACTED, redactConfig, SECRET_KEY_PATTERN, secret } from "./registry/secret.js";
 export type {
   DaemonContext,

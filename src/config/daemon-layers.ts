@@ -1,11 +1,12 @@
 /**
- * The layers of one daemon's config, in the order they apply (later wins): the config file's
- * `daemonConfig`, the YAML overrides file, the environment (`${PREFIX}_${DAEMON}_${KEY}`) and the
- * overrides saved in the store; and the warning for an env variable under a daemon's prefix that
- * names none of its keys.
+ * The layers of one daemon's config, in the order they apply (later wins): the interval variables
+ * shared by many daemons, the config file's `daemonConfig`, the YAML overrides file, the
+ * environment (`${PREFIX}_${ENV_NAME}_${KEY}`) and the overrides saved in the store; and the
+ * warning for an env variable under the prefix that looks like a typo of one the config reads.
  */
 import type { DaemonSpec, RingmasterConfig } from "../registry/types.js";
-import { envVarName } from "./env.js";
+import { envVarName, OTHER_ENV, upperSnake } from "./env.js";
+import { type CategoryInterval, intervalLayers } from "./intervals.js";
 import { didYouMean } from "./messages.js";
 import type { OverridesFile } from "./overrides-file.js";
 import { schemaShape } from "./schema.js";
@@ -35,6 +36,10 @@ export interface LayerSources {
   yaml: OverridesFile | undefined;
   env: Record<string, string | undefined>;
   stored: Record<string, Record<string, unknown>>;
+  /** `${PREFIX}_DAEMON_INTERVAL`, when set and valid. */
+  defaultInterval?: { ms: number; name: string } | undefined;
+  /** `${PREFIX}_${CATEGORY}_INTERVAL`, by category, when set and valid. */
+  categoryIntervals?: Map<string, CategoryInterval>;
 }
 
 /**
@@ -43,10 +48,11 @@ export interface LayerSources {
  */
 export function daemonLayers(
   spec: DaemonSpec,
-  { config, yaml, env, stored }: LayerSources,
+  { config, yaml, env, stored, defaultInterval, categoryIntervals }: LayerSources,
   knownVars: Set<string>,
 ): LayerValues[] {
   const layers: LayerValues[] = [
+    ...intervalLayers(spec, defaultInterval, categoryIntervals ?? new Map()),
     [
       { source: { kind: "file" }, seconds: false, text: false },
       config.daemonConfig[spec.name] ?? {},
@@ -61,7 +67,7 @@ export function daemonLayers(
   const shape = schemaShape(spec.config);
   const keys = [...Object.keys(shape ?? {}), ...SPEC_KEYS.filter((k) => !shape?.[k])];
   for (const key of keys) {
-    const name = envVarName(config.envPrefix, spec.name, key);
+    const name = envVarName(config.envPrefix, spec.envName ?? spec.name, key);
     knownVars.add(name);
     const text = env[name];
     if (text !== undefined) {
@@ -78,24 +84,46 @@ export function daemonLayers(
   return layers;
 }
 
-/** Warns about `${PREFIX}_${DAEMON}_…` variables that match no key of that daemon (typos). */
+/**
+ * Warns about variables under the prefix that the config does not read: one under a daemon's
+ * `${PREFIX}_${ENV_NAME}_` that matches none of its keys, and any other whose name is close to one
+ * that is read (`RINGMASTER_AUTO_SYNK_BATCH_SIZE`: a typo in the daemon part). A variable close to
+ * nothing is left alone: other tools may share the prefix.
+ */
 export function warnStrayEnv(
   prefix: string,
-  names: readonly string[],
+  specs: ReadonlyArray<Pick<DaemonSpec, "name" | "envName">>,
   env: Record<string, string | undefined>,
   knownVars: Set<string>,
   warnings: string[],
 ): void {
-  const heads = names
-    .map((name) => ({ name, head: `${envVarName(prefix, name, "")}_` }))
+  const heads = specs
+    .map((spec) => ({
+      name: spec.name,
+      head: `${envVarName(prefix, spec.envName ?? spec.name, "")}_`,
+    }))
     .sort((a, b) => b.head.length - a.head.length);
+  const root = `${upperSnake(prefix)}_`;
+  const others = new Set(OTHER_ENV.map((suffix) => `${root}${suffix}`));
   for (const variable of Object.keys(env)) {
-    if (knownVars.has(variable) || env[variable] === undefined) continue;
+    if (knownVars.has(variable) || others.has(variable) || env[variable] === undefined) continue;
     const owner = heads.find((h) => variable.startsWith(h.head));
-    if (!owner) continue;
-    const candidates = [...knownVars].filter((v) => v.startsWith(owner.head));
+    if (owner) {
+      const candidates = [...knownVars].filter((v) => v.startsWith(owner.head));
+      warnings.push(
+        `env ${variable} is set but is not a config key of ${owner.name}${didYouMean(variable, candidates)}; ignored`,
+      );
+      continue;
+    }
+    if (!variable.startsWith(root)) continue;
+    // Compared without the prefix, so its length does not make every name look close.
+    const hint = didYouMean(
+      variable.slice(root.length),
+      [...knownVars].map((v) => v.slice(root.length)),
+    );
+    if (hint === "") continue;
     warnings.push(
-      `env ${variable} is set but is not a config key of ${owner.name}${didYouMean(variable, candidates)}; ignored`,
+      `env ${variable} is set but names no daemon, category or setting${hint.replace('"', `"${root}`)}; ignored`,
     );
   }
 }

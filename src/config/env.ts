@@ -35,7 +35,22 @@ export const SETTINGS_ENV = {
   store: "STORE",
   /** Bearer token for mutating HTTP calls. */
   apiToken: "API_TOKEN",
+  /** Seconds; the interval of every cycle that sets none in code (the seeds' `RINGRIFT_DAEMON_INTERVAL`). */
+  defaultInterval: "DAEMON_INTERVAL",
+  /** Path of the YAML overrides file, over the config's `overridesFile`. */
+  overridesFile: "OVERRIDES",
 } as const;
+
+/**
+ * Variables under the prefix that other parts read (the CLI's manager URL, the node id), so a
+ * "did you mean" never calls them typos. A part that reads a new `${PREFIX}_…` variable adds it here.
+ */
+export const OTHER_ENV = ["URL", "NODE_ID"] as const;
+
+/** `${PREFIX}_${CATEGORY}_INTERVAL`: the interval of every periodic daemon of that category. */
+export function categoryIntervalVarName(prefix: string, category: string): string {
+  return envVarName(prefix, category, "interval");
+}
 
 export function settingsVarName(prefix: string, setting: keyof typeof SETTINGS_ENV): string {
   return [upperSnake(prefix), SETTINGS_ENV[setting]].filter(Boolean).join("_");

@@ -16,6 +16,7 @@ import {
   SPEC_KEYS,
   type SpecKey,
 } from "./daemon-layers.js";
+import { upperSnake } from "./env.js";
 import { describeSource, didYouMean } from "./messages.js";
 import {
   coerceText,
@@ -48,8 +49,10 @@ export function resolveDaemon(
   const before = problems.length;
 
   for (const [layer, raw] of layers) {
-    for (const [key, value] of Object.entries(raw)) {
+    for (const [written, value] of Object.entries(raw)) {
       const from = describeSource(layer.source);
+      // `threshold_games` in YAML is the schema's `thresholdGames` (and the other way round).
+      const key = anyKey ? written : sameKey(written, allowed);
       if (!anyKey && !allowed.includes(key)) {
         const hint = didYouMean(key, allowed);
         if (layer.source.kind === "store") {
@@ -133,6 +136,13 @@ export function resolveDaemon(
     sources.interval ??= { kind: "default" };
 
   const changes: { -readonly [K in keyof DaemonSpec]?: DaemonSpec[K] } = { ...overrides };
+  if (spec.cycle && spec.cron === undefined && (changes.interval ?? spec.interval) === undefined) {
+    changes.interval = DAEMON_DEFAULTS.interval; // a cycle with no schedule from any layer
+    sources.interval = { kind: "default" };
+  }
+  if (settings.stopTimeout !== undefined && spec.stopTimeout === DAEMON_DEFAULTS.stopTimeout) {
+    changes.stopTimeout = settings.stopTimeout;
+  }
   if (settings.restartMax !== undefined && settings.restartMax !== spec.restart.maxRestarts) {
     changes.restart = Object.freeze({ ...spec.restart, maxRestarts: settings.restartMax });
   }
@@ -152,6 +162,13 @@ export function resolveDaemon(
     config: deepFreeze(config),
     sources: Object.freeze(sources),
   });
+}
+
+/** `key` as one of `allowed` when it is that key in another case style, else `key` itself. */
+function sameKey(key: string, allowed: readonly string[]): string {
+  if (allowed.includes(key)) return key;
+  const wanted = upperSnake(key);
+  return allowed.find((candidate) => upperSnake(candidate) === wanted) ?? key;
 }
 
 /** A spec-level option's value, or a string saying what was expected. */

@@ -7,6 +7,8 @@
 import { ConfigError } from "../registry/errors.js";
 import type { RingmasterConfig } from "../registry/types.js";
 import { daemonLayers, warnStrayEnv } from "./daemon-layers.js";
+import { settingsVarName } from "./env.js";
+import { categoryIntervals } from "./intervals.js";
 import { resolveDaemon } from "./merge-layers.js";
 import { didYouMean } from "./messages.js";
 import { readOverridesFile } from "./overrides-file.js";
@@ -28,9 +30,18 @@ export type {
  *
  * 1. the zod schema's defaults,
  * 2. the config file's `daemonConfig[name]`,
- * 3. the YAML overrides file (`config.overridesFile`, relative to `cwd`),
- * 4. the environment, `${PREFIX}_${DAEMON}_${KEY}` (e.g. `RINGRIFT_MY_NEW_DAEMON_CHECK_INTERVAL_SECONDS`),
+ * 3. the YAML overrides file (`${PREFIX}_OVERRIDES`, else `config.overridesFile`, relative to
+ *    `cwd`); keys may be written in snake_case or camelCase (`threshold_games` = `thresholdGames`),
+ * 4. the environment, `${PREFIX}_${ENV_NAME}_${KEY}` where ENV_NAME is the daemon's `envName`
+ *    or name (e.g. `RINGRIFT_MY_NEW_DAEMON_CHECK_INTERVAL_SECONDS`),
  * 5. `storedOverrides` (saved through the API).
+ *
+ * Below all of them, for `interval`: `${PREFIX}_DAEMON_INTERVAL` gives every cycle that sets no
+ * schedule in code its interval (else `DAEMON_DEFAULTS.interval`), and `${PREFIX}_${CATEGORY}_INTERVAL`
+ * that of every interval daemon of the category, over its code. `${PREFIX}_DAEMON_SHUTDOWN_TIMEOUT`
+ * is the stopTimeout of every daemon that kept the default. A required key without a default may
+ * come from any layer. A variable under the prefix close to one that is read is a "did you mean"
+ * warning.
  *
  * Besides schema keys, every layer may set `enabled`, `autoStart` and `interval`; they are applied
  * to the returned spec. In YAML and env a bare number for `interval` means seconds, as the seeds
@@ -72,21 +83,36 @@ export function resolveConfig(
       warnings.push(`overrides saved in the store for ${name} ignored: no such daemon`);
     }
   }
-  const yaml = config.overridesFile
-    ? readOverridesFile(config.overridesFile, cwd, names, problems, warnings)
+  const settings = resolveSettings(config, env, problems);
+  const overridesFile = settings.overridesFile ?? config.overridesFile;
+  const yaml = overridesFile
+    ? readOverridesFile(overridesFile, cwd, names, problems, warnings)
     : undefined;
 
-  const settings = resolveSettings(config, env, problems);
   const daemons = new Map<string, ResolvedDaemon>();
   const knownVars = new Set<string>(settings.vars);
-  const sources = { config, yaml, env, stored };
+  const defaultInterval =
+    settings.defaultInterval === undefined
+      ? undefined
+      : {
+          ms: settings.defaultInterval,
+          name: settingsVarName(config.envPrefix, "defaultInterval"),
+        };
+  const sources = {
+    config,
+    yaml,
+    env,
+    stored,
+    defaultInterval,
+    categoryIntervals: categoryIntervals(config, env, problems, knownVars),
+  };
   for (const spec of config.daemons) {
     if (daemons.has(spec.name)) continue;
     const layers = daemonLayers(spec, sources, knownVars);
     const resolved = resolveDaemon(spec, layers, settings, problems, warnings);
     if (resolved) daemons.set(spec.name, resolved);
   }
-  warnStrayEnv(config.envPrefix, names, env, knownVars, warnings);
+  warnStrayEnv(config.envPrefix, config.daemons, env, knownVars, warnings);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return { daemons, settings: Object.freeze(settings.settings) as ManagerSettings, warnings };

@@ -43,6 +43,20 @@ export function unwrap(schema: ZodType): { schema: ZodType; nullable: boolean } 
   return { schema: current, nullable };
 }
 
+/** Whether `schema` (through wrappers, pipes and lazies) supplies a value of its own for undefined. */
+export function hasDefault(schema: ZodType): boolean {
+  let current = schema;
+  for (let depth = 0; depth < 32; depth++) {
+    const def = defOf(current);
+    if (def.type === "default" || def.type === "prefault" || def.type === "catch") return true;
+    if (WRAPPERS.has(def.type) && def.innerType) current = def.innerType;
+    else if (def.type === "pipe" && def.in) current = def.in;
+    else if (def.type === "lazy" && def.getter) current = def.getter();
+    else return false;
+  }
+  return false;
+}
+
 /** The keys of an object schema (through wrappers), or undefined when it is not an object. */
 export function schemaShape(schema: ZodType | undefined): Record<string, ZodType> | undefined {
   if (!schema) return undefined;

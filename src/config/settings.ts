@@ -1,7 +1,8 @@
 /**
  * Manager-wide settings from the environment: `${PREFIX}_DAEMON_HEALTH_PORT`, `_DAEMON_HOST`,
- * `_DAEMON_RESTART_MAX`, `_DAEMON_HEALTH_INTERVAL`, `_DAEMON_SHUTDOWN_TIMEOUT`, `_STORE` and
- * `_API_TOKEN` over the config file's values, each bad value one problem line naming the variable.
+ * `_DAEMON_RESTART_MAX`, `_DAEMON_HEALTH_INTERVAL`, `_DAEMON_SHUTDOWN_TIMEOUT`, `_DAEMON_INTERVAL`,
+ * `_OVERRIDES`, `_STORE` and `_API_TOKEN` over the config file's values, each bad value one problem
+ * line naming the variable.
  */
 import { MANAGER_DEFAULTS } from "../registry/defaults.js";
 import { parseDuration, SECOND } from "../registry/duration.js";
@@ -18,8 +19,32 @@ export interface SettingsResult {
   restartMax: number | undefined;
   /** ms */
   healthInterval: number | undefined;
+  /** ms, from `_DAEMON_SHUTDOWN_TIMEOUT`: the stopTimeout of daemons that kept the default. */
+  stopTimeout: number | undefined;
+  /** ms, from `_DAEMON_INTERVAL`: the interval of cycles that set none in code. */
+  defaultInterval: number | undefined;
+  /** From `_OVERRIDES`: the YAML overrides file, over the config's `overridesFile`. */
+  overridesFile: string | undefined;
   /** The settings variables' names, so they are not reported as stray. */
   vars: string[];
+}
+
+/**
+ * An env duration in ms: a bare number is seconds (`30`), else a duration string (`"500ms"`,
+ * `"5m"`); undefined when it is neither or less than `min` ms.
+ */
+export function envDuration(text: string, min: number): number | undefined {
+  const bare = parseNumber(text);
+  let ms: number | undefined;
+  if (bare !== undefined) ms = bare * SECOND;
+  else {
+    try {
+      ms = parseDuration(text, "env");
+    } catch {
+      ms = undefined;
+    }
+  }
+  return ms !== undefined && ms >= min ? ms : undefined;
 }
 
 /** Reads the settings variables; a bad one is pushed to `problems` and the config value kept. */
@@ -40,19 +65,7 @@ export function resolveSettings(
     problems.push(
       `settings.${what}: expected ${expected}, found ${describeValue(v.text)} (from env ${v.name})`,
     );
-  const seconds = (v: { name: string; text: string }, min: number): number | undefined => {
-    const bare = parseNumber(v.text);
-    let ms: number | undefined;
-    if (bare !== undefined) ms = bare * SECOND;
-    else {
-      try {
-        ms = parseDuration(v.text, v.name);
-      } catch {
-        ms = undefined;
-      }
-    }
-    return ms !== undefined && ms >= min ? ms : undefined;
-  };
+  const seconds = (v: { name: string; text: string }, min: number) => envDuration(v.text, min);
 
   let http: HttpOptions | false = config.http === false ? false : { ...config.http };
   const port = read("httpPort");
@@ -86,13 +99,26 @@ export function resolveSettings(
   }
 
   let shutdownTimeout = config.shutdownTimeout;
+  let stopTimeout: number | undefined;
   const shutdown = read("shutdownTimeout");
   if (shutdown) {
     const ms = seconds(shutdown, 0);
     if (ms === undefined)
       bad("shutdownTimeout", 'a duration such as 30 (seconds) or "30s"', shutdown);
-    else shutdownTimeout = ms;
+    else shutdownTimeout = stopTimeout = ms;
   }
+
+  let defaultInterval: number | undefined;
+  const interval = read("defaultInterval");
+  if (interval) {
+    defaultInterval = seconds(interval, 1);
+    if (defaultInterval === undefined)
+      bad("defaultInterval", 'a duration of more than 0, such as 60 (seconds) or "5m"', interval);
+  }
+
+  const overrides = read("overridesFile");
+  const overridesFile =
+    overrides && overrides.text.trim() !== "" ? overrides.text.trim() : undefined;
 
   let store = config.store;
   const storeVar = read("store");
@@ -113,6 +139,9 @@ export function resolveSettings(
     settings: { http: http ? Object.freeze(http) : false, store, apiToken, shutdownTimeout },
     restartMax,
     healthInterval,
+    stopTimeout,
+    defaultInterval,
+    overridesFile,
     vars,
   };
 }

@@ -3,13 +3,14 @@ import { type ResolvedDaemon, resolveConfig } from "../config/resolve.js";
 import type { Clock } from "../internal/clock.js";
 import type { RingmasterConfig } from "../registry/types.js";
 import type { DaemonSupervisor } from "../supervisor/daemon.js";
+import { recordOf } from "../supervisor/status.js";
 import type { SupervisionTree } from "../supervisor/tree.js";
 import type { Persistence } from "./persistence.js";
 
 /**
  * The manager's config: resolved once at creation (DESIGN.md §3), then again with the operator
  * overrides saved in the store as the last layer. A resolution made while a daemon runs waits
- * for its next start.
+ * for its next start, but its record's `enabled` and `autoStart` change at once.
  */
 export function createConfigLayers(
   config: RingmasterConfig,
@@ -21,10 +22,24 @@ export function createConfigLayers(
   /** Resolutions waiting for their daemon's next start (after overrides changed). */
   const pending = new Map<string, ResolvedDaemon>();
 
+  /**
+   * The daemon's record for the store. `enabled` and `autoStart` follow an operator override at
+   * once, even while the rest of its resolution waits for the next start.
+   */
+  function recordFor(d: DaemonSupervisor) {
+    const record = recordOf(d);
+    const next = pending.get(d.name);
+    return next
+      ? { ...record, enabled: next.spec.enabled, autoStart: next.spec.autoStart }
+      : record;
+  }
+
   return {
     get resolved() {
       return resolved;
     },
+
+    recordOf: recordFor,
 
     /** Applies the overrides the store kept as the last layer (when the store opens). */
     applyStored(persistence: Persistence, tree: SupervisionTree, logger: Logger): void {
@@ -76,6 +91,7 @@ export function createConfigLayers(
       resolved = attempt;
       if (d.isUp || d.state === "starting" || d.state === "stopping") pending.set(name, mine);
       else d.reconfigure(mine.spec, mine.config);
+      persistence?.record(recordFor(d));
       return mine;
     },
   };

@@ -15,7 +15,6 @@ import { validateConfig } from "../registry/validate.js";
 import { parseStoreUrl } from "../store/url.js";
 import { LogRing } from "../supervisor/log-ring.js";
 import { createBaseLogger } from "../supervisor/logger.js";
-import { recordOf } from "../supervisor/status.js";
 import { createSupervisionTree } from "../supervisor/tree.js";
 import type { Manager, ManagerEvents, ManagerOptions } from "../supervisor/types.js";
 import { createConfigLayers } from "./config-layers.js";
@@ -131,7 +130,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
       programs,
     },
     beforeStart: (d) => layers.applyPending(d),
-    onState: (d) => rt.persistence?.record(recordOf(d)),
+    onState: (d) => rt.persistence?.record(layers.recordOf(d)),
     onDesiredGrew: () => durable?.wake(),
   });
   for (const d of daemons) if (d.spec.subscribes.length > 0) bus.declare(d.name, d.spec.subscribes);

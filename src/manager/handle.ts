@@ -1,6 +1,12 @@
 import type { SafeEmitter } from "../internal/safe-emitter.js";
 import { withTimeout } from "../internal/sleep.js";
 import { StateConflictError } from "../registry/errors.js";
+import {
+  categories,
+  daemonsByCategory,
+  deprecatedDaemons,
+  registryHealth,
+} from "../registry/queries.js";
 import type { HealthReport } from "../registry/types.js";
 import { selectDaemons } from "../supervisor/select.js";
 import { livenessReasons, readiness, statusOf } from "../supervisor/status.js";
@@ -100,9 +106,14 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     return { ok: reasons.length === 0, reasons };
   }
 
-  async function runShutdown(timeout: number, t0: number): Promise<ShutdownReport> {
+  /**
+   * Stops the daemons (each within its own stopTimeout; `timeout`, when given, bounds them all),
+   * then the parts within what is left of `timeout`, else of the shutdownTimeout setting.
+   */
+  async function runShutdown(timeout: number | undefined, t0: number): Promise<ShutdownReport> {
+    const partsTimeout = timeout ?? rt.layers.resolved.settings.shutdownTimeout;
     /** What is left of the timeout, but a little time for closing the parts anyway. */
-    const remaining = () => Math.max(PART_TIMEOUTS.closeGrace, timeout - (clock.now() - t0));
+    const remaining = () => Math.max(PART_TIMEOUTS.closeGrace, partsTimeout - (clock.now() - t0));
     if (!(await lifecycle.idle(remaining())))
       logger.warn("opening the store and server did not finish in time; going on");
     const daemons = await tree.shutdownAll(timeout);
@@ -135,6 +146,10 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     checkHealth: (input: string): Promise<HealthReport> =>
       tree.sup(tree.canonical(input)).checkHealth(),
     liveness,
+    categories: () => categories(config),
+    daemonsByCategory: (category) => daemonsByCategory(config, category),
+    deprecatedDaemons: () => deprecatedDaemons(config),
+    registryHealth: () => registryHealth(config),
     readiness: () => readiness(tree, rt.started, clock),
     on: (event, listener) => emitter.on(event, listener),
     shutdown(opts = {}) {
@@ -143,7 +158,7 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
       shutdownSignal.abort();
       const t0 = clock.now();
       rt.emit("manager:shutdown", { at: t0 });
-      shutdownPromise = runShutdown(opts.timeout ?? config.shutdownTimeout, t0);
+      shutdownPromise = runShutdown(opts.timeout, t0);
       return shutdownPromise;
     },
   };

@@ -1,6 +1,5 @@
 import { createJobService } from "../jobs/index.js";
 import type { HttpOptions } from "../registry/types.js";
-import { recordOf } from "../supervisor/status.js";
 import { startDeadLetterSweeper } from "./dead-letters.js";
 import type { PartName } from "./defaults.js";
 import type { Part } from "./lifecycle.js";
@@ -44,13 +43,13 @@ export function storePart(rt: Runtime): NamedPart {
       });
       rt.persistence = persistence;
       rt.layers.applyStored(persistence, rt.tree, rt.logger);
-      for (const d of rt.tree.supervisors.values()) persistence.record(recordOf(d));
+      for (const d of rt.tree.supervisors.values()) persistence.record(rt.layers.recordOf(d));
     },
     async stop() {
       const { persistence } = rt;
       if (!persistence) return;
       // Every daemon's final record, written before the store closes.
-      for (const d of rt.tree.supervisors.values()) persistence.record(recordOf(d));
+      for (const d of rt.tree.supervisors.values()) persistence.record(rt.layers.recordOf(d));
       await persistence.store.writes
         .flush()
         .catch((error) =>

@@ -81,7 +81,11 @@ export interface DaemonOptions<C = Record<string, unknown>>
   emits?: readonly EventName[];
   /** The daemon's config schema; defaults come from it. */
   config?: ZodType<C>;
-  /** Cycle schedule: a fixed delay between the end of one cycle and the start of the next. */
+  /**
+   * Cycle schedule: a fixed delay between the end of one cycle and the start of the next. A cycle
+   * without `interval` or `cron` runs every `${PREFIX}_DAEMON_INTERVAL` seconds, else every
+   * `DAEMON_DEFAULTS.interval` (60 s).
+   */
   interval?: Duration;
   /** Cycle schedule as a cron expression (croner syntax, seconds optional). */
   cron?: string;
@@ -89,6 +93,12 @@ export interface DaemonOptions<C = Record<string, unknown>>
   readyTimeout?: Duration;
   stopTimeout?: Duration;
   cycleTimeout?: Duration;
+  /**
+   * After a failed cycle, wait `max(interval, restart delay for the error count)` before the next
+   * (1 s, 2 s, 4 s … up to `restart.maxDelay` with the defaults); back to `interval` after a
+   * success. Default true; interval daemons only (cron keeps its schedule).
+   */
+  cycleErrorBackoff?: boolean;
   maxConsecutiveErrors?: number;
   healthInterval?: Duration;
   healthTimeout?: Duration;
@@ -104,6 +114,11 @@ export interface DaemonOptions<C = Record<string, unknown>>
   scope?: "node" | "cluster";
   /** A message: the daemon still works, but `validate` and start-up warn. */
   deprecated?: string;
+  /**
+   * The name part of its env variables, default its name: `envName: "TRAINING_ACTIVITY"` reads
+   * `RINGRIFT_TRAINING_ACTIVITY_INTERVAL` instead of `RINGRIFT_TRAINING_NODE_WATCHER_INTERVAL`.
+   */
+  envName?: string;
 }
 
 /**
@@ -119,13 +134,14 @@ export interface DaemonSpec<C = any> extends DaemonHooks<C>, IsolationSettings {
   readonly subscribes: readonly string[];
   readonly emits: readonly string[];
   readonly config: ZodType<C> | undefined;
-  /** ms */
+  /** ms; undefined for a cycle given no schedule in code (the config resolver fills it in). */
   readonly interval: number | undefined;
   readonly cron: string | undefined;
   readonly readiness: "setup" | "manual";
   readonly readyTimeout: number;
   readonly stopTimeout: number;
   readonly cycleTimeout: number | undefined;
+  readonly cycleErrorBackoff: boolean;
   readonly maxConsecutiveErrors: number;
   readonly healthInterval: number;
   readonly healthTimeout: number;
@@ -142,4 +158,6 @@ export interface DaemonSpec<C = any> extends DaemonHooks<C>, IsolationSettings {
   readonly maxMemory: number | undefined;
   /** ms from SIGTERM to SIGKILL */
   readonly killTimeout: number;
+  /** The name part of its env variables (`envName`, else `name`). */
+  readonly envName: string;
 }

@@ -10,10 +10,14 @@ import type { EventBusOptions, RestartPolicy } from "./types.js";
  */
 export const DAEMON_DEFAULTS = {
   category: "misc",
+  /** A cycle's interval when neither code nor `${PREFIX}_DAEMON_INTERVAL` gives one (seeds: 60). */
+  interval: 60 * SECOND,
   readiness: "setup" as const,
   readyTimeout: 30 * SECOND,
   stopTimeout: 30 * SECOND,
   cycleTimeout: undefined as number | undefined,
+  /** Failed cycles back off like restarts: max(interval, 1 s, 2 s, 4 s … maxDelay). */
+  cycleErrorBackoff: true,
   maxConsecutiveErrors: 3,
   healthInterval: 30 * SECOND,
   healthTimeout: 5 * SECOND,

@@ -1,7 +1,7 @@
 /**
  * The declaring functions of the registry: `defineDaemon`, `defineJob` and `defineConfig` turn
- * what a user writes into normalized, frozen specs (defaults filled in, durations in ms), and
- * `adaptService` wraps an object with start/stop methods as a daemon spec.
+ * what a user writes into normalized, frozen specs (defaults filled in, durations in ms);
+ * `adaptService` (in `adapt-service.ts`, re-exported here) wraps a service object as a daemon spec.
  */
 
 import { commandSpec, jobCommand } from "./command-options.js";
@@ -15,10 +15,8 @@ import {
 import { parseDuration } from "./duration.js";
 import { type IsolationOptions, isolationSettings } from "./isolation-options.js";
 import type {
-  DaemonContext,
   DaemonOptions,
   DaemonSpec,
-  HealthResult,
   JobContext,
   JobSpec,
   RestartPolicy,
@@ -60,11 +58,6 @@ export function defineDaemon<C = Record<string, unknown>>(
   }
   if (options.interval !== undefined && options.cron !== undefined) {
     throw new TypeError(`${at("interval/cron")}: give either interval or cron, not both`);
-  }
-  if (options.cycle && options.interval === undefined && options.cron === undefined) {
-    throw new TypeError(
-      `${at("cycle")}: a cycle needs a schedule; add interval (e.g. "60s") or cron`,
-    );
   }
   if ((options.interval !== undefined || options.cron !== undefined) && !options.cycle) {
     throw new TypeError(
@@ -132,6 +125,7 @@ export function defineDaemon<C = Record<string, unknown>>(
       optionalDuration(options.stopTimeout, at("stopTimeout")) ?? DAEMON_DEFAULTS.stopTimeout,
     cycleTimeout:
       optionalDuration(options.cycleTimeout, at("cycleTimeout")) ?? DAEMON_DEFAULTS.cycleTimeout,
+    cycleErrorBackoff: options.cycleErrorBackoff ?? DAEMON_DEFAULTS.cycleErrorBackoff,
     maxConsecutiveErrors: count(
       options.maxConsecutiveErrors,
       DAEMON_DEFAULTS.maxConsecutiveErrors,
@@ -156,6 +150,7 @@ export function defineDaemon<C = Record<string, unknown>>(
     deprecated: options.deprecated,
     command,
     ...isolationSettings(options, at, import.meta.url),
+    envName: envNameOf(options, at("envName")),
     setup: options.setup,
     cycle: options.cycle,
     run: options.run,
@@ -163,6 +158,18 @@ export function defineDaemon<C = Record<string, unknown>>(
     cleanup: options.cleanup,
   };
   return Object.freeze(spec);
+}
+
+/** The name part of the daemon's env variables: `envName`, or else its name. */
+function envNameOf(options: { name: string; envName?: unknown }, what: string): string {
+  const { envName } = options;
+  if (envName === undefined) return options.name;
+  if (typeof envName !== "string" || !/^[A-Za-z][A-Za-z0-9_]*$/.test(envName)) {
+    throw new TypeError(
+      `${what}: expected letters, digits and underscores such as "TRAINING_ACTIVITY", found ${JSON.stringify(envName)}`,
+    );
+  }
+  return envName;
 }
 
 export interface JobOptions<P> extends IsolationOptions {
@@ -271,51 +278,5 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
   });
 }
 
-/** An object with start/stop methods, as the seeds' `DaemonAdapter` wraps. */
-export interface ServiceLike {
-  [key: string]: unknown;
-}
-
-/**
- * Wraps an existing object with start/stop (and optionally health) methods as a daemon spec.
- * `start` runs as setup (the daemon is ready when it resolves), `stop` as cleanup, `health` as the
- * health hook. Method names default to `start`, `stop` and `health`/`healthCheck`.
- */
-export function adaptService<T extends object>(
-  service: T,
-  options: Omit<DaemonOptions, "setup" | "cleanup" | "health" | "cycle" | "run"> & {
-    start?: keyof T | ((service: T, ctx: DaemonContext) => unknown);
-    stop?: keyof T | ((service: T, ctx: DaemonContext) => unknown);
-    health?: keyof T | ((service: T, ctx: DaemonContext) => HealthResult | Promise<HealthResult>);
-  },
-): DaemonSpec {
-  const method = (ref: unknown, fallbacks: string[], role: string, required: boolean) => {
-    if (typeof ref === "function") return (ctx: DaemonContext) => ref(service, ctx);
-    const names = ref === undefined ? fallbacks : [String(ref)];
-    for (const name of names) {
-      const fn = (service as Record<string, unknown>)[name];
-      if (typeof fn === "function") return (ctx: DaemonContext) => fn.call(service, ctx);
-    }
-    if (required) {
-      throw new TypeError(
-        `adaptService("${options.name}"): the service has no ${role} method (looked for ${names.map((n) => `${n}()`).join(", ")})`,
-      );
-    }
-    return undefined;
-  };
-  const { start, stop, health, ...rest } = options;
-  const setup = method(start, ["start"], "start", true);
-  const cleanup = method(stop, ["stop"], "stop", true);
-  const check = method(
-    health,
-    ["health", "healthCheck", "health_check"],
-    "health",
-    health !== undefined,
-  );
-  return defineDaemon({
-    ...rest,
-    setup: setup as DaemonOptions["setup"],
-    cleanup: cleanup as DaemonOptions["cleanup"],
-    health: check as DaemonOptions["health"],
-  });
-}
+export type { ServiceLike } from "./adapt-service.js";
+export { adaptService } from "./adapt-service.js";

@@ -3,6 +3,9 @@
  * cycles, startup order, profiles, config defaults, jobs, deprecation, events and scope. Each
  * states its problems through `report` and never stops at the first one.
  */
+import type { ZodType } from "zod";
+import { envVarName } from "../config/env.js";
+import { hasDefault, schemaShape } from "../config/schema.js";
 import { DAEMON_NAME_PATTERN } from "./defaults.js";
 import { createGraph } from "./graph.js";
 import { suggest } from "./suggest.js";
@@ -157,7 +160,22 @@ export function checkStartupOrder(
   }
 }
 
-/** `profile-unknown-daemon`, `profile-missing-dependency`. */
+/** `name` and everything it depends on, directly or not, among the declared daemons. */
+function dependencyClosure(name: string, byName: Map<string, DaemonSpec>): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: string) => {
+    if (out.has(n) || !byName.has(n)) return;
+    out.add(n);
+    for (const dep of byName.get(n)?.dependsOn ?? []) visit(dep);
+  };
+  visit(name);
+  return out;
+}
+
+/**
+ * `profile-unknown-daemon` (error); `profile-missing-dependency` (warning: starting the profile
+ * pulls the dependency in, and the message names everything it pulls in).
+ */
 export function checkProfiles(
   config: RingmasterConfig,
   byName: Map<string, DaemonSpec>,
@@ -178,11 +196,12 @@ export function checkProfiles(
       }
       for (const dep of spec.dependsOn) {
         if (byName.has(dep) && dep !== name && !included.has(dep)) {
+          const pulled = [...dependencyClosure(dep, byName)].filter((n) => !included.has(n));
           report(
-            "error",
+            "warning",
             "profile-missing-dependency",
             profile,
-            `profile ${quote(profile)}: ${name} depends on ${dep}, which the profile does not include`,
+            `profile ${quote(profile)}: ${name} depends on ${dep}, which the profile does not include; starting the profile pulls in ${pulled.join(", ")}`,
           );
         }
       }
@@ -224,11 +243,22 @@ export function checkConfigDefaults(
       continue;
     }
     if (result.success) continue;
+    const shape = schemaShape(spec.config);
     for (const issue of result.error.issues) {
       const key = issue.path.map(String).join(".");
       const top = issue.path[0];
       if (typeof top === "string" && top in supplied) continue; // the config file supplies it
       const where = key === "" ? spec.name : `${spec.name}.${key}`;
+      if (typeof top === "string" && issue.path.length === 1 && lacksDefault(shape?.[top])) {
+        // A required key without a default: any later layer may supply it (secrets come from env).
+        report(
+          "warning",
+          "config-key-without-default",
+          spec.name,
+          `${where} has no default: set it in daemonConfig, the YAML overrides, env ${envVarName(config.envPrefix, spec.envName ?? spec.name, top)} or the store, or start-up fails`,
+        );
+        continue;
+      }
       report(
         "error",
         "invalid-config-default",
@@ -237,6 +267,12 @@ export function checkConfigDefaults(
       );
     }
   }
+}
+
+/** A key schema that rejects undefined and has no default of its own: a value must be supplied. */
+function lacksDefault(schema: ZodType | undefined): boolean {
+  if (!schema) return false;
+  return !schema.safeParse(undefined).success && !hasDefault(schema);
 }
 
 /** `duplicate-job-type`. */

@@ -12,7 +12,9 @@ import type { ValidationSeverity } from "./types.js";
  * | `duplicate-name`, `invalid-name`, `unknown-dependency`, `self-dependency`, `cycle` | error |
  * | `startup-order` (a dependency starts later), `startup-order-unknown`, `startup-order-duplicate` | error |
  * | `startup-order-missing` (sequential start-up only) | warning |
- * | `profile-unknown-daemon`, `profile-missing-dependency` | error |
+ * | `profile-unknown-daemon` | error |
+ * | `profile-missing-dependency` (starting the profile pulls it in) | warning |
+ * | `config-key-without-default` (a later layer must supply it) | warning |
  * | `invalid-config-default`, `unknown-daemon-config`, `duplicate-job-type`, `disabled-dependency` | error |
  * | `deprecated`, `depends-on-deprecated`, `event-never-emitted`, `event-never-subscribed`, `cluster-scope-store` | warning |
  * | `invalid-spec` (an entry of `daemons` that is not a spec) | error |
@@ -31,6 +33,7 @@ export const VALIDATION_CODES = [
   "profile-unknown-daemon",
   "profile-missing-dependency",
   "invalid-config-default",
+  "config-key-without-default",
   "unknown-daemon-config",
   "duplicate-job-type",
   "disabled-dependency",

@@ -2,6 +2,7 @@ import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
+import { restartDelay } from "./backoff.js";
 import type { DaemonSupervisor } from "./daemon.js";
 import type { Run } from "./run.js";
 
@@ -16,13 +17,21 @@ export function startCycles(d: DaemonSupervisor, run: Run): void {
 
 export function scheduleCycle(d: DaemonSupervisor, run: Run): void {
   const { clock } = d.host;
-  // Interval daemons re-arm one timer per run; cron daemons compute each delay.
-  if (run.cycleTimer && clock.refresh && d.spec.interval !== undefined) {
+  const delay = nextCycleDelay(d);
+  // Interval daemons re-arm one timer per run while the delay holds; cron daemons compute each.
+  if (
+    run.cycleTimer &&
+    clock.refresh &&
+    d.spec.interval !== undefined &&
+    run.cycleDelay === delay
+  ) {
     clock.refresh(run.cycleTimer);
     return;
   }
+  if (run.cycleTimer) clock.clearTimeout(run.cycleTimer);
   run.onCycleTimer ??= () => tick(d, run);
-  run.cycleTimer = clock.setTimeout(run.onCycleTimer, nextCycleDelay(d));
+  run.cycleTimer = clock.setTimeout(run.onCycleTimer, delay);
+  run.cycleDelay = delay;
 }
 
 /** Runs a cycle now (unless paused or over) and schedules the next when it has ended. */
@@ -41,8 +50,20 @@ export function tick(d: DaemonSupervisor, run: Run): void {
   }
 }
 
+/**
+ * The wait before the next cycle. Interval daemons wait `interval` after a cycle ends; after a
+ * failed one (with `cycleErrorBackoff`, the default) they wait
+ * `max(interval, restart delay for that many consecutive errors)` — with the default restart
+ * policy 1 s, 2 s, 4 s, 8 s, then 16 s (`maxDelay`) — and the plain interval again after a
+ * success (seed 001's `sleep(min(2 ** errors, 60))`). Cron daemons keep their schedule.
+ */
 export function nextCycleDelay(d: DaemonSupervisor): number {
-  if (d.spec.interval !== undefined) return d.spec.interval;
+  const { interval, cycleErrorBackoff, restart } = d.spec;
+  if (interval !== undefined) {
+    const errors = d.stats.consecutiveErrors;
+    if (errors === 0 || cycleErrorBackoff === false) return interval;
+    return Math.max(interval, restartDelay(restart, errors));
+  }
   const next = d.cron?.nextRun(new Date(d.host.clock.now()));
   return next ? Math.max(0, next.getTime() - d.host.clock.now()) : 60_000;
 }

@@ -3,7 +3,10 @@ import type { HealthReport, HealthStatus } from "../registry/types.js";
 
 const STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unhealthy", "unknown"];
 
-/** Accepts either hook result shape (`{ status }` or the seeds' `{ healthy }`) and normalizes it. */
+/**
+ * Accepts either hook result shape (`{ status }` or the seeds' `{ healthy }`) and normalizes it;
+ * `{ healthy: true, details: { degraded: true } }` is `degraded`.
+ */
 export function normalizeHealth(result: unknown, at: number): HealthReport {
   if (result && typeof result === "object") {
     const r = result as Partial<Record<string, unknown>>;
@@ -14,8 +17,10 @@ export function normalizeHealth(result: unknown, at: number): HealthReport {
       return { status: r.status as HealthStatus, message, details, checkedAt: at, source: "hook" };
     }
     if (typeof r.healthy === "boolean") {
+      // The seeds' graceful degradation: healthy, but `details.degraded` says it runs reduced.
+      const degraded = r.healthy && details.degraded === true;
       return {
-        status: r.healthy ? "healthy" : "unhealthy",
+        status: r.healthy ? (degraded ? "degraded" : "healthy") : "unhealthy",
         message,
         details,
         checkedAt: at,

@@ -23,6 +23,8 @@ export interface Run {
   paused: boolean;
   tickWhenResumed: boolean;
   cycleTimer: TimerHandle | undefined;
+  /** The delay `cycleTimer` was armed with (it is re-armed as it is only while that holds). */
+  cycleDelay: number | undefined;
   onCycleTimer: (() => void) | undefined;
   unhealthyStreak: number;
   healthTimer: TimerHandle | undefined;
@@ -66,6 +68,7 @@ export function createRun(d: DaemonSupervisor): Run {
     paused: false,
     tickWhenResumed: false,
     cycleTimer: undefined,
+    cycleDelay: undefined,
     onCycleTimer: undefined,
     unhealthyStreak: 0,
     healthTimer: undefined,

@@ -190,11 +190,10 @@ export class SupervisionTree {
   }
 
   /**
-   * Stops every daemon in reverse dependency order (dependents first, independent ones together),
-   * each within its own stopTimeout; after `timeout` ms the report names every daemon still up.
-   * Nothing starts again once this has been called.
+   * Stops every daemon in reverse dependency order (see `stopAllInReverse`); nothing starts
+   * again once this has been called.
    */
-  shutdownAll(timeout: number): Promise<DaemonsStopReport> {
+  shutdownAll(timeout: number | undefined): Promise<DaemonsStopReport> {
     this.stopping = true;
     return stopAllInReverse(this.graph, this.supervisors, this.clock, timeout);
   }

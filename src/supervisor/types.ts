@@ -176,6 +176,11 @@ export interface Manager {
   resumeDaemon(name: string): Promise<DaemonStatus>;
   checkHealth(name: string): Promise<import("../registry/types.js").HealthReport>;
   liveness(): ProbeReport;
+  /** The registry queries (DESIGN.md §4) over this manager's config; see `categories(config)`. */
+  categories(): string[];
+  daemonsByCategory(category: string): import("../registry/types.js").DaemonSpec[];
+  deprecatedDaemons(): import("../registry/queries.js").DeprecatedDaemon[];
+  registryHealth(): import("../registry/queries.js").RegistryHealth;
   readiness(): ProbeReport;
   on<K extends keyof ManagerEvents>(
     event: K,

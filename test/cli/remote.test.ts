@@ -27,7 +27,8 @@ describe("ringmaster status (against a running manager)", () => {
     expect(lines.find((l) => l.startsWith("evaluation:"))).toMatch(
       /^evaluation: BACKOFF \(restart 1\/5 in \d+s, last error: cannot reach the cluster API\)$/,
     );
-    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe("Daemon Status:"); // the seeds' header (seed 004)
+    expect(lines).toHaveLength(4);
   });
 
   it("takes names in any case, and --json for scripts", async () => {
@@ -55,7 +56,9 @@ describe("ringmaster status (against a running manager)", () => {
   it("colours the state on a terminal", async () => {
     const { url } = await served([ticker("auto_sync")]);
     const r = await cli(["status", "--url", url], { tty: true });
-    expect(r.stdout).toBe("auto_sync: \x1b[32mRUNNING\x1b[39m\x1b[32m (healthy)\x1b[39m\n");
+    expect(r.stdout).toBe(
+      "Daemon Status:\nauto_sync: \x1b[32mRUNNING\x1b[39m\x1b[32m (healthy)\x1b[39m\n",
+    );
   });
 
   it("--cluster shows the node first", async () => {

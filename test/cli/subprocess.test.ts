@@ -86,7 +86,9 @@ describe("the CLI as a process against a running `ringmaster start`", () => {
       // The address comes from the config's http section.
       const status = await ringmaster(["status", "--config", config]);
       expect(status).toMatchObject({ code: 0, stderr: "" });
-      expect(status.stdout).toBe("ticker: RUNNING (healthy)\nlistener: RUNNING (healthy)\n");
+      expect(status.stdout).toBe(
+        "Daemon Status:\nticker: RUNNING (healthy)\nlistener: RUNNING (healthy)\n",
+      );
 
       const restart = await ringmaster(["restart", "TICKER", "--config", config]);
       expect(restart).toEqual({ code: 0, stdout: "ticker: RUNNING (healthy)\n", stderr: "" });

@@ -137,7 +137,7 @@ describe("validateConfig", () => {
     ]);
   });
 
-  it("reports profiles naming unknown daemons and profiles lacking a dependency", () => {
+  it("reports profiles naming unknown daemons, and warns about profiles lacking a dependency", () => {
     const result = validate({
       daemons: seedRegistry(),
       profiles: {
@@ -145,21 +145,23 @@ describe("validateConfig", () => {
         training_node: ["event_router", "auto_sync", "evaluaton"],
       },
     });
+    expect(result.warnings.filter((w) => w.code === "profile-missing-dependency")).toEqual([
+      {
+        severity: "warning",
+        code: "profile-missing-dependency",
+        subject: "training_node",
+        message:
+          'profile "training_node": auto_sync depends on data_pipeline, which the profile does not include; starting the profile pulls in data_pipeline',
+      },
+      {
+        severity: "warning",
+        code: "profile-missing-dependency",
+        subject: "training_node",
+        message:
+          'profile "training_node": auto_sync depends on feedback_loop, which the profile does not include; starting the profile pulls in feedback_loop',
+      },
+    ]);
     expect(result.errors).toEqual([
-      {
-        severity: "error",
-        code: "profile-missing-dependency",
-        subject: "training_node",
-        message:
-          'profile "training_node": auto_sync depends on data_pipeline, which the profile does not include',
-      },
-      {
-        severity: "error",
-        code: "profile-missing-dependency",
-        subject: "training_node",
-        message:
-          'profile "training_node": auto_sync depends on feedback_loop, which the profile does not include',
-      },
       {
         severity: "error",
         code: "profile-unknown-daemon",
@@ -174,7 +176,10 @@ describe("validateConfig", () => {
     const result = validate({
       daemons: [
         daemon("auto_sync", {
-          config: z.object({ batchSize: z.number(), peers: z.array(z.string()).default([]) }),
+          config: z.object({
+            batchSize: z.number().min(10).prefault(1),
+            peers: z.array(z.string()).default([]),
+          }),
         }),
         daemon("fine", { config: z.object({ n: z.number().default(1) }) }),
         daemon("supplied", { config: z.object({ url: z.string() }) }),
@@ -187,7 +192,39 @@ describe("validateConfig", () => {
         code: "invalid-config-default",
         subject: "auto_sync",
         message:
-          "auto_sync.batchSize: no valid default (zod: Invalid input: expected number, received undefined); give the schema a default or set it in daemonConfig",
+          "auto_sync.batchSize: no valid default (zod: Too small: expected number to be >=10); give the schema a default or set it in daemonConfig",
+      },
+    ]);
+  });
+
+  it("only warns about a required key without a default: the env or another layer may supply it", () => {
+    const result = validate({
+      envPrefix: "RINGRIFT",
+      daemons: [
+        daemon("uploader", {
+          config: z.object({ apiKey: z.string(), retries: z.number().default(3) }),
+        }),
+        daemon("watcher", {
+          envName: "TRAINING_ACTIVITY",
+          config: z.object({ token: z.string() }),
+        }),
+      ],
+    });
+    expect(result.ok).toBe(true);
+    expect(result.warnings).toEqual([
+      {
+        severity: "warning",
+        code: "config-key-without-default",
+        subject: "uploader",
+        message:
+          "uploader.apiKey has no default: set it in daemonConfig, the YAML overrides, env RINGRIFT_UPLOADER_API_KEY or the store, or start-up fails",
+      },
+      {
+        severity: "warning",
+        code: "config-key-without-default",
+        subject: "watcher",
+        message:
+          "watcher.token has no default: set it in daemonConfig, the YAML overrides, env RINGRIFT_TRAINING_ACTIVITY_TOKEN or the store, or start-up fails",
       },
     ]);
   });
@@ -301,7 +338,10 @@ describe("validateConfig", () => {
         daemon("b", { dependsOn: ["a"] }),
         daemon("Bad"),
         daemon("a"),
-        daemon("c", { config: z.object({ x: z.string() }), deprecated: "gone soon" }),
+        daemon("c", {
+          config: z.object({ x: z.string().min(3).prefault("ab") }),
+          deprecated: "gone soon",
+        }),
       ],
       startupOrder: ["b", "a", "nobody"],
       profiles: { p: ["c", "missing"] },

@@ -61,6 +61,7 @@ describe("cycles", () => {
     const d = defineDaemon({
       name: "d",
       interval: "1s",
+      cycleErrorBackoff: false, // counted at the plain interval; the backoff has its own test
       restart: { policy: "never" },
       cycle() {
         if (outcomes.shift() === false) throw new Error("transient");

@@ -114,7 +114,7 @@ type HealthServerConfig = { host: string; port: number };
 
 /**
  * A small HTTP endpoint (`GET /healthz`) written as an ordinary class with start/stop, the way
- * existing services are; `adaptService` turns it into a daemon.
+ * existing services are; `adaptService` turns it into a daemon, one instance per start.
  */
 export class HealthEndpoint {
   private server: Server | undefined;
@@ -162,7 +162,8 @@ export class HealthEndpoint {
 }
 
 function healthServer() {
-  return adaptService(new HealthEndpoint(), {
+  // The class, not an instance: every start builds a fresh endpoint (no state from a failed run).
+  return adaptService(HealthEndpoint, {
     name: "health_server",
     description: "Serves GET /healthz for load balancers",
     category: "health",

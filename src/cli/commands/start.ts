@@ -1,5 +1,6 @@
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { settingsVarName } from "../../config/env.js";
 import { deferred } from "../../internal/deferred.js";
 import { createManager } from "../../manager/create-manager.js";
 import { formatDuration } from "../../registry/duration.js";
@@ -15,6 +16,7 @@ import { createStatusView, type StatusView } from "../status-view.js";
 
 interface StartFlags extends SelectionFlags {
   config?: string;
+  overrides?: string;
   tui: boolean;
   logLevel: string;
 }
@@ -27,6 +29,10 @@ export function startCommand(program: Command, io: CliIO): void {
       "start daemons in dependency order and supervise them in the foreground until Ctrl-C",
     )
     .option("-c, --config <file>", "config module (default: ./ringmaster.config.ts)")
+    .option(
+      "--overrides <file>",
+      "YAML overrides file (over $RINGMASTER_OVERRIDES and the config's)",
+    )
     .addOption(
       new Option("-p, --profile <name>", "start a profile (any case)").conflicts([
         "daemons",
@@ -60,7 +66,7 @@ prints what stopped and how long it took; a second Ctrl-C exits at once.
 
 Examples:
   $ ringmaster start --config examples/training-pipeline/ringmaster.config.ts
-  $ ringmaster start --profile coordinator
+  $ ringmaster start --profile coordinator --overrides config/unified_loop.yaml
   $ ringmaster start --daemons AUTO_SYNC,data_pipeline --no-tui
   $ RINGMASTER_TRAINING_TRIGGER_THRESHOLD_GAMES=200 ringmaster start --category pipeline`,
     )
@@ -70,8 +76,18 @@ Examples:
 async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
   const { config, file } = await loadCliConfig(flags.config, io);
   const selection = selectionFor(config, flags);
+  // --overrides is the strongest choice of the overrides file: it takes the variable's place.
+  const env = flags.overrides
+    ? {
+        ...io.env,
+        [settingsVarName(config.envPrefix, "overridesFile")]: resolve(
+          io.cwd ?? process.cwd(),
+          flags.overrides,
+        ),
+      }
+    : io.env;
   // Every problem, one line each, before any daemon runs.
-  const { errors } = checkConfig(config, io.env);
+  const { errors } = checkConfig(config, env);
   if (errors.length > 0)
     throw new CliError(
       EXIT.failure,
@@ -91,7 +107,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
   };
   const logger = createLineLogger(flags.logLevel, p, write);
   const title = relative(io.cwd ?? process.cwd(), file) || file;
-  const manager: Manager = createManager(config, { logger, env: io.env });
+  const manager: Manager = createManager(config, { logger, env });
   // The manager schedules restarts silently; say so, since that is what an operator looks for.
   manager.on("daemon:restart", (r) => {
     if (r.attempt > 0) {

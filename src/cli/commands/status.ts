@@ -48,6 +48,7 @@ Exits 0 whenever a status was shown (whatever the daemons' states; use --json to
 
 Examples:
   $ ringmaster status
+  Daemon Status:
   auto_sync: RUNNING (healthy)
   evaluation: BACKOFF (restart 2/5 in 4s, last error: gauntlet timed out)
   $ ringmaster status AUTO_SYNC evaluation --json
@@ -74,7 +75,7 @@ Examples:
             const nodes = await client.nodes();
             lines.push(...nodeViewTable(nodes, p), "");
           }
-          lines.push(...statuses.map((s) => statusLine(s, now, p)));
+          lines.push("Daemon Status:", ...statuses.map((s) => statusLine(s, now, p)));
           return lines;
         };
         if (flags.json) {
