@@ -120,7 +120,7 @@ export function resolveDaemon(
         const secretKey =
           path.some((part) => isSecretKey(part)) || isSecretKey(top ?? "", shape?.[top ?? ""]);
         problems.push(
-          `${where}: ${describeExpectation(issue as { code: string; message: string })}, found ${secretKey ? REDACTED : describeValue(found)} ${describeSource(top === undefined ? undefined : sources[top])}`,
+          `${where}: ${describeExpectation(issue as { code: string; message: string })}, found ${secretKey && found !== undefined ? REDACTED : describeValue(found)} ${describeSource(top === undefined ? undefined : sources[top])}`,
         );
       }
       return undefined;

@@ -20,7 +20,7 @@ describe("ringmaster validate", () => {
       "warning: node_health_monitor is deprecated: superseded by cluster_monitor and cluster_watchdog; will be removed [deprecated]",
     );
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(
-      "✓ valid: 26 daemons, 6 profiles, 0 errors, 1 warning",
+      "✓ valid: 27 daemons, 6 profiles, 0 errors, 1 warning", // 26 + the Python selfplay_worker
     );
     expect(r.stderr).toBe("");
   });
@@ -110,7 +110,7 @@ describe("ringmaster list", () => {
     expect(r.code).toBe(0);
     const rows = r.stdout.trimEnd().split("\n");
     expect(rows[0]).toMatch(/^NAME\s+CATEGORY\s+DEPENDS ON\s+SCHEDULE\s+NOTES$/);
-    expect(rows).toHaveLength(27);
+    expect(rows).toHaveLength(28); // header + 27 daemons (with the Python selfplay_worker)
     expect(rows[1]).toMatch(/^event_router\s+event\s+-\s+run$/);
     expect(rows.find((l) => l.startsWith("auto_sync "))).toMatch(
       /^auto_sync\s+sync\s+event_router, data_pipeline, feedback_loop\s+every 3s$/,
