@@ -6,7 +6,7 @@ import { formatDuration } from "../../registry/duration.js";
 import type { Manager } from "../../supervisor/types.js";
 import { action } from "../action.js";
 import { colourEnabled, painter } from "../ansi.js";
-import { checkConfig, loadCliConfig } from "../config.js";
+import { checkConfig, loadCliConfig, withCliDefaults } from "../config.js";
 import { formatShutdownReport, formatStartReport } from "../format.js";
 import { CliError, type CliIO, EXIT, println } from "../io.js";
 import { createLineLogger, LOG_LEVELS } from "../log.js";
@@ -68,10 +68,15 @@ Examples:
 }
 
 async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
-  const { config, file } = await loadCliConfig(flags.config, io);
+  const [loaded, { createManager }] = await Promise.all([
+    loadCliConfig(flags.config, io),
+    import("../../supervisor/manager.js"),
+  ]);
+  const { file } = loaded;
+  const config = withCliDefaults(loaded.config);
   const selection = selectionFor(config, flags);
   // Every problem, one line each, before any daemon runs.
-  const { errors } = checkConfig(config, io.env);
+  const { errors } = await checkConfig(config, io.env);
   if (errors.length > 0)
     throw new CliError(
       EXIT.failure,
