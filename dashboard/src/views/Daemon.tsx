@@ -2,9 +2,10 @@ import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { LOG_LEVEL_NUMBERS } from "../../../src/store/types.js";
 import { getJson } from "../api";
+import { DaemonCharts } from "../charts/HistoryCharts";
 import { Ago, HealthBadge, StateBadge, Uptime } from "../components/Badges";
 import { Controls } from "../components/Controls";
-import { clock, formatMs, fullTime, show } from "../format";
+import { clock, formatMs, fullTime, show, showDetail } from "../format";
 import { daemonHref, useLive } from "../hooks";
 import { live, openLogStream } from "../live";
 import {
@@ -104,9 +105,10 @@ export function DaemonView({ name }: { name: string }) {
         <h1 id="daemon-title">
           {s.name} <StateBadge state={s.state} />
         </h1>
-        <Controls name={s.name} state={s.state} all />
+        <Controls name={s.name} state={s.state} dependents={s.dependents} all />
       </div>
       <p class="description">{s.description}</p>
+      <DaemonCharts name={s.name} />
       {s.deprecated ? <p class="warn-text">Deprecated: {s.deprecated}</p> : null}
 
       <div class="cards">
@@ -285,7 +287,7 @@ function HealthCard({
         {details.map(([k, v]) => (
           <Fragment key={k}>
             <dt>{k}</dt>
-            <dd>{show(v)}</dd>
+            <dd>{showDetail(k, v)}</dd>
           </Fragment>
         ))}
       </dl>
