@@ -39,7 +39,14 @@ function history(n: number, now = Date.now()): HistoryView {
 
 /** How many pixels of the chart's canvas are painted: uPlot draws axes, grid and lines there. */
 const paintedPixels = (page: Page, chart: string) =>
-  page.locator(`figure[data-chart="${chart}"] canvas`).evaluate((canvas: HTMLCanvasElement) => {
+  page.locator(`figure[data-chart="${chart}"] canvas`).evaluate((element) => {
+    const canvas = element as unknown as {
+      width: number;
+      height: number;
+      getContext(kind: "2d"): {
+        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+      } | null;
+    };
     const ctx = canvas.getContext("2d");
     if (!ctx) return 0;
     const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);

@@ -134,3 +134,30 @@ describe("GET /api/history", () => {
     }
   });
 });
+
+describe("the manager's history", () => {
+  it("is served by the manager's own server: a sample at once, and each state change as it happens", async () => {
+    const { createManager, defineConfig, defineDaemon } = await import("../../src/index.js");
+    const ticker = defineDaemon({ name: "ticker", interval: 50, cycle() {} });
+    const manager = createManager(
+      defineConfig({ daemons: [ticker], store: "memory:", http: { host: "127.0.0.1", port: 0 } }),
+      { logger: false },
+    );
+    await manager.start();
+    try {
+      await manager.restartDaemon("ticker");
+      const view = (await (await fetch(`${manager.url}/api/history`)).json()) as HistoryViewJson;
+      expect(view.t.length).toBeGreaterThanOrEqual(1);
+      expect(view.interval).toBe(10_000);
+      const states = view.daemons.ticker?.states.map((s) => s.state) ?? [];
+      // The server samples before the daemons start; then start, restart (stopping → …), running.
+      expect(states[0]).toBe("stopped");
+      expect(states.indexOf("running")).toBeLessThan(states.lastIndexOf("stopping"));
+      expect(states[states.length - 1]).toBe("running");
+    } finally {
+      await manager.shutdown();
+    }
+  });
+});
+
+type HistoryViewJson = import("../../src/http/history.js").HistoryView;

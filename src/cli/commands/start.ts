@@ -70,7 +70,7 @@ Examples:
 async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
   const [loaded, { createManager }] = await Promise.all([
     loadCliConfig(flags.config, io),
-    import("../../supervisor/manager.js"),
+    import("../../manager/create-manager.js"),
   ]);
   const { file } = loaded;
   const config = withCliDefaults(loaded.config);
