@@ -1,7 +1,6 @@
 import { relative } from "node:path";
 import { type Command, Option } from "commander";
 import { deferred } from "../../internal/deferred.js";
-import { createManager } from "../../manager/create-manager.js";
 import { formatDuration } from "../../registry/duration.js";
 import type { Manager } from "../../supervisor/types.js";
 import { action } from "../action.js";
