@@ -300,7 +300,9 @@ function HealthCard({
 }
 
 function ConfigTable({ detail }: { detail: DaemonDetail }) {
-  const { values, sources, pending } = detail.config;
+  const { values, sources } = detail.config;
+  // Older servers send no `changes`: then nothing is known to wait for the next start.
+  const changes = detail.config.changes ?? {};
   const keys = [...new Set([...Object.keys(values), ...Object.keys(sources)])].sort();
   const resolvedValue = (key: string): unknown => {
     if (key in values) return values[key];
@@ -321,7 +323,7 @@ function ConfigTable({ detail }: { detail: DaemonDetail }) {
             <thead>
               <tr>
                 <th scope="col">Key</th>
-                <th scope="col">Value</th>
+                <th scope="col">Running with</th>
                 <th scope="col">From</th>
               </tr>
             </thead>
@@ -335,9 +337,9 @@ function ConfigTable({ detail }: { detail: DaemonDetail }) {
                     </th>
                     <td>
                       <code>{show(resolvedValue(k))}</code>
-                      {k in pending ? (
-                        <span class="sub">
-                          pending: <code>{show(pending[k])}</code> (from the next start)
+                      {k in changes ? (
+                        <span class="sub" data-pending={k}>
+                          pending: <code>{show(changes[k]?.next)}</code> (applies at the next start)
                         </span>
                       ) : null}
                     </td>

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { parseDuration } from "../../registry/duration.js";
 import type { LogLevel } from "../../registry/types.js";
+import { configChanges } from "../config-changes.js";
 import { validateConfigPatch } from "../config-patch.js";
 import { HttpError } from "../errors.js";
 import {
@@ -89,6 +90,13 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
     },
   );
 
+  /** What the daemon runs with (`values`), what its next start uses, and the keys that differ. */
+  const runningAndNext = (name: string) => {
+    const next = port.daemonConfig(name)?.config ?? {};
+    const values = port.runningConfig?.(name) ?? next;
+    return { values, next, changes: configChanges(values, next) };
+  };
+
   app.get<NameParams>(
     "/api/daemons/:name",
     { schema: { params: nameParams, response: { 200: daemonDetailSchema } } },
@@ -116,7 +124,7 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
             }
           : {},
         config: {
-          values: resolved?.config ?? {},
+          ...runningAndNext(name),
           sources: resolved?.sources ?? {},
           /** Saved through PATCH; applies at the next start of the daemon's config resolution. */
           pending: await overrides.get(name),
@@ -189,6 +197,8 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
               appliesAt: { type: "string" },
               pending: anyObject,
               current: anyObject,
+              next: anyObject,
+              changes: anyObject,
             },
           },
         },
@@ -200,12 +210,18 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
       if (!resolved) throw new HttpError(404, `no resolved config for ${name}`);
       const patch = validateConfigPatch(resolved, request.body);
       const pending = await overrides.save(name, patch);
+      const { values, next, changes } = runningAndNext(name);
+      const applied = Object.keys(changes).length === 0;
       return {
         name,
-        applied: false,
-        appliesAt: "the next start of the daemon",
+        applied,
+        appliesAt: applied
+          ? "now: the daemon runs with these values"
+          : "the next start of the daemon",
         pending,
-        current: resolved.config,
+        current: values,
+        next,
+        changes,
       };
     },
   );
