@@ -16,7 +16,11 @@ export interface LoadedConfig {
  * `ringmaster.config.{ts,mts,js,mjs}` found in `io.cwd`. Throws a {@link CliError} (exit 1) with
  * one line per problem when there is no file or it cannot be loaded.
  */
-export async function loadCliConfig(path: string | undefined, io: CliIO): Promise<LoadedConfig> {
+export async function loadCliConfig(
+  path: string | undefined,
+  io: CliIO,
+  load: (file: string) => Promise<RingmasterConfig> = loadConfigFile,
+): Promise<LoadedConfig> {
   const cwd = io.cwd ?? process.cwd();
   const file =
     path === undefined ? findConfigFile(cwd) : isAbsolute(path) ? path : resolve(cwd, path);
@@ -26,7 +30,7 @@ export async function loadCliConfig(path: string | undefined, io: CliIO): Promis
     ]);
   }
   try {
-    return { config: await loadConfigFile(file), file };
+    return { config: await load(file), file };
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(EXIT.failure, error.problems);
     throw error;

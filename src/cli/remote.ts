@@ -16,6 +16,7 @@ import type { NodeRecord, Store } from "../store/types.js";
 import { parseStoreUrl } from "../store/url.js";
 import { type CliSettings, cliSettings, loadCliConfig } from "./config.js";
 import { CliError, type CliIO, EXIT } from "./io.js";
+import { loadConfigForSettings } from "./quick-config.js";
 import { recordedUrls } from "./recorded-urls.js";
 
 /** The flags every command that talks to a manager takes. */
@@ -142,7 +143,7 @@ export async function resolveRemote(flags: RemoteFlags, io: CliIO): Promise<Remo
   const loadConfig = async (): Promise<RingmasterConfig | undefined> => {
     if (configLoaded || file === undefined) return config;
     configLoaded = true;
-    config = (await loadCliConfig(file, io)).config;
+    config = (await loadCliConfig(file, io, loadConfigForSettings)).config;
     settings = await cliSettings(config, io.env);
     if (!explicit && !explicitUrl()) {
       if (settings.http === false) {
