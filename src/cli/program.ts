@@ -61,8 +61,8 @@ export function buildProgram(io: CliIO, commands: readonly Register[]): Command 
     `
 Daemon, profile and category names are accepted in any case (AUTO_SYNC = auto_sync).
 Commands that talk to a running manager find it from --url, $RINGMASTER_URL, the store's node
-record, 127.0.0.1:8790, then the config's http host and port (loaded only when nothing else
-answers); status, logs, jobs, dlq list and nodes show the store's last recorded state
+record, then the config's http address (the config is loaded only then) or, without a config,
+127.0.0.1:8790; status, logs, jobs, dlq list and nodes show the store's last recorded state
 when none answers. Exit codes: 0 ok, 1 failure or config errors, 2 usage, 3 no manager reachable.
 
 Examples:

@@ -34,7 +34,7 @@ export function remoteOptions(command: Command): Command {
   return command
     .option(
       "--url <url>",
-      "the manager's HTTP address (default: $RINGMASTER_URL, the store's node record, 127.0.0.1:8790, then the config)",
+      "the manager's HTTP address (default: $RINGMASTER_URL, the store's node record, then the config's or 127.0.0.1:8790)",
     )
     .option("--token <token>", "API token for changes (default: $RINGMASTER_API_TOKEN)")
     .option("-c, --config <file>", "config module (default: ./ringmaster.config.ts)");
@@ -47,9 +47,10 @@ export function remoteOptions(command: Command): Command {
  * 1. `--url`, else `RINGMASTER_URL` (`${PREFIX}_URL` once the config is loaded): only that address;
  * 2. the URL in a live node record of the store (`RINGMASTER_STORE`, else the default
  *    `.ringmaster/state.db` under the working directory);
- * 3. the default address `127.0.0.1:8790`;
- * 4. then, if a config file is found, the config's `http` host and port (after
- *    `${PREFIX}_DAEMON_HEALTH_PORT` / `_DAEMON_HOST`) and the node records of its store.
+ * 3. with no config file, the default address `127.0.0.1:8790`; with one, the config's `http` host
+ *    and port (after `${PREFIX}_DAEMON_HEALTH_PORT` / `_DAEMON_HOST`; the default address when it
+ *    leaves `http` out) and the node records of its store, so another project's manager on the
+ *    default port is never mistaken for this one's.
  *
  * With `--config FILE` the config is the authority: it is loaded first and steps 2–3 are skipped.
  * The token is `--token`, else `${PREFIX}_API_TOKEN` (`RINGMASTER_API_TOKEN`); a change refused
@@ -239,7 +240,9 @@ export async function resolveRemote(flags: RemoteFlags, io: CliIO): Promise<Remo
       const tried = new Set<string>();
       if (explicit) return firstAnswer([url], tried);
       if (!configLoaded) {
-        const found = await firstAnswer([...(await recordedUrls(storeUrl())), url], tried);
+        // The default address is only a guess: with a config file at hand, the config decides.
+        const guesses = file === undefined ? [url] : [];
+        const found = await firstAnswer([...(await recordedUrls(storeUrl())), ...guesses], tried);
         if (found || file === undefined) return found;
         await loadConfig();
         if (explicit) return firstAnswer([url], new Set());
