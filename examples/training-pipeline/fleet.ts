@@ -12,6 +12,7 @@ import { evaluationDaemons } from "./daemons/evaluation.js";
 import type { FleetOptions } from "./daemons/options.js";
 import { pipelineDaemons } from "./daemons/pipeline.js";
 import { queueDaemons } from "./daemons/queue.js";
+import { trainingJobs } from "./jobs.js";
 import type { Random } from "./random.js";
 
 /**
@@ -115,6 +116,7 @@ export function trainingPipelineConfig(options: TrainingPipelineOptions = {}): R
   return defineConfig({
     envPrefix: "RINGMASTER",
     daemons: trainingPipelineDaemons({ random }),
+    jobs: trainingJobs(),
     profiles: PROFILES,
     startupOrder: [...STARTUP_ORDER],
     store: "sqlite:.ringmaster/state.db",

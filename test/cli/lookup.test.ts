@@ -63,3 +63,20 @@ describe("HTTP under the CLI", () => {
     });
   });
 });
+
+describe("stop <name>", () => {
+  it("says which dependents it also put into waiting", async () => {
+    const db = ticker("database");
+    const api = ticker("api", { dependsOn: ["database"] });
+    const web = ticker("web", { dependsOn: ["api"] });
+    const { url, manager } = await served([db, api, web, ticker("other")]);
+    const r = await cli(["stop", "database", "--url", url]);
+    expect(r.code).toBe(0);
+    expect(manager.status("api").state).toBe("waiting");
+    expect(manager.status("other").state).toBe("running");
+    const waiting = ["api", "web"].filter((n) => manager.status(n).state === "waiting");
+    expect(r.stdout).toBe(
+      `database: STOPPED\n  also put into waiting (they depend on database): ${waiting.join(", ")}\n`,
+    );
+  });
+});
