@@ -3,7 +3,7 @@ import type { HttpPort } from "./port.js";
 import type { JobsApi } from "./seams.js";
 
 /** Job statuses after which a job changes no more (its entry in the feed is dropped). */
-const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
+const FINISHED = new Set(["completed", "succeeded", "failed", "cancelled"]);
 
 /**
  * Feeds a {@link History} from what the manager already counts: the daemons' status (cycles,

@@ -5,6 +5,7 @@ import { type ChartSeries, cssColour, TimeChart } from "./TimeChart";
 
 /** The colour of each job status's line, from the page's palette. */
 const JOB_COLOURS: Record<string, [string, string]> = {
+  completed: ["--running", "#1d7a3e"],
   succeeded: ["--running", "#1d7a3e"],
   failed: ["--failed", "#b42323"],
   cancelled: ["--stopped", "#59616c"],
