@@ -151,23 +151,5 @@ export interface ErrorBody {
   message: string;
 }
 
-/** `GET /api/history`: columns over the same timestamps `t` (epoch ms), oldest first. */
-export interface HistoryView {
-  interval: number;
-  span: number;
-  t: number[];
-  fleet: {
-    restarts: Array<number | null>;
-    eventsPerSec: Array<number | null>;
-    deadLetters: number[];
-    jobsPerSec: Record<string, Array<number | null>>;
-  };
-  daemons: Record<
-    string,
-    {
-      cycleMs: Array<number | null>;
-      errors: Array<number | null>;
-      states: Array<{ at: number; state: DaemonState }>;
-    }
-  >;
-}
+/** `GET /api/history`: the server's own type. */
+export type { HistoryView } from "../../src/http/history.js";
