@@ -53,3 +53,21 @@ export async function runAction(name: string, action: DaemonAction): Promise<boo
     return false;
   }
 }
+
+/**
+ * Asks the whole manager to shut down (POST /api/shutdown), after the operator confirms: it stops
+ * every daemon, dependents first, and the process exits.
+ */
+export async function shutDownManager(): Promise<boolean> {
+  const count = live.daemons.size;
+  if (!window.confirm(`Shut the manager down? All ${count} daemons stop and the process exits.`))
+    return false;
+  try {
+    await post<{ shuttingDown: boolean }>("/api/shutdown");
+    notify("ok", "the manager is shutting down");
+    return true;
+  } catch (error) {
+    notify("error", `shutdown ${refusal(error)}`);
+    return false;
+  }
+}

@@ -55,3 +55,24 @@ export function show(value: unknown): string {
     return String(value);
   }
 }
+
+const EPOCH_MS = { from: Date.UTC(2000, 0, 1), to: Date.UTC(2100, 0, 1) };
+const TIME_KEY = /(at|time|timestamp|since|until|when)$/i;
+
+/**
+ * A health or heartbeat detail as people read it: a number that is a moment (epoch milliseconds,
+ * or epoch seconds under a key like `lastSyncAt`) becomes its date and time and how long ago; the
+ * rest as {@link show}.
+ */
+export function showDetail(key: string, value: unknown, now: number = Date.now()): string {
+  if (typeof value === "number" && Number.isFinite(value)) {
+    const ms =
+      value >= EPOCH_MS.from && value < EPOCH_MS.to
+        ? value
+        : TIME_KEY.test(key) && value * 1000 >= EPOCH_MS.from && value * 1000 < EPOCH_MS.to
+          ? value * 1000
+          : undefined;
+    if (ms !== undefined) return `${fullTime(ms)} (${relative(ms, now)})`;
+  }
+  return show(value);
+}

@@ -61,7 +61,11 @@ export interface DaemonDetail extends DaemonStatus {
   config: {
     values: Record<string, unknown>;
     sources: Record<string, { kind: string; detail?: string }>;
+    /** Saved overrides (the store layer). */
     pending: Record<string, unknown>;
+    /** The values the next start uses, and the keys where they differ from `values` (running). */
+    next?: Record<string, unknown>;
+    changes?: Record<string, { running: unknown; next: unknown }>;
   };
   transitions: StateChange[];
 }
@@ -146,3 +150,6 @@ export interface ErrorBody {
   error: string;
   message: string;
 }
+
+/** `GET /api/history`: the server's own type. */
+export type { HistoryView } from "../../src/http/history.js";

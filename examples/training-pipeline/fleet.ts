@@ -13,6 +13,7 @@ import type { FleetOptions } from "./daemons/options.js";
 import { pipelineDaemons } from "./daemons/pipeline.js";
 import { queueDaemons } from "./daemons/queue.js";
 import { selfplayWorkerDaemons } from "./daemons/selfplay-worker.js";
+import { trainingJobs } from "./jobs.js";
 import type { Random } from "./random.js";
 
 /**
@@ -118,6 +119,7 @@ export function trainingPipelineConfig(options: TrainingPipelineOptions = {}): R
   return defineConfig({
     envPrefix: "RINGMASTER",
     daemons: trainingPipelineDaemons({ random }),
+    jobs: trainingJobs(),
     profiles: PROFILES,
     startupOrder: [...STARTUP_ORDER],
     store: "sqlite:.ringmaster/state.db",

@@ -17,12 +17,15 @@ export async function eachDaemon(
   names: readonly string[],
   p: Painter,
   act: (name: string) => Promise<DaemonStatus>,
+  /** Lines to print under the daemon's new state (what else the action changed). */
+  notes?: (status: DaemonStatus) => Promise<string[]>,
 ): Promise<number> {
   let code: number = EXIT.ok;
   for (const name of names) {
     try {
       const status = await act(name);
       println(io.stdout, statusLine(status, Date.now(), p));
+      for (const line of (await notes?.(status)) ?? []) println(io.stdout, line);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       for (const line of apiErrorLines(error)) println(io.stderr, `error: ${line}`);

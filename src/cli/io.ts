@@ -1,6 +1,6 @@
 /**
  * What the CLI touches of the outside world, injected so tests run commands in-process:
- * `buildProgram(io)` never reads `process` directly except through `io` (and its defaults).
+ * `buildProgram(io, commands)` never reads `process` directly except through `io` (and its defaults).
  */
 
 /** A stream the CLI writes to: `process.stdout`, or a test's collector. */

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { HttpError } from "../http/errors.js";
-import { parseSince } from "../http/routes/daemons.js";
+import { parseDuration } from "../registry/duration.js";
 
 /** A commander parser for a whole number from 1 to `max`. */
 export function positiveInt(max: number): (text: string) => number {
@@ -17,19 +16,28 @@ export function positiveInt(max: number): (text: string) => number {
  * milliseconds. Keeps the text (the manager parses it with its own clock) after checking it.
  */
 export function sinceOption(text: string): string {
-  try {
-    parseSince(text, Date.now());
-  } catch (error) {
-    if (error instanceof HttpError)
-      throw new InvalidArgumentError(
-        'expected a duration ago such as "10m", an ISO date or epoch milliseconds',
-      );
-    throw error;
-  }
+  if (sinceAt(text, Date.now()) === undefined)
+    throw new InvalidArgumentError(
+      'expected a duration ago such as "10m", an ISO date or epoch milliseconds',
+    );
   return text;
+}
+
+/**
+ * `--since` read as the manager reads `?since=`: epoch milliseconds, a duration ago, an ISO date;
+ * undefined when it is none of them. (The CLI does not load the HTTP layer to parse an option.)
+ */
+function sinceAt(text: string, now: number): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  try {
+    return now - parseDuration(trimmed, "since");
+  } catch {}
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : date;
 }
 
 /** `--since` as epoch milliseconds, for reading the store. */
 export function sinceMs(text: string | undefined): number | undefined {
-  return text === undefined ? undefined : parseSince(text, Date.now());
+  return text === undefined ? undefined : sinceAt(text, Date.now());
 }

@@ -3,16 +3,21 @@ import { isAbsolute, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { upperSnake } from "../config/env.js";
 import { findConfigFile } from "../config/load.js";
-import { resolveConfig } from "../config/resolve.js";
-import { createClient, ManagerUnreachableError, type RingmasterClient } from "../http/client.js";
+import {
+  ApiError,
+  createClient,
+  ManagerUnreachableError,
+  type RingmasterClient,
+} from "../http/client.js";
 import { MANAGER_DEFAULTS } from "../registry/defaults.js";
 import { SECOND } from "../registry/duration.js";
 import type { RingmasterConfig } from "../registry/types.js";
-import { createStore } from "../store/open.js";
 import type { NodeRecord, Store } from "../store/types.js";
 import { parseStoreUrl } from "../store/url.js";
-import { loadCliConfig } from "./config.js";
+import { type CliSettings, cliSettings, loadCliConfig } from "./config.js";
 import { CliError, type CliIO, EXIT } from "./io.js";
+import { loadConfigForSettings } from "./quick-config.js";
+import { recordedUrls } from "./recorded-urls.js";
 
 /** The flags every command that talks to a manager takes. */
 export interface RemoteFlags {
@@ -23,44 +28,53 @@ export interface RemoteFlags {
 
 /** How long a probe of a possible manager waits before calling it unreachable. */
 export const PROBE_TIMEOUT = 3 * SECOND;
-/** A node record whose heartbeat is older than this is not tried (the manager beats every 5 s). */
-export const NODE_STALE_AFTER = 20 * SECOND;
 
 /** Adds `--url`, `--token` and `--config` to a command that talks to a manager. */
 export function remoteOptions(command: Command): Command {
   return command
-    .option("--url <url>", "the manager's HTTP address (default: $RINGMASTER_URL, then the config)")
+    .option(
+      "--url <url>",
+      "the manager's HTTP address (default: $RINGMASTER_URL, the store's node record, then the config's or 127.0.0.1:8790)",
+    )
     .option("--token <token>", "API token for changes (default: $RINGMASTER_API_TOKEN)")
     .option("-c, --config <file>", "config module (default: ./ringmaster.config.ts)");
 }
 
 /**
- * Where a command finds the manager and, when none answers, its recorded state:
+ * Where a command finds the manager and, when none answers, its recorded state. The config module
+ * is loaded only when nothing else can answer (loading a `.ts` config costs most of a second):
  *
- * 1. `--url`, else `${PREFIX}_URL`, else `RINGMASTER_URL` (only that address is tried);
- * 2. else the config's `http` host and port, after `${PREFIX}_DAEMON_HEALTH_PORT` / `_DAEMON_HOST`
- *    (the default `127.0.0.1:8790` without a config);
- * 3. and, when that does not answer, the URL in a live node record of the store (when the manager
- *    records one).
+ * 1. `--url`, else `RINGMASTER_URL` (`${PREFIX}_URL` once the config is loaded): only that address;
+ * 2. the URL in a live node record of the store (`RINGMASTER_STORE`, else the default
+ *    `.ringmaster/state.db` under the working directory);
+ * 3. with no config file, the default address `127.0.0.1:8790`; with one, the config's `http` host
+ *    and port (after `${PREFIX}_DAEMON_HEALTH_PORT` / `_DAEMON_HOST`; the default address when it
+ *    leaves `http` out) and the node records of its store, so another project's manager on the
+ *    default port is never mistaken for this one's.
  *
- * The token is `--token`, else `${PREFIX}_API_TOKEN` (`RINGMASTER_API_TOKEN`). The store is the
- * config's (after `${PREFIX}_STORE`), a relative SQLite path taken from the working directory.
+ * With `--config FILE` the config is the authority: it is loaded first and steps 2–3 are skipped.
+ * The token is `--token`, else `${PREFIX}_API_TOKEN` (`RINGMASTER_API_TOKEN`); a change refused
+ * with 401 while no token was given loads the config for its prefix's token and is tried once more.
  */
 export interface Remote {
-  /** The address tried first, for messages. */
-  url: string;
+  /** The address that counts for messages: the config's once loaded, else the first tried. */
+  readonly url: string;
   /** Where that address came from, e.g. `--url`, `RINGMASTER_URL`, `the config`. */
-  urlSource: string;
-  explicit: boolean;
-  token: string | undefined;
-  storeUrl: string;
-  config: RingmasterConfig | undefined;
-  /** The config file as given or found, for "how to start one" hints. */
-  configFile: string | undefined;
+  readonly urlSource: string;
+  readonly explicit: boolean;
+  readonly token: string | undefined;
+  /** The store to read recorded state from: the config's once loaded, else the environment's or the default. */
+  readonly storeUrl: string;
+  /** The config, once something needed it (always after a failed `tryConnect` when a file exists). */
+  readonly config: RingmasterConfig | undefined;
+  /** The config file as given or found, for "how to start one" hints (found, not loaded). */
+  readonly configFile: string | undefined;
   /** A client of a manager that answered `/health`; throws {@link CliError} exit 3 when none does. */
   connect(): Promise<RingmasterClient>;
   /** Like `connect`, but resolves undefined instead of throwing when no manager answers. */
   tryConnect(): Promise<RingmasterClient | undefined>;
+  /** Loads the config if there is a file and it is not loaded yet. */
+  loadConfig(): Promise<RingmasterConfig | undefined>;
   /** The reason the last `connect` failed, for messages. */
   readonly unreachableReason: string | undefined;
 }
@@ -70,104 +84,171 @@ const hostForUrl = (host: string) => {
   return h.includes(":") ? `[${h}]` : h;
 };
 
+const DEFAULT_URL = `http://${MANAGER_DEFAULTS.http.host}:${MANAGER_DEFAULTS.http.port}`;
+
+const normalUrl = (raw: string) => {
+  const url = /^https?:\/\//i.test(raw) ? raw : `http://${raw}`;
+  return url.replace(/\/+$/, "");
+};
+
 export async function resolveRemote(flags: RemoteFlags, io: CliIO): Promise<Remote> {
   const cwd = io.cwd ?? process.cwd();
+  const file =
+    flags.config !== undefined
+      ? isAbsolute(flags.config)
+        ? flags.config
+        : resolve(cwd, flags.config)
+      : findConfigFile(cwd);
+  const configFile = file === undefined ? undefined : relative(cwd, file) || file;
   let config: RingmasterConfig | undefined;
-  let configFile: string | undefined;
-  if (flags.config !== undefined || findConfigFile(cwd) !== undefined) {
-    const loaded = await loadCliConfig(flags.config, io);
-    config = loaded.config;
-    configFile = relative(cwd, loaded.file) || loaded.file;
-  }
-  const prefix = upperSnake(config?.envPrefix ?? "RINGMASTER") || "RINGMASTER";
-  let settings: ReturnType<typeof resolveConfig>["settings"] | undefined;
-  if (config) {
-    try {
-      settings = resolveConfig(config, { env: io.env }).settings;
-    } catch {
-      // A bad daemon value in the environment must not hide the manager; `validate` reports it.
-    }
-  }
+  let settings: CliSettings | undefined;
+  let configLoaded = false;
+
   const envValue = (name: string) => {
     const v = io.env[name];
     return v !== undefined && v.trim() !== "" ? v.trim() : undefined;
   };
   const envFirst = (suffix: string): [string, string] | undefined => {
+    const prefix = upperSnake(config?.envPrefix ?? "RINGMASTER") || "RINGMASTER";
     for (const name of new Set([`${prefix}_${suffix}`, `RINGMASTER_${suffix}`])) {
       const v = envValue(name);
       if (v !== undefined) return [name, v];
     }
     return undefined;
   };
+  const absoluteStore = (raw: string) => {
+    try {
+      const target = parseStoreUrl(raw);
+      if (target.kind === "sqlite" && target.path !== ":memory:" && !isAbsolute(target.path))
+        return `sqlite:${resolve(cwd, target.path)}`;
+    } catch {}
+    return raw;
+  };
 
-  let url: string;
-  let urlSource: string;
-  let explicit = true;
-  const fromEnv = envFirst("URL");
-  if (flags.url !== undefined) {
-    url = flags.url;
-    urlSource = "--url";
-  } else if (fromEnv) {
-    [urlSource, url] = fromEnv;
-  } else {
-    explicit = false;
-    const http = settings ? settings.http : (config?.http ?? MANAGER_DEFAULTS.http);
-    const { host, port } = http === false ? MANAGER_DEFAULTS.http : http;
-    url = `http://${hostForUrl(host)}:${port === 0 ? MANAGER_DEFAULTS.http.port : port}`;
-    urlSource =
-      config === undefined
-        ? "the default"
-        : http === false
-          ? "the default (the config has http: false)"
-          : "the config";
-  }
-  if (!/^https?:\/\//i.test(url)) url = `http://${url}`;
-  url = url.replace(/\/+$/, "");
+  let url = DEFAULT_URL;
+  let urlSource = "the default";
+  let explicit = false;
+  const explicitUrl = (): boolean => {
+    const fromEnv = envFirst("URL");
+    if (flags.url !== undefined) [url, urlSource] = [normalUrl(flags.url), "--url"];
+    else if (fromEnv) [urlSource, url] = [fromEnv[0], normalUrl(fromEnv[1])];
+    else return false;
+    explicit = true;
+    return true;
+  };
+  const storeUrl = () =>
+    absoluteStore(
+      settings?.store ?? envFirst("STORE")?.[1] ?? config?.store ?? MANAGER_DEFAULTS.store,
+    );
 
-  const token = flags.token ?? settings?.apiToken ?? envFirst("API_TOKEN")?.[1];
-  let storeUrl =
-    settings?.store ?? envFirst("STORE")?.[1] ?? config?.store ?? MANAGER_DEFAULTS.store;
-  try {
-    const target = parseStoreUrl(storeUrl);
-    if (target.kind === "sqlite" && target.path !== ":memory:" && !isAbsolute(target.path))
-      storeUrl = `sqlite:${resolve(cwd, target.path)}`;
-  } catch {}
+  const loadConfig = async (): Promise<RingmasterConfig | undefined> => {
+    if (configLoaded || file === undefined) return config;
+    configLoaded = true;
+    config = (await loadCliConfig(file, io, loadConfigForSettings)).config;
+    settings = await cliSettings(config, io.env);
+    if (!explicit && !explicitUrl()) {
+      if (settings.http === false) {
+        urlSource = "the default (the config has http: false, so its manager serves no HTTP)";
+      } else {
+        const { host, port } = settings.http;
+        url = `http://${hostForUrl(host)}:${port === 0 ? MANAGER_DEFAULTS.http.port : port}`;
+        urlSource = "the config";
+      }
+    }
+    return config;
+  };
 
-  const clientOptions = token === undefined ? {} : { token };
+  explicitUrl();
+  if (flags.config !== undefined) await loadConfig();
+
+  let token = flags.token ?? envFirst("API_TOKEN")?.[1] ?? settings?.apiToken;
+  const tokenGiven = token !== undefined;
   let unreachableReason: string | undefined;
   const answers = async (candidate: string): Promise<RingmasterClient | undefined> => {
     const probe = createClient(candidate, { timeout: PROBE_TIMEOUT });
     try {
       await probe.health();
-      return createClient(candidate, clientOptions);
+      return retryingWithConfigToken(candidate);
     } catch (error) {
       if (!(error instanceof ManagerUnreachableError)) throw error;
       unreachableReason ??= error.message.replace(/^.*?: /, "");
       return undefined;
     }
   };
+  /** A client that, refused with 401 while no token was given, loads the config's token once. */
+  const retryingWithConfigToken = (base: string): RingmasterClient => {
+    let client = createClient(base, token === undefined ? {} : { token });
+    if (tokenGiven) return client;
+    type Method = (...args: unknown[]) => unknown;
+    const call = (key: PropertyKey, args: unknown[]) =>
+      (Reflect.get(client, key) as Method)(...args);
+    return new Proxy({} as RingmasterClient, {
+      get(_target, key) {
+        const value: unknown = Reflect.get(client, key);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const result = call(key, args);
+          if (!(result instanceof Promise)) return result;
+          return result.catch(async (error: unknown) => {
+            if (!(error instanceof ApiError) || error.status !== 401 || configLoaded) throw error;
+            await loadConfig();
+            token = settings?.apiToken;
+            if (token === undefined) throw error;
+            client = createClient(base, { token });
+            return call(key, args);
+          });
+        };
+      },
+    });
+  };
+  const firstAnswer = async (candidates: Iterable<string>, tried: Set<string>) => {
+    for (const candidate of candidates) {
+      if (tried.has(candidate)) continue;
+      tried.add(candidate);
+      const found = await answers(candidate);
+      if (found) return found;
+    }
+    return undefined;
+  };
 
   const remote: Remote = {
-    url,
-    urlSource,
-    explicit,
-    token,
-    storeUrl,
-    config,
+    get url() {
+      return url;
+    },
+    get urlSource() {
+      return urlSource;
+    },
+    get explicit() {
+      return explicit;
+    },
+    get token() {
+      return token;
+    },
+    get storeUrl() {
+      return storeUrl();
+    },
+    get config() {
+      return config;
+    },
     configFile,
     get unreachableReason() {
       return unreachableReason;
     },
+    loadConfig,
     async tryConnect() {
       unreachableReason = undefined;
-      const first = await answers(url);
-      if (first || explicit) return first;
-      for (const candidate of await recordedUrls(storeUrl)) {
-        if (candidate === url) continue;
-        const found = await answers(candidate);
-        if (found) return found;
+      const tried = new Set<string>();
+      if (explicit) return firstAnswer([url], tried);
+      if (!configLoaded) {
+        // The default address is only a guess: with a config file at hand, the config decides.
+        const guesses = file === undefined ? [url] : [];
+        const found = await firstAnswer([...(await recordedUrls(storeUrl())), ...guesses], tried);
+        if (found || file === undefined) return found;
+        await loadConfig();
+        if (explicit) return firstAnswer([url], new Set());
       }
-      return undefined;
+      const candidates = settings?.http === false ? [] : [url];
+      return firstAnswer([...candidates, ...(await recordedUrls(storeUrl()))], tried);
     },
     async connect() {
       const client = await remote.tryConnect();
@@ -208,6 +289,7 @@ export async function openRecordedStore(remote: Remote): Promise<Store> {
       ...lines,
       `and there is no recorded state: ${target.path} does not exist`,
     ]);
+  const { createStore } = await import("../store/open.js");
   const store = createStore(remote.storeUrl);
   try {
     await store.open();
@@ -231,36 +313,6 @@ function redactedStore(remote: Remote): string {
     return parseStoreUrl(remote.storeUrl).url;
   } catch {
     return remote.storeUrl;
-  }
-}
-
-/**
- * URLs of managers recorded in the store with a fresh heartbeat, newest first. Node records carry
- * a `url` only once the manager stores it; until then this finds none. Never throws.
- */
-async function recordedUrls(storeUrl: string): Promise<string[]> {
-  let target: ReturnType<typeof parseStoreUrl>;
-  try {
-    target = parseStoreUrl(storeUrl);
-  } catch {
-    return [];
-  }
-  if (target.kind === "memory") return [];
-  if (target.kind === "sqlite" && (target.path === ":memory:" || !existsSync(target.path)))
-    return [];
-  const store = createStore(storeUrl);
-  try {
-    await store.open();
-    const now = Date.now();
-    return (await store.listNodes())
-      .filter((n) => now - (n.lastHeartbeatAt ?? n.startedAt) < NODE_STALE_AFTER)
-      .sort((a, b) => b.startedAt - a.startedAt)
-      .map((n) => nodeUrl(n))
-      .filter((u): u is string => typeof u === "string" && u !== "");
-  } catch {
-    return [];
-  } finally {
-    await store.close().catch(() => {});
   }
 }
 

@@ -22,6 +22,21 @@ export interface StatusViewModel {
   width: number;
   /** Terminal height; the log tail takes what the table leaves (at least 3 lines). */
   height: number | undefined;
+  /** The dashboard's address, shown in the header while the manager serves HTTP. */
+  url?: string | undefined;
+}
+
+/** Log lines kept on screen however many daemons there are. */
+export const MIN_LOG_LINES = 3;
+
+/** Failed first, then backoff, unhealthy, degraded, on their way (starting, waiting, stopping), the rest. */
+function interest(s: DaemonStatus): number {
+  if (s.state === "failed") return 0;
+  if (s.state === "backoff") return 1;
+  if (s.health.status === "unhealthy") return 2;
+  if (s.health.status === "degraded") return 3;
+  if (s.state === "starting" || s.state === "waiting" || s.state === "stopping") return 4;
+  return 5;
 }
 
 function counts(statuses: DaemonStatus[]) {
@@ -78,14 +93,27 @@ export function renderStatusView(m: StatusViewModel, p: Painter): string[] {
     c.failed ? p.red(`${c.failed} failed`) : `${c.failed} failed`,
     c.stopped ? p.gray(`${c.stopped} stopped`) : "",
   ].filter(Boolean);
+  // First after the name, so a narrow terminal cuts the file name rather than the address.
+  const dashboard = m.url ? ` ${p.gray("·")} dashboard ${p.cyan(m.url)}` : "";
   const lines: string[] = [
-    `${p.bold("ringmaster")} ${p.gray("·")} ${m.title} ${p.gray("·")} ${m.selection} ${p.gray("·")} up ${since(m.startedAt, m.now)}${m.shuttingDown ? p.yellow("  shutting down…") : ""}`,
+    `${p.bold("ringmaster")}${dashboard} ${p.gray("·")} ${m.title} ${p.gray("·")} ${m.selection} ${p.gray("·")} up ${since(m.startedAt, m.now)}${m.shuttingDown ? p.yellow("  shutting down…") : ""}`,
     `${shown.length} daemon${shown.length === 1 ? "" : "s"}: ${parts.join(p.gray(" · "))}    ${probe("liveness", m.liveness, p)}    ${probe("readiness", m.readiness, p)}`,
     "",
   ];
+  // The most interesting daemons first; on a short terminal the rest fold into "… N more".
+  const ordered = shown
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => interest(a.s) - interest(b.s) || a.i - b.i)
+    .map(({ s }) => s);
+  // Fixed lines: the header (3), the table's head, the log's blank and rule, the footer.
+  const fixed = lines.length + 4;
+  const room =
+    m.height === undefined ? ordered.length : Math.max(1, m.height - fixed - MIN_LOG_LINES);
+  const listed = ordered.length > room ? ordered.slice(0, Math.max(0, room - 1)) : ordered;
+  const folded = ordered.slice(listed.length);
   const rows = [
     ["DAEMON", "STATE", "UP", "RESTARTS", "HEALTH"].map((h) => p.bold(h)),
-    ...shown.map((s) => [
+    ...listed.map((s) => [
       s.deprecated ? `${s.name}${p.gray("*")}` : s.name,
       paintState(s.state, p),
       s.state === "running" || s.state === "paused" ? since(s.startedAt, m.now) : "-",
@@ -94,10 +122,18 @@ export function renderStatusView(m: StatusViewModel, p: Painter): string[] {
     ]),
   ];
   lines.push(...table(rows));
-  const room = m.height === undefined ? 8 : Math.max(3, m.height - lines.length - 3);
-  const tail = m.logs.slice(-room);
+  if (folded.length > 0) {
+    const states = counts(folded);
+    const what = Object.entries(states)
+      .filter(([, n]) => n > 0)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(", ");
+    lines.push(p.gray(`… ${folded.length} more (${what})`));
+  }
+  const logRoom = m.height === undefined ? 8 : Math.max(MIN_LOG_LINES, m.height - lines.length - 3);
+  const tail = m.logs.slice(-logRoom);
   lines.push("", p.gray(`── log ${"─".repeat(Math.max(0, Math.min(m.width, 100) - 7))}`), ...tail);
-  for (let i = tail.length; i < room && m.height !== undefined; i++) lines.push("");
+  for (let i = tail.length; i < logRoom && m.height !== undefined; i++) lines.push("");
   lines.push(p.gray("Ctrl-C stops every daemon cleanly; press it twice to exit at once."));
   return lines.map((line) => truncate(line, m.width));
 }
@@ -156,6 +192,7 @@ export function createStatusView(o: StatusViewOptions): StatusView {
         logs,
         width: o.out.columns ?? 120,
         height: o.out.rows,
+        url: o.manager.url,
       },
       o.painter,
     );

@@ -5,6 +5,7 @@ import type { HttpLogLine as LogEntry } from "./port.js";
 import type { DaemonAction } from "./routes/daemons.js";
 import type { JobFilter, JobView } from "./seams.js";
 import type { StreamEventType } from "./stream.js";
+import { type Reply, send as sendRequest } from "./transport.js";
 
 /** No manager answered at the URL (refused, unreachable, timed out): the CLI exits 3. */
 export class ManagerUnreachableError extends Error {
@@ -125,13 +126,13 @@ export function createClient(url: string, options: ClientOptions = {}) {
     method: string,
     path: string,
     init: { body?: unknown; accept?: string; signal?: AbortSignal; okStatuses?: number[] } = {},
-  ): Promise<Response> {
+  ): Promise<Reply> {
     const signal = init.signal ?? AbortSignal.timeout(timeout);
     // Changes always go as JSON (`{}` when there is nothing to say): the server refuses others.
     const body = init.body ?? (method === "GET" ? undefined : {});
-    let response: Response;
+    let response: Reply;
     try {
-      response = await fetch(`${base}${path}`, {
+      response = await sendRequest(`${base}${path}`, {
         method,
         headers: headers({
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
@@ -235,7 +236,7 @@ type Send = (
   method: string,
   path: string,
   init: { accept?: string; signal?: AbortSignal },
-) => Promise<Response>;
+) => Promise<Reply>;
 
 async function* streamMessages(
   base: string,
@@ -255,7 +256,7 @@ async function* streamMessages(
     const onAbort = () => controller.abort();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      let response: Response;
+      let response: Reply;
       try {
         response = await send("GET", `/api/stream${qs ? `?${qs}` : ""}`, {
           accept: "text/event-stream",

@@ -51,6 +51,11 @@ export interface HttpPort {
   canonical(name: string): string;
   /** The daemon's current resolved config: spec, values and the layer each came from. */
   daemonConfig(name: string): ResolvedDaemon | undefined;
+  /**
+   * The config values the daemon runs with: those of its current run, or between runs those its
+   * next start uses. `daemonConfig` is the latest resolution, which waits for the next start.
+   */
+  runningConfig?(name: string): Readonly<Record<string, unknown>> | undefined;
   /** Every daemon's current spec (for the graph's event edges). */
   specs(): DaemonSpec[];
   /** Recent log lines of the daemons, oldest first (from the store when there is one). */

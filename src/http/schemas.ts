@@ -88,7 +88,13 @@ export const daemonDetailSchema = {
     options: anyObject,
     config: {
       type: "object",
-      properties: { values: anyObject, sources: anyObject, pending: anyObject },
+      properties: {
+        values: anyObject,
+        sources: anyObject,
+        pending: anyObject,
+        next: anyObject,
+        changes: anyObject,
+      },
     },
     transitions: { type: "array", items: anyObject },
   },

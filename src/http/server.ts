@@ -3,12 +3,15 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { coerceError } from "../internal/errors.js";
 import { registerDashboardRoutes } from "./dashboard.js";
 import { HttpError, installErrorHandling } from "./errors.js";
+import type { HISTORY_DEFAULTS } from "./history.js";
+import { startHistoryFeed } from "./history-feed.js";
 import { createMetrics } from "./metrics.js";
 import type { HttpPort, ManagerView } from "./port.js";
 import type { ServerContext } from "./routes/context.js";
 import { registerDaemonRoutes } from "./routes/daemons.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerGraphRoutes } from "./routes/graph.js";
+import { registerHistoryRoutes } from "./routes/history.js";
 import { registerJobRoutes } from "./routes/jobs.js";
 import { registerProbeRoutes } from "./routes/probes.js";
 import { registerSeedRoutes } from "./routes/seeds.js";
@@ -58,6 +61,8 @@ export interface HttpServerOptions {
   storeStats?: StoreStatsSource;
   /** Live-stream tuning (tests shorten the heartbeat). */
   stream?: Partial<typeof STREAM_DEFAULTS>;
+  /** The charts' history: sampling interval and span (tests sample faster). */
+  history?: Partial<typeof HISTORY_DEFAULTS>;
 }
 
 export interface HttpServer {
@@ -113,7 +118,12 @@ export async function startHttpServer(
 
   const hub = new StreamHub({ ...STREAM_DEFAULTS, ...options.stream });
   const transitions = new TransitionLog(HTTP_DEFAULTS.transitionsPerDaemon);
-  const unsubscribe = wireStream(port, hub, transitions, options.jobs);
+  const stopStream = wireStream(port, hub, transitions, options.jobs);
+  const feed = startHistoryFeed(port, options.jobs, options.history);
+  const unsubscribe = () => {
+    stopStream();
+    feed.stop();
+  };
 
   const ctx: ServerContext = {
     port,
@@ -134,6 +144,7 @@ export async function startHttpServer(
   registerEventRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerGraphRoutes(app, ctx);
+  registerHistoryRoutes(app, feed.history);
   registerStreamRoute(app, ctx);
   registerSeedRoutes(app, ctx);
   registerDashboardRoutes(app);

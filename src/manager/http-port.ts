@@ -13,6 +13,7 @@ export function createHttpPort(rt: Runtime, manager: Manager): HttpPort {
     graph: tree.graph,
     canonical: (name) => tree.canonical(name),
     daemonConfig: (name) => rt.layers.resolved.daemons.get(name),
+    runningConfig: (name) => tree.sup(tree.canonical(name)).config,
     specs: () => [...rt.layers.resolved.daemons.values()].map((d) => d.spec),
     queryLogs: (query) => queryLogs(rt, query),
     node: () => rt.node,

@@ -61,6 +61,8 @@ export interface RingmasterConfig {
   /** ms, or undefined for no dead-letter sweeper */
   readonly deadLetterRetryInterval: number | undefined;
   readonly http: HttpOptions | false;
+  /** Set when the input left `http` out: the library then serves none, `ringmaster start` the default address. */
+  readonly httpOmitted?: true;
   readonly daemonConfig: Readonly<Record<string, Record<string, unknown>>>;
   readonly overridesFile: string | undefined;
   readonly events: EventBusOptions;

@@ -268,6 +268,7 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
         ? undefined
         : parseDuration(input.deadLetterRetryInterval, "config option deadLetterRetryInterval"),
     http,
+    ...(input.http === undefined ? { httpOmitted: true as const } : {}),
     daemonConfig: Object.freeze({ ...(input.daemonConfig ?? {}) }),
     overridesFile: input.overridesFile,
     events: { ...EVENT_BUS_DEFAULTS, ...(input.events ?? {}) },

@@ -368,7 +368,15 @@ describe.skipIf(skipped !== undefined)(
         const { page } = await open(manager.url as string);
         const name = "evaluation";
         await expect.poll(() => row(page, name).getAttribute("data-state")).toBe("running");
+        // Stop asks first (the browser's confirm), naming the daemon.
+        const asked = new Promise<string>((resolve) =>
+          page.once("dialog", (confirm) => {
+            resolve(confirm.message());
+            void confirm.accept();
+          }),
+        );
         await page.getByRole("button", { name: `Stop ${name}` }).click();
+        expect(await asked).toMatch(new RegExp(`^Stop ${name}\\?`));
         const dialog = page.getByRole("dialog");
         await dialog.waitFor();
         await dialog.getByRole("button", { name: "Cancel" }).click();

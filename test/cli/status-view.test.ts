@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { painter, stripAnsi } from "../../src/cli/ansi.js";
+import { painter, stripAnsi, visibleLength } from "../../src/cli/ansi.js";
 import { renderStatusView, type StatusViewModel } from "../../src/cli/status-view.js";
 import type { DaemonStatus } from "../../src/supervisor/types.js";
 import { type Captured, cli, RINGMASTER, signalSource, tempDir } from "./helpers.js";
@@ -96,6 +96,36 @@ describe("the live status view", () => {
     status("model_distribution", { state: "failed", lastError: "disk full", startedAt: null }),
     status("distillation", { requested: false, state: "stopped" }),
   ];
+
+  it("fits 80×24: the dashboard URL in the header, the interesting daemons first, then … N more", () => {
+    const many = [
+      ...Array.from({ length: 26 }, (_, i) => status(`daemon_${String(i).padStart(2, "0")}`)),
+      ...statuses,
+    ];
+    const logs = Array.from({ length: 50 }, (_, i) => `log line ${i}`);
+    const lines = renderStatusView(
+      model(many, { width: 80, height: 24, logs, url: "http://127.0.0.1:8790" }),
+      painter(false),
+    );
+    expect(lines).toHaveLength(24);
+    for (const line of lines) expect(visibleLength(line)).toBeLessThanOrEqual(80);
+    expect(lines[0]).toContain("dashboard http://127.0.0.1:8790");
+    expect(lines[1]).toMatch(/^31 daemons: 28 running · 1 waiting · 1 backoff · 1 failed/);
+    const names = lines.slice(4).map((l) => l.split(/\s+/)[0]);
+    // failed, backoff, degraded, waiting: before any of the healthy ones.
+    expect(names.slice(0, 4)).toEqual([
+      "model_distribution",
+      "cluster_monitor",
+      "auto_sync",
+      "training_trigger",
+    ]);
+    const more = lines.find((l) => l.startsWith("… "));
+    expect(more).toMatch(/^… \d+ more \(\d+ running\)$/);
+    const shownRows = lines.indexOf(more as string) - 4;
+    expect(shownRows + Number(/… (\d+)/.exec(more as string)?.[1])).toBe(31);
+    expect(lines).toContain("log line 49");
+    expect(lines[23]).toBe("Ctrl-C stops every daemon cleanly; press it twice to exit at once.");
+  });
 
   it("shows a header with counts and probes, one row per requested daemon, and the log tail", () => {
     const lines = renderStatusView(model(statuses), painter(false));

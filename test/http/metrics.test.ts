@@ -4,6 +4,10 @@ import { describe, expect, it } from "vitest";
 import { serve, ticker, until } from "./helpers.js";
 
 const hasPromtool = spawnSync("promtool", ["--version"]).status === 0;
+if (!hasPromtool)
+  console.warn(
+    "[test/http/metrics] promtool is missing: skipping its check (apt-get install -y prometheus)",
+  );
 
 /** Runs `promtool check metrics` with `text` on stdin. */
 function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {

@@ -10,14 +10,26 @@ const LABEL: Record<DaemonAction, string> = {
   resume: "Resume",
 };
 
+/** Stopping is the action an operator regrets: ask first, naming what else stops. */
+function confirmStop(name: string, dependents: readonly string[]): boolean {
+  const also =
+    dependents.length > 0
+      ? ` Its dependents wait until it runs again: ${dependents.join(", ")}.`
+      : "";
+  return window.confirm(`Stop ${name}?${also}`);
+}
+
 /** The action buttons for a daemon in its current state; disabled while one is in flight. */
 export function Controls({
   name,
   state,
   all = false,
+  dependents = [],
 }: {
   name: string;
   state: DaemonState;
+  /** Stopping also stops these: the confirmation names them. */
+  dependents?: readonly string[];
   /** Show every action (the daemon page), not only the ones that fit the state. */
   all?: boolean;
 }) {
@@ -28,6 +40,7 @@ export function Controls({
     ? ["start", "stop", "restart", "pause", "resume"]
     : fitting.filter((a) => a !== "pause" && !(state === "paused" && a === "restart"));
   const run = async (action: DaemonAction) => {
+    if (action === "stop" && !confirmStop(name, dependents)) return;
     setBusy(action);
     try {
       await runAction(name, action);

@@ -1,3 +1,4 @@
+import { shutDownManager } from "../actions";
 import { type Route, useLive } from "../hooks";
 import { live } from "../live";
 import type { ProbeReport } from "../types";
@@ -44,12 +45,14 @@ export function Header({ route }: { route: Route }) {
 
   let running = 0;
   let failed = 0;
+  let backoff = 0;
   let waiting = 0;
   let other = 0;
   for (const s of live.daemons.values()) {
     if (s.state === "running" || s.state === "paused") running++;
     else if (s.state === "failed") failed++;
-    else if (s.state === "waiting" || s.state === "backoff" || s.state === "starting") waiting++;
+    else if (s.state === "backoff") backoff++;
+    else if (s.state === "waiting" || s.state === "starting") waiting++;
     else other++;
   }
 
@@ -89,6 +92,9 @@ export function Header({ route }: { route: Route }) {
           <li class="count-failed" data-count="failed">
             <strong>{failed}</strong> failed
           </li>
+          <li class="count-backoff" data-count="backoff">
+            <strong>{backoff}</strong> in backoff
+          </li>
           <li class="count-waiting" data-count="waiting">
             <strong>{waiting}</strong> waiting
           </li>
@@ -101,6 +107,9 @@ export function Header({ route }: { route: Route }) {
         <div class="probes">
           <Probe label="Liveness" report={liveness} okText="live" />
           <Probe label="Readiness" report={readiness} okText="ready" />
+          <button type="button" class="action action-shutdown" onClick={() => shutDownManager()}>
+            Shut down
+          </button>
         </div>
       </div>
     </header>

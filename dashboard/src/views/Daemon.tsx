@@ -2,9 +2,10 @@ import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { LOG_LEVEL_NUMBERS } from "../../../src/store/types.js";
 import { getJson } from "../api";
+import { DaemonCharts } from "../charts/HistoryCharts";
 import { Ago, HealthBadge, StateBadge, Uptime } from "../components/Badges";
 import { Controls } from "../components/Controls";
-import { clock, formatMs, fullTime, show } from "../format";
+import { clock, formatMs, fullTime, show, showDetail } from "../format";
 import { daemonHref, useLive } from "../hooks";
 import { live, openLogStream } from "../live";
 import {
@@ -104,9 +105,10 @@ export function DaemonView({ name }: { name: string }) {
         <h1 id="daemon-title">
           {s.name} <StateBadge state={s.state} />
         </h1>
-        <Controls name={s.name} state={s.state} all />
+        <Controls name={s.name} state={s.state} dependents={s.dependents} all />
       </div>
       <p class="description">{s.description}</p>
+      <DaemonCharts name={s.name} />
       {s.deprecated ? <p class="warn-text">Deprecated: {s.deprecated}</p> : null}
 
       <div class="cards">
@@ -285,7 +287,7 @@ function HealthCard({
         {details.map(([k, v]) => (
           <Fragment key={k}>
             <dt>{k}</dt>
-            <dd>{show(v)}</dd>
+            <dd>{showDetail(k, v)}</dd>
           </Fragment>
         ))}
       </dl>
@@ -298,7 +300,9 @@ function HealthCard({
 }
 
 function ConfigTable({ detail }: { detail: DaemonDetail }) {
-  const { values, sources, pending } = detail.config;
+  const { values, sources } = detail.config;
+  // Older servers send no `changes`: then nothing is known to wait for the next start.
+  const changes = detail.config.changes ?? {};
   const keys = [...new Set([...Object.keys(values), ...Object.keys(sources)])].sort();
   const resolvedValue = (key: string): unknown => {
     if (key in values) return values[key];
@@ -319,7 +323,7 @@ function ConfigTable({ detail }: { detail: DaemonDetail }) {
             <thead>
               <tr>
                 <th scope="col">Key</th>
-                <th scope="col">Value</th>
+                <th scope="col">Running with</th>
                 <th scope="col">From</th>
               </tr>
             </thead>
@@ -333,9 +337,9 @@ function ConfigTable({ detail }: { detail: DaemonDetail }) {
                     </th>
                     <td>
                       <code>{show(resolvedValue(k))}</code>
-                      {k in pending ? (
-                        <span class="sub">
-                          pending: <code>{show(pending[k])}</code> (from the next start)
+                      {k in changes ? (
+                        <span class="sub" data-pending={k}>
+                          pending: <code>{show(changes[k]?.next)}</code> (applies at the next start)
                         </span>
                       ) : null}
                     </td>

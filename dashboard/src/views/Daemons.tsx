@@ -1,5 +1,7 @@
 import { Component } from "preact";
 import { useState } from "preact/hooks";
+import { FleetCharts } from "../charts/HistoryCharts";
+import { RunningJobs } from "../charts/RunningJobs";
 import { Ago, HealthBadge, StateBadge, Uptime } from "../components/Badges";
 import { Controls } from "../components/Controls";
 import { daemonHref, useLive } from "../hooks";
@@ -47,6 +49,10 @@ export function DaemonsView() {
 
   return (
     <section aria-labelledby="daemons-title">
+      <div class="overview">
+        <FleetCharts />
+        <RunningJobs />
+      </div>
       <div class="section-head">
         <h1 id="daemons-title">Daemons</h1>
         <form class="filters" aria-label="Filter daemons" onSubmit={(e) => e.preventDefault()}>
@@ -208,7 +214,7 @@ class Row extends Component<{ status: DaemonStatus }> {
           )}
         </td>
         <td data-label="Actions">
-          <Controls name={s.name} state={s.state} />
+          <Controls name={s.name} state={s.state} dependents={s.dependents} />
         </td>
       </tr>
     );

@@ -280,6 +280,16 @@ function trainingTrigger(random: FleetOptions["random"]) {
         samples: s.pendingSamples,
       });
       ctx.log.info(`${runId} started on ${s.pendingGames} games`, { samples: s.pendingSamples });
+      // The run's epochs as a job, with progress the dashboard's Jobs page shows as it moves.
+      ctx.jobs
+        .launch(
+          "training_run",
+          { runId, games: s.pendingGames },
+          { reason: `${s.pendingGames} exported games waiting`, dedupKey: runId },
+        )
+        .catch((error: unknown) =>
+          ctx.log.warn(`could not launch the training job of ${runId}: ${String(error)}`),
+        );
       s.pendingGames = 0;
       s.pendingSamples = 0;
     },

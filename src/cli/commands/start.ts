@@ -2,12 +2,11 @@ import { relative, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { settingsVarName } from "../../config/env.js";
 import { deferred } from "../../internal/deferred.js";
-import { createManager } from "../../manager/create-manager.js";
 import { formatDuration } from "../../registry/duration.js";
 import type { Manager } from "../../supervisor/types.js";
 import { action } from "../action.js";
 import { colourEnabled, painter } from "../ansi.js";
-import { checkConfig, loadCliConfig } from "../config.js";
+import { checkConfig, loadCliConfig, withCliDefaults } from "../config.js";
 import { formatShutdownReport, formatStartReport } from "../format.js";
 import { CliError, type CliIO, EXIT, println } from "../io.js";
 import { createLineLogger, LOG_LEVELS } from "../log.js";
@@ -74,7 +73,12 @@ Examples:
 }
 
 async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
-  const { config, file } = await loadCliConfig(flags.config, io);
+  const [loaded, { createManager }] = await Promise.all([
+    loadCliConfig(flags.config, io),
+    import("../../manager/create-manager.js"),
+  ]);
+  const { file } = loaded;
+  const config = withCliDefaults(loaded.config);
   const selection = selectionFor(config, flags);
   // --overrides is the strongest choice of the overrides file: it takes the variable's place.
   const env = flags.overrides
@@ -87,7 +91,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
       }
     : io.env;
   // Every problem, one line each, before any daemon runs.
-  const { errors } = checkConfig(config, env);
+  const { errors } = await checkConfig(config, env);
   if (errors.length > 0)
     throw new CliError(
       EXIT.failure,

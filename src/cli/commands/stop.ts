@@ -6,7 +6,7 @@ import {
   type RingmasterClient,
 } from "../../http/client.js";
 import { formatDuration, parseDuration, SECOND } from "../../registry/duration.js";
-import type { StateChange } from "../../supervisor/types.js";
+import type { DaemonStatus, StateChange } from "../../supervisor/types.js";
 import { action } from "../action.js";
 import { colourEnabled, type Painter, painter } from "../ansi.js";
 import { eachDaemon } from "../daemon-actions.js";
@@ -52,7 +52,21 @@ Examples:
         const remote = await resolveRemote(flags, io);
         const client = await remote.connect();
         const p = painter(colourEnabled(io.stdout, io.env));
-        if (names.length > 0) return eachDaemon(io, names, p, (name) => client.stop(name));
+        if (names.length > 0)
+          return eachDaemon(
+            io,
+            names,
+            p,
+            (name) => client.stop(name),
+            async (status) => {
+              const waiting = waitingDependents(status.name, await client.daemons());
+              return waiting.length === 0
+                ? []
+                : [
+                    `  also put into waiting (they depend on ${status.name}): ${waiting.join(", ")}`,
+                  ];
+            },
+          );
         let timeout: number;
         try {
           timeout =
@@ -65,6 +79,24 @@ Examples:
         return shutDown(io, client, timeout, p);
       }),
     );
+}
+
+/**
+ * The daemons that depend on `name`, directly or through others, and wait now that it stopped: the
+ * ones `stop` put into waiting along with it, in the manager's order.
+ */
+export function waitingDependents(name: string, all: readonly DaemonStatus[]): string[] {
+  const byName = new Map(all.map((s) => [s.name, s]));
+  const found = new Set<string>();
+  const visit = (n: string) => {
+    for (const d of byName.get(n)?.dependents ?? []) {
+      if (found.has(d)) continue;
+      found.add(d);
+      visit(d);
+    }
+  };
+  visit(name);
+  return all.filter((s) => found.has(s.name) && s.state === "waiting").map((s) => s.name);
 }
 
 /**

@@ -29,7 +29,7 @@ Example:
       action(io, async (opts: { config?: string }) => {
         const { config } = await loadCliConfig(opts.config, io);
         const p = painter(colourEnabled(io.stdout, io.env));
-        const { errors, warnings } = checkConfig(config, io.env);
+        const { errors, warnings } = await checkConfig(config, io.env);
         for (const e of errors)
           println(io.stdout, `${p.red("error:")} ${e.message} ${p.gray(`[${e.code}]`)}`);
         for (const w of warnings)

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { parseDuration } from "../../registry/duration.js";
 import { redactConfig } from "../../registry/secret.js";
 import type { LogLevel } from "../../registry/types.js";
+import { configChanges } from "../config-changes.js";
 import { validateConfigPatch } from "../config-patch.js";
 import { HttpError } from "../errors.js";
 import {
@@ -90,6 +91,32 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
     },
   );
 
+  /** What the daemon runs with (`values`), what its next start uses, and the keys that differ. */
+  // What the daemon runs with and what its next start will use; secret values redacted
+  // (DESIGN.md §9) after the comparison, so a changed secret still shows as changed.
+  const runningAndNext = (name: string) => {
+    const resolved = port.daemonConfig(name);
+    const schema = resolved?.spec.config;
+    const next = resolved?.config ?? {};
+    const values = port.runningConfig?.(name) ?? next;
+    const changes = configChanges(values, next);
+    const redacted = redactConfig(
+      Object.fromEntries(Object.entries(changes).map(([k, c]) => [k, c.running])),
+      schema,
+    );
+    const redactedNext = redactConfig(
+      Object.fromEntries(Object.entries(changes).map(([k, c]) => [k, c.next])),
+      schema,
+    );
+    return {
+      values: redactConfig(values, schema),
+      next: redactConfig(next, schema),
+      changes: Object.fromEntries(
+        Object.keys(changes).map((k) => [k, { running: redacted[k], next: redactedNext[k] }]),
+      ) as typeof changes,
+    };
+  };
+
   app.get<NameParams>(
     "/api/daemons/:name",
     { schema: { params: nameParams, response: { 200: daemonDetailSchema } } },
@@ -118,7 +145,7 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
           : {},
         // Secret values (by `secret()` or by name) never leave the process (DESIGN.md §9).
         config: {
-          values: redactConfig(resolved?.config ?? {}, spec?.config),
+          ...runningAndNext(name),
           sources: resolved?.sources ?? {},
           /** Saved through PATCH; applies at the next start of the daemon's config resolution. */
           pending: redactConfig(await overrides.get(name), spec?.config),
@@ -195,6 +222,8 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
               appliesAt: { type: "string" },
               pending: anyObject,
               current: anyObject,
+              next: anyObject,
+              changes: anyObject,
             },
           },
         },
@@ -206,12 +235,18 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
       if (!resolved) throw new HttpError(404, `no resolved config for ${name}`);
       const patch = validateConfigPatch(resolved, request.body);
       const pending = await overrides.save(name, patch);
+      const { values, next, changes } = runningAndNext(name);
+      const applied = Object.keys(changes).length === 0;
       return {
         name,
-        applied: false,
-        appliesAt: "the next start of the daemon",
+        applied,
+        appliesAt: applied
+          ? "now: the daemon runs with these values"
+          : "the next start of the daemon",
         pending: redactConfig(pending, resolved.spec.config),
-        current: redactConfig(resolved.config, resolved.spec.config),
+        current: values,
+        next,
+        changes,
       };
     },
   );
