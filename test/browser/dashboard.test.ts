@@ -91,7 +91,7 @@ describe.skipIf(skipped !== undefined)(
           .locator("tr[data-daemon]")
           .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-daemon")));
         expect(listed).toEqual(names);
-        expect(names).toHaveLength(26);
+        expect(names).toHaveLength(27); // 26 + the Python selfplay_worker
         for (const name of names)
           expect(await row(page, name).getAttribute("data-state")).not.toBeNull();
 

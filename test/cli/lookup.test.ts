@@ -15,7 +15,11 @@ describe("finding the manager without loading the config", () => {
     mkdirSync(join(dir, ".ringmaster"));
     await served([ticker("auto_sync")], { store: `sqlite:${join(dir, ".ringmaster/state.db")}` });
     const r = await cli(["status"], { cwd: dir });
-    expect(r).toMatchObject({ code: 0, stderr: "", stdout: "auto_sync: RUNNING (healthy)\n" });
+    expect(r).toMatchObject({
+      code: 0,
+      stderr: "",
+      stdout: "Daemon Status:\nauto_sync: RUNNING (healthy)\n",
+    });
   });
 
   it("RINGMASTER_URL answers without the config", async () => {
