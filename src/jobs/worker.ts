@@ -12,6 +12,7 @@ import type {
   NodeInfo,
 } from "../registry/types.js";
 import type { JobOutcome, Store } from "../store/types.js";
+import { type Owner, runAs } from "../supervisor/async-context.js";
 import { retryDelay } from "./backoff.js";
 import {
   JobCancelledError,
@@ -181,21 +182,31 @@ export function createWorker(options: WorkerOptions) {
 
     let outcome: JobOutcome | undefined;
     try {
-      const work = Promise.resolve().then(() =>
-        spec.isolation === "inline" || !spec.module
-          ? spec.run(job.payload, ctx)
-          : // Off the main thread: a fresh guest per attempt, ended by force after a cancel.
-            runIsolatedJob(
-              {
-                kind: spec.isolation,
-                module: spec.module,
-                maxMemory: spec.maxMemory,
-                killTimeout: spec.killTimeout,
-              },
-              spec.type,
-              job.payload,
-              ctx,
-            ),
+      // The attempt's own context: an error that escapes it (a stray timer, a forgotten
+      // promise) fails this attempt, not the process (DESIGN.md §7, §11).
+      const owner: Owner = {
+        kind: "job",
+        label: `job ${job.type} ${job.id}`,
+        escaped: (error) => abort(new Error(`uncaught: ${describeError(error)}`, { cause: error })),
+        stalled: (ms) => ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms }),
+      };
+      const work = runAs(owner, () =>
+        Promise.resolve().then(() =>
+          spec.isolation === "inline" || !spec.module
+            ? spec.run(job.payload, ctx)
+            : // Off the main thread: a fresh guest per attempt, ended by force after a cancel.
+              runIsolatedJob(
+                {
+                  kind: spec.isolation,
+                  module: spec.module,
+                  maxMemory: spec.maxMemory,
+                  killTimeout: spec.killTimeout,
+                },
+                spec.type,
+                job.payload,
+                ctx,
+              ),
+        ),
       );
       work.catch(() => {}); // it may reject after the abort won the race
       const result = await Promise.race([work, aborted]);

@@ -100,7 +100,11 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     return { ok: reasons.length === 0, reasons };
   }
 
-  async function runShutdown(timeout: number, t0: number): Promise<ShutdownReport> {
+  async function runShutdown(
+    timeout: number,
+    t0: number,
+    cause: string | undefined,
+  ): Promise<ShutdownReport> {
     /** What is left of the timeout, but a little time for closing the parts anyway. */
     const remaining = () => Math.max(PART_TIMEOUTS.closeGrace, timeout - (clock.now() - t0));
     if (!(await lifecycle.idle(remaining())))
@@ -109,7 +113,12 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     const parts = await lifecycle.stop(remaining);
     rt.bus.close();
     for (const p of parts) if (!p.ok) logger.warn(`${p.error}; going on`);
-    const report: ShutdownReport = { ...daemons, durationMs: clock.now() - t0, parts };
+    const report: ShutdownReport = {
+      ...daemons,
+      durationMs: clock.now() - t0,
+      parts,
+      ...(cause ? { cause } : {}),
+    };
     for (const u of report.unstopped) logger.warn(`${u.name} did not stop: ${u.reason}`);
     rt.emit("manager:stopped", report);
     return report;
@@ -142,8 +151,9 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
       tree.beginShutdown();
       shutdownSignal.abort();
       const t0 = clock.now();
-      rt.emit("manager:shutdown", { at: t0 });
-      shutdownPromise = runShutdown(opts.timeout ?? config.shutdownTimeout, t0);
+      if (opts.cause) logger.error(`shutting down: ${opts.cause}`);
+      rt.emit("manager:shutdown", { at: t0, ...(opts.cause ? { cause: opts.cause } : {}) });
+      shutdownPromise = runShutdown(opts.timeout ?? config.shutdownTimeout, t0, opts.cause);
       return shutdownPromise;
     },
   };
