@@ -18,6 +18,7 @@ import { mayRestart, restartDelay } from "./backoff.js";
 import { tick } from "./cycles.js";
 import { UNKNOWN_HEALTH } from "./health.js";
 import { checkHealth, currentHealth, healthStatus, scheduleHealth } from "./health-check.js";
+import { releaseOwner } from "./owner.js";
 import { createRun, type Run, type StopResult, tearDown } from "./run.js";
 import { startWork } from "./runner.js";
 import { assertTransition } from "./state.js";
@@ -359,6 +360,7 @@ export class DaemonSupervisor {
       bus.detachAll(this.name);
     }
     run.ended = true;
+    releaseOwner(run.owner);
     run.ctx.detach();
     run.abort.abort(new AbortedError("daemon stopping"));
     run.ctx.readyGate?.resolve();

@@ -10,14 +10,26 @@ import type { Run } from "./run.js";
 // restarts by its policy; a stall of the event loop is counted, logged, and past `maxStall`
 // fails the run. The owner of a run is its AsyncLocalStorage store (async-context.ts).
 
-/** The owner of one run of `d`: every hook of the run, and all it schedules, runs as it. */
-export function daemonOwner(d: DaemonSupervisor, run: Run): Owner {
-  return {
-    kind: "daemon",
+/**
+ * The owner of one run of `d`: every hook of the run, and all it schedules, runs as it. Timers,
+ * sockets and promises the run created keep their owner as long as they live, so the owner
+ * lets go of the run when it ends ({@link releaseOwner}): a long-lived resource then keeps only
+ * the supervisor, not what the run held.
+ */
+export function daemonOwner(d: DaemonSupervisor, run: Run): Owner & { run: Run | undefined } {
+  const owner = {
+    kind: "daemon" as const,
     label: d.name,
-    escaped: (error, how) => onEscaped(d, run, error, how),
-    stalled: (ms) => onStalled(d, run, ms),
+    run: run as Run | undefined,
+    escaped: (error: Error, how: EscapeKind) => onEscaped(d, owner.run, error, how),
+    stalled: (ms: number) => onStalled(d, owner.run, ms),
   };
+  return owner;
+}
+
+/** The run is over: its owner no longer holds it. */
+export function releaseOwner(owner: Owner): void {
+  if ("run" in owner) (owner as { run: Run | undefined }).run = undefined;
 }
 
 const KIND_TEXT: Record<EscapeKind, string> = {
@@ -25,9 +37,9 @@ const KIND_TEXT: Record<EscapeKind, string> = {
   unhandledRejection: "an unhandled rejection",
 };
 
-function onEscaped(d: DaemonSupervisor, run: Run, error: Error, how: EscapeKind): void {
+function onEscaped(d: DaemonSupervisor, run: Run | undefined, error: Error, how: EscapeKind): void {
   const text = describeError(error);
-  if (run !== d.run || run.ended) {
+  if (!run || run !== d.run || run.ended) {
     // A stray timer or promise of a run that is already over: the daemon's fault, but there is
     // no current run to blame for it.
     d.log.error(`${KIND_TEXT[how]} escaped an earlier run: ${text}`, {
@@ -41,17 +53,17 @@ function onEscaped(d: DaemonSupervisor, run: Run, error: Error, how: EscapeKind)
   d.fail(run, marked, how === "uncaughtException" ? "uncaught exception" : "unhandled rejection");
 }
 
-function onStalled(d: DaemonSupervisor, run: Run, ms: number): void {
+function onStalled(d: DaemonSupervisor, run: Run | undefined, ms: number): void {
   const at = d.host.clock.now();
   d.stalls++;
   d.lastStall = { ms, at };
   const { maxStall } = d.spec;
-  const over = maxStall !== undefined && ms > maxStall && run === d.run && !run.ended;
+  const over = maxStall !== undefined && ms > maxStall && run !== undefined && run === d.run;
   d.log.warn(
     `blocked the event loop for ${formatDuration(ms)} (stall ${d.stalls}; stallThreshold ${formatDuration(d.host.stallThreshold ?? MANAGER_DEFAULTS.stallThreshold)})`,
     { stallMs: ms },
   );
-  if (!over) return;
+  if (!over || !run) return;
   d.fail(
     run,
     new Error(

@@ -66,7 +66,7 @@ let watch: Watch | undefined;
  * to stop ends it). `checkInterval` is the resolution of the measured stall.
  */
 export function watchStalls(listener: StallListener, checkInterval: number): () => void {
-  watch ??= runUnowned(() => startWatch(checkInterval));
+  watch ??= runUnowned(() => startWatch(checkInterval, listener.threshold));
   const w = watch;
   w.listeners.add(listener);
   let stopped = false;
@@ -81,7 +81,7 @@ export function watchStalls(listener: StallListener, checkInterval: number): () 
   };
 }
 
-function startWatch(checkInterval: number): Watch {
+function startWatch(checkInterval: number, firstThreshold: number): Watch {
   const listeners = new Set<StallListener>();
   const beat = new Int32Array(new SharedArrayBuffer(4));
   /** Owners the probe found running during the stall in progress, with how often. */
@@ -127,13 +127,14 @@ function startWatch(checkInterval: number): Watch {
       eval: true,
       workerData: {
         beat: beat.buffer,
-        probeAfter: Math.max(checkInterval, Math.floor(threshold() / 2)),
+        probeAfter: Math.max(checkInterval, Math.floor(firstThreshold / 2)),
         pollMs: Math.max(10, Math.floor(checkInterval / 2)),
       },
       stdout: false,
       stderr: false,
     });
     worker.unref();
+    // Without a worker or the inspector, stalls are still measured, only not attributed.
     worker.on("error", () => {});
   }
   return {
