@@ -123,7 +123,7 @@ describe("memory", () => {
     const f = fleet("heap", ["--max-old-space-size=160"]);
     await until(() => !!find(f, "state", (l) => l.to === "backoff"));
     expect(find(f, "state", (l) => l.to === "backoff")?.reason).toMatch(
-      /over maxHeap 96 MB; its cycles grew the heap most .*isolation: "worker"/,
+      /over maxHeap 64 MB; its cycles grew the heap most .*isolation: "worker"/,
     );
   }, 60_000);
 });
