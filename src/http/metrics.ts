@@ -14,6 +14,8 @@ export interface MetricsSources {
   bus: Pick<EventBus, "stats" | "deadLetters">;
   jobs?: JobsApi | undefined;
   store?: StoreStatsSource | undefined;
+  /** Containment's counts of what no daemon owned (DESIGN.md §11). */
+  containment?: (() => { uncaughtErrors: number } | undefined) | undefined;
 }
 
 export interface Metrics {
@@ -86,6 +88,27 @@ export function createMetrics(sources: MetricsSources): Metrics {
     collect() {
       this.reset();
       for (const s of snap().statuses) setCounter(this, { daemon: s.name }, s.restarts);
+    },
+  });
+
+  new Counter({
+    name: "ringmaster_event_loop_stalls_total",
+    help: "Stalls of the event loop over stallThreshold while each daemon's code ran",
+    labelNames: ["daemon"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of snap().statuses) setCounter(this, { daemon: s.name }, s.stalls);
+    },
+  });
+
+  new Counter({
+    name: "ringmaster_uncaught_errors_total",
+    help: "Uncaught exceptions and unhandled rejections in code no daemon or job owns",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.containment?.()?.uncaughtErrors ?? 0);
     },
   });
 

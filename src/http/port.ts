@@ -71,6 +71,8 @@ export interface HttpPort {
    * from the daemon's next start. Throws a ConfigError for bad values. Absent: kept in memory.
    */
   setOverrides?(name: string, patch: Record<string, unknown>): Promise<ResolvedDaemon>;
+  /** What containment counted that no daemon owned, for `/metrics` (DESIGN.md §11). */
+  containment?(): { uncaughtErrors: number; unownedStalls: number };
   /** The store's write-buffer health for `/metrics`, once there is a store. */
   storeHealth?(): { buffered: number; dropped: number; degraded: boolean; ok: boolean } | undefined;
 }

@@ -137,6 +137,7 @@ export async function startHttpServer(
       bus: port.events,
       jobs: options.jobs,
       store: options.storeStats ?? storeStatsOf(port),
+      containment: () => port.containment?.(),
     }),
   };
   registerProbeRoutes(app, ctx);

@@ -1,3 +1,5 @@
+import { AsyncResource } from "node:async_hooks";
+
 /**
  * Time, injected. Every timer in ringmaster goes through a `Clock`, so tests can replace real
  * time with a {@link ManualClock} and advance it without sleeping.
@@ -78,6 +80,8 @@ export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
     now: () => now,
     setTimeout(fn, ms) {
       const id = nextId++;
+      // Like a real timer, the callback runs in the async context it was scheduled from.
+      fn = AsyncResource.bind(fn);
       timers.set(id, { id, due: now + Math.max(0, ms), ms: Math.max(0, ms), fn });
       return { id, ms, fn } as unknown as TimerHandle;
     },

@@ -14,6 +14,7 @@ import type {
   NodeInfo,
 } from "../registry/types.js";
 import type { JobOutcome, Store } from "../store/types.js";
+import { type Owner, runAs } from "../supervisor/async-context.js";
 import { retryDelay } from "./backoff.js";
 import {
   JobCancelledError,
@@ -219,7 +220,17 @@ export function createWorker(options: WorkerOptions) {
 
     let outcome: JobOutcome | undefined;
     try {
-      const work = Promise.resolve().then(() => attempt(spec, job.payload, ctx));
+      // The attempt's own context: an error that escapes it (a stray timer, a forgotten
+      // promise) fails this attempt, not the process (DESIGN.md §7, §11).
+      const owner: Owner = {
+        kind: "job",
+        label: `job ${job.type} ${job.id}`,
+        escaped: (error) => abort(new Error(`uncaught: ${describeError(error)}`, { cause: error })),
+        stalled: (ms) => ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms }),
+      };
+      const work = runAs(owner, () =>
+        Promise.resolve().then(() => attempt(spec, job.payload, ctx)),
+      );
       work.catch(() => {}); // it may reject after the abort won the race
       // A program's attempt settles only once its process group is gone (within killTimeout of
       // the abort): waiting for it means no process outlives its job.

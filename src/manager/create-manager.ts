@@ -18,6 +18,7 @@ import { createBaseLogger } from "../supervisor/logger.js";
 import { createSupervisionTree } from "../supervisor/tree.js";
 import type { Manager, ManagerEvents, ManagerOptions } from "../supervisor/types.js";
 import { createConfigLayers } from "./config-layers.js";
+import { containmentPart } from "./containment-part.js";
 import { PART_TIMEOUTS } from "./defaults.js";
 import { createHandle } from "./handle.js";
 import { createHttpPort } from "./http-port.js";
@@ -45,7 +46,8 @@ const NO_JOBS: DaemonJobs = {
  * Declared subscribers get their mailboxes here, so no event is lost to start-up order.
  *
  * This is the composition root: it builds the runtime's parts and hands them to one lifecycle.
- * Start order: programs (the orphan reaper) → store → durable delivery → jobs → sweepers → HTTP; then the supervision tree
+ * Start order: programs (the orphan reaper) → store → durable delivery → jobs → sweepers →
+ * containment → HTTP; then the supervision tree
  * starts the daemons. Shutdown: the daemons (through the tree), then the parts backwards.
  */
 export function createManager(config: RingmasterConfig, options: ManagerOptions = {}): Manager {
@@ -125,6 +127,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
       // Where a daemon's code runs is the supervisor's business (supervisor/runner.ts).
       jobsFor: (name) => rt.jobs?.forDaemon(name) ?? NO_JOBS,
       observed: (event) => emitter.listenerCount(event) > 0,
+      stallThreshold: config.stallThreshold,
       createLog: (name) => daemonLog(rt, name),
       emit,
       programs,
@@ -152,6 +155,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     jobs: undefined,
     http: undefined,
     started: false,
+    containment: { uncaughtErrors: 0, unownedStalls: 0 },
   };
 
   // 5. The parts, in start order (they stop backwards, only the ones that started).
@@ -162,7 +166,11 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     jobsPart(rt),
     sweepersPart(rt),
     // cluster membership (nodes, leases) goes here: after the store and jobs, before HTTP.
-    // containment (uncaught-error attribution, stall watch) goes here too, before the daemons.
+    containmentPart(rt, {
+      mode: options.contain ?? config.contain,
+      counts: rt.containment,
+      shutdown: (cause) => void manager.shutdown({ cause }),
+    }),
     httpPart(rt, (http) =>
       startHttpServer(port, {
         ...http,

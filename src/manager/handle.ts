@@ -110,7 +110,11 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
    * Stops the daemons (each within its own stopTimeout; `timeout`, when given, bounds them all),
    * then the parts within what is left of `timeout`, else of the shutdownTimeout setting.
    */
-  async function runShutdown(timeout: number | undefined, t0: number): Promise<ShutdownReport> {
+  async function runShutdown(
+    timeout: number | undefined,
+    t0: number,
+    cause: string | undefined,
+  ): Promise<ShutdownReport> {
     const partsTimeout = timeout ?? rt.layers.resolved.settings.shutdownTimeout;
     /** What is left of the timeout, but a little time for closing the parts anyway. */
     const remaining = () => Math.max(PART_TIMEOUTS.closeGrace, partsTimeout - (clock.now() - t0));
@@ -120,7 +124,12 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     const parts = await lifecycle.stop(remaining);
     rt.bus.close();
     for (const p of parts) if (!p.ok) logger.warn(`${p.error}; going on`);
-    const report: ShutdownReport = { ...daemons, durationMs: clock.now() - t0, parts };
+    const report: ShutdownReport = {
+      ...daemons,
+      durationMs: clock.now() - t0,
+      parts,
+      ...(cause ? { cause } : {}),
+    };
     for (const u of report.unstopped) logger.warn(`${u.name} did not stop: ${u.reason}`);
     rt.emit("manager:stopped", report);
     return report;
@@ -157,8 +166,9 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
       tree.beginShutdown();
       shutdownSignal.abort();
       const t0 = clock.now();
-      rt.emit("manager:shutdown", { at: t0 });
-      shutdownPromise = runShutdown(opts.timeout, t0);
+      if (opts.cause) logger.error(`shutting down: ${opts.cause}`);
+      rt.emit("manager:shutdown", { at: t0, ...(opts.cause ? { cause: opts.cause } : {}) });
+      shutdownPromise = runShutdown(opts.timeout, t0, opts.cause);
       return shutdownPromise;
     },
   };

@@ -28,5 +28,6 @@ export function createHttpPort(rt: Runtime, manager: Manager): HttpPort {
       return rt.layers.set(d, patch, rt.persistence, rt.clock);
     },
     storeHealth: () => rt.persistence?.health(),
+    containment: () => rt.containment,
   };
 }

@@ -10,6 +10,7 @@ import type { LogRing } from "../supervisor/log-ring.js";
 import type { SupervisionTree } from "../supervisor/tree.js";
 import type { ManagerEvents } from "../supervisor/types.js";
 import type { ConfigLayers } from "./config-layers.js";
+import type { ContainmentCounts } from "./containment-part.js";
 import type { Persistence } from "./persistence.js";
 
 /**
@@ -40,4 +41,6 @@ export interface Runtime {
   http: { url: string; close(): Promise<void> } | undefined;
   /** Whether start() or a daemon start has run. */
   started: boolean;
+  /** What containment saw that no daemon owned (the containment part counts). */
+  readonly containment: ContainmentCounts;
 }

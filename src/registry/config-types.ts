@@ -5,6 +5,7 @@
 import type { DaemonSpec, Duration } from "./daemon-types.js";
 import type { EventBusOptions } from "./event-types.js";
 import type { JobSpec } from "./job-types.js";
+import type { Size } from "./size.js";
 
 export interface HttpOptions {
   host: string;
@@ -44,6 +45,16 @@ export interface RingmasterConfigInput {
   events?: Partial<EventBusOptions>;
   /** Manager-wide settings. */
   shutdownTimeout?: Duration;
+  /**
+   * Containment of inline daemons (DESIGN.md §11). `true` (default): an error that escapes a
+   * daemon's code fails that daemon; one no daemon owns is logged and counted. `"shutdown"`: an
+   * unowned one shuts the manager down cleanly. `false`: the process's handlers are left alone.
+   */
+  contain?: boolean | "shutdown";
+  /** A stall of the event loop longer than this is attributed, logged and counted. Default 500 ms. */
+  stallThreshold?: Duration;
+  /** Report (and log which daemons were busy) when the process heap passes this; default none. */
+  maxHeap?: Size;
 }
 
 /** The bundled configuration: the normalized result of `defineConfig`. */
@@ -68,6 +79,11 @@ export interface RingmasterConfig {
   readonly events: EventBusOptions;
   /** ms */
   readonly shutdownTimeout: number;
+  readonly contain: boolean | "shutdown";
+  /** ms */
+  readonly stallThreshold: number;
+  /** bytes, or undefined for no heap watch */
+  readonly maxHeap: number | undefined;
 }
 
 export type ValidationSeverity = "error" | "warning";

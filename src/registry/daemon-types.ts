@@ -103,6 +103,11 @@ export interface DaemonOptions<C = Record<string, unknown>>
   healthInterval?: Duration;
   healthTimeout?: Duration;
   unhealthyThreshold?: number;
+  /**
+   * A stall of the event loop longer than this while this daemon's code runs fails it (an inline
+   * daemon shares the loop with every other); default none: stalls are only counted and logged.
+   */
+  maxStall?: Duration;
   restart?: Partial<Omit<RestartPolicy, "initialDelay" | "maxDelay" | "resetAfter">> & {
     initialDelay?: Duration;
     maxDelay?: Duration;
@@ -146,6 +151,8 @@ export interface DaemonSpec<C = any> extends DaemonHooks<C>, IsolationSettings {
   readonly healthInterval: number;
   readonly healthTimeout: number;
   readonly unhealthyThreshold: number;
+  /** ms, or undefined: stalls only counted (see `stallThreshold` of the config). */
+  readonly maxStall: number | undefined;
   readonly restart: Readonly<RestartPolicy>;
   readonly critical: boolean;
   readonly enabled: boolean;

@@ -2,7 +2,7 @@
  * Every default of the registry in one place, durations in milliseconds: daemon options, the
  * restart policy, the event bus, jobs and the manager, and the pattern a daemon name must match.
  */
-import { MINUTE, SECOND } from "./duration.js";
+import { MILLISECOND, MINUTE, SECOND } from "./duration.js";
 import type { EventBusOptions, RestartPolicy } from "./types.js";
 
 /**
@@ -22,6 +22,7 @@ export const DAEMON_DEFAULTS = {
   healthInterval: 30 * SECOND,
   healthTimeout: 5 * SECOND,
   unhealthyThreshold: 3,
+  maxStall: undefined as number | undefined,
   critical: true,
   enabled: true,
   autoStart: true,
@@ -71,6 +72,16 @@ export const MANAGER_DEFAULTS = {
   http: { host: "127.0.0.1", port: 8790 },
   shutdownTimeout: 30 * SECOND,
   startup: "parallel" as const,
+  /** Containment of inline daemons (DESIGN.md §11): `true`, `"shutdown"` or `false`. */
+  contain: true as boolean | "shutdown",
+  /** A stall of the event loop longer than this is attributed and counted. */
+  stallThreshold: 500 * MILLISECOND,
+  /** How often the stall watch checks the loop (its resolution). */
+  stallCheckInterval: 100 * MILLISECOND,
+  /** The process heap above this is reported (bytes); default none. */
+  maxHeap: undefined as number | undefined,
+  /** How often the heap is sampled when `maxHeap` is set. */
+  heapSampleInterval: 1 * SECOND,
 };
 
 /** lower_snake_case: a letter, then letters, digits and single underscores. */

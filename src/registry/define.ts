@@ -14,6 +14,7 @@ import {
 } from "./defaults.js";
 import { parseDuration } from "./duration.js";
 import { type IsolationOptions, isolationSettings } from "./isolation-options.js";
+import { parseSize } from "./size.js";
 import type {
   DaemonOptions,
   DaemonSpec,
@@ -142,6 +143,7 @@ export function defineDaemon<C = Record<string, unknown>>(
       at("unhealthyThreshold"),
       1,
     ),
+    maxStall: optionalDuration(options.maxStall, at("maxStall")) ?? DAEMON_DEFAULTS.maxStall,
     restart,
     critical: options.critical ?? DAEMON_DEFAULTS.critical,
     enabled: options.enabled ?? DAEMON_DEFAULTS.enabled,
@@ -250,6 +252,11 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
           port: input.http.port ?? MANAGER_DEFAULTS.http.port,
           ...(input.http.allowedHosts ? { allowedHosts: [...input.http.allowedHosts] } : {}),
         };
+  if (input.contain !== undefined && ![true, false, "shutdown"].includes(input.contain)) {
+    throw new TypeError(
+      `config option contain: expected true, false or "shutdown", found ${JSON.stringify(input.contain)}`,
+    );
+  }
   return Object.freeze({
     kind: "config" as const,
     envPrefix: input.envPrefix ?? MANAGER_DEFAULTS.envPrefix,
@@ -276,6 +283,15 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
       input.shutdownTimeout === undefined
         ? MANAGER_DEFAULTS.shutdownTimeout
         : parseDuration(input.shutdownTimeout, "config option shutdownTimeout"),
+    contain: input.contain ?? MANAGER_DEFAULTS.contain,
+    stallThreshold:
+      input.stallThreshold === undefined
+        ? MANAGER_DEFAULTS.stallThreshold
+        : parseDuration(input.stallThreshold, "config option stallThreshold"),
+    maxHeap:
+      input.maxHeap === undefined
+        ? MANAGER_DEFAULTS.maxHeap
+        : parseSize(input.maxHeap, "config option maxHeap"),
   });
 }
 

@@ -33,3 +33,10 @@ export function parseSize(value: Size, what: string): number {
     `${what}: expected a size such as "512MB", "2GB" or a number of bytes, found ${JSON.stringify(value)}`,
   );
 }
+
+/** Formats bytes for people: `512 MB`, `1.5 GB`. */
+export function formatSize(bytes: number): string {
+  if (bytes >= GB) return `${(bytes / GB).toFixed(1)} GB`;
+  if (bytes >= MB) return `${Math.round(bytes / MB)} MB`;
+  return `${Math.round(bytes / KB)} KB`;
+}

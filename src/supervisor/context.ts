@@ -9,6 +9,7 @@ import type {
   EventHandler,
   NodeInfo,
 } from "../registry/types.js";
+import { bindOwner, type Owner } from "./async-context.js";
 import type { SupervisorHost } from "./daemon.js";
 
 /** What a run's context needs from its supervisor. */
@@ -32,6 +33,8 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
   subscribed = false;
   /** The run's context; a cycle's context (see {@link forCycle}) points back to it. */
   private root: RunContext<C> = this;
+  /** The run's owner: handlers it subscribes run as it, whoever publishes (async-context.ts). */
+  runOwner: Owner | undefined;
   /** The readiness signal of a `readiness: "manual"` daemon. */
   readyGate: Deferred<void> | undefined;
   readyCalled = false;
@@ -99,7 +102,11 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
         const root = this.root;
         if (root.signal.aborted) return () => {};
         root.subscribed = true;
-        const off = this.owner.host.bus.attach(this.name, type, handler as EventHandler<string>);
+        const off = this.owner.host.bus.attach(
+          this.name,
+          type,
+          bindOwner(handler as EventHandler<string>, root.runOwner),
+        );
         root.unsubscribers ??= new Set();
         root.unsubscribers.add(off);
         return () => {

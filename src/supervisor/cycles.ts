@@ -4,6 +4,7 @@ import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
 import { restartDelay } from "./backoff.js";
 import type { DaemonSupervisor } from "./daemon.js";
+import { heapProbe, heapUsed } from "./heap-watch.js";
 import type { Run } from "./run.js";
 
 // The cycles of a periodic daemon (interval or cron): one run's schedule, timeouts and error
@@ -77,10 +78,13 @@ export function runCycle(d: DaemonSupervisor, run: Run): boolean | Promise<boole
   const started = d.host.clock.now();
   if (d.spec.cycleTimeout !== undefined) return runCycleWithTimeout(d, run, started);
   let result: unknown;
+  const heapBefore = heapProbe.on ? heapUsed() : 0;
   try {
     result = run.hooks.cycle?.(run.ctx);
   } catch (thrown) {
     return endCycle(d, run, started, coerceError(thrown));
+  } finally {
+    if (heapProbe.on) d.heapGrowth += heapUsed() - heapBefore;
   }
   if (
     result !== null &&
@@ -111,7 +115,14 @@ export async function runCycleWithTimeout(
   const cycleCtx = run.ctx.forCycle(cycleAbort.signal);
   let error: Error | undefined;
   try {
-    const cycle = Promise.resolve().then(() => run.hooks.cycle?.(cycleCtx));
+    const cycle = Promise.resolve().then(() => {
+      const heapBefore = heapProbe.on ? heapUsed() : 0;
+      try {
+        return run.hooks.cycle?.(cycleCtx);
+      } finally {
+        if (heapProbe.on) d.heapGrowth += heapUsed() - heapBefore;
+      }
+    });
     run.cycle = cycle;
     const outcome = await withTimeout(clock, cycle, spec.cycleTimeout);
     if (!outcome.ok) {
@@ -120,6 +131,8 @@ export async function runCycleWithTimeout(
         `cycle timed out after ${formatDuration(spec.cycleTimeout ?? 0)} (cycleTimeout)`,
       );
       cycle.catch(() => {});
+      // Given up on: a stop or restart does not wait for it again.
+      if (run.cycle === cycle) run.cycle = undefined;
     }
   } catch (thrown) {
     error = coerceError(thrown);

@@ -14,10 +14,12 @@ import type {
   HealthReport,
   NodeInfo,
 } from "../registry/types.js";
+import { runAs } from "./async-context.js";
 import { mayRestart, restartDelay } from "./backoff.js";
 import { tick } from "./cycles.js";
 import { UNKNOWN_HEALTH } from "./health.js";
 import { checkHealth, currentHealth, healthStatus, scheduleHealth } from "./health-check.js";
+import { releaseOwner } from "./owner.js";
 import { createRun, type Run, type StopResult, tearDown } from "./run.js";
 import { startWork } from "./runner.js";
 import { assertTransition } from "./state.js";
@@ -35,6 +37,8 @@ export interface SupervisorHost {
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
   /** Whether anyone listens to `event` (to skip building payloads nobody reads). */
   observed(event: keyof ManagerEvents): boolean;
+  /** ms: the manager's `stallThreshold` (for messages). */
+  readonly stallThreshold?: number;
   /** Called after every state change. */
   onState(daemon: DaemonSupervisor, from: DaemonState, to: DaemonState): void;
   /** Called when a backoff delay has elapsed: the manager starts it again or makes it wait. */
@@ -61,6 +65,11 @@ export class DaemonSupervisor {
   nextRestartAt: number | null = null;
   lastHeartbeatAt: number | null = null;
   heartbeat: Record<string, unknown> | null = null;
+  /** Stalls of the event loop attributed to this daemon's code (stall-watch.ts). */
+  stalls = 0;
+  lastStall: { ms: number; at: number } | null = null;
+  /** Bytes the heap grew across this daemon's cycles while the heap watch measures (heap-watch.ts). */
+  heapGrowth = 0;
   readonly stats: DaemonStats = {
     cycles: 0,
     cycleErrors: 0,
@@ -159,14 +168,38 @@ export class DaemonSupervisor {
     void this.begin();
   }
 
+  /**
+   * One start: waits for the previous run's teardown, runs setup, then the work. The whole start
+   * is bounded by `readyTimeout` (the wait for the previous teardown included), on the first
+   * start and on every restart. Everything from setup on runs as the run's owner, so whatever
+   * the daemon schedules is attributed to it (async-context.ts).
+   */
   private async begin(): Promise<void> {
+    const { clock } = this.host;
+    const began = clock.now();
     const pending = this.teardown;
-    if (pending) await pending;
+    const waited = pending ? await withTimeout(clock, pending, this.spec.readyTimeout) : undefined;
     if (this.state !== "starting" || this.run) return;
     const run = createRun(this);
     this.run = run;
-    this.startedAt = this.host.clock.now();
+    this.startedAt = clock.now();
     this.health = UNKNOWN_HEALTH;
+    this.stats.consecutiveErrors = 0;
+    if (waited && !waited.ok) {
+      this.fail(
+        run,
+        new Error(
+          `not ready within ${formatDuration(this.spec.readyTimeout)} (readyTimeout): the previous run had not stopped yet`,
+        ),
+        "setup",
+      );
+      return;
+    }
+    await runAs(run.owner, () => this.open(run, this.spec.readyTimeout - (clock.now() - began)));
+  }
+
+  /** Setup within what is left of `readyTimeout`, then `running` and the work. */
+  private async open(run: Run, readyWithin: number): Promise<void> {
     const { spec } = this;
     try {
       run.setup = Promise.resolve().then(() => run.hooks.setup?.(run.ctx));
@@ -177,10 +210,14 @@ export class DaemonSupervisor {
               if (spec.run) startWork(this, run);
               return run.ctx.readyGate?.promise;
             });
-      const outcome = await withTimeout(this.host.clock, ready, spec.readyTimeout);
+      const outcome = await withTimeout(this.host.clock, ready, Math.max(0, readyWithin));
       if (run !== this.run) return;
-      if (!outcome.ok)
+      if (!outcome.ok) {
+        // Given up on: the teardown runs cleanup without waiting for it again.
+        run.setup.catch(() => {});
+        run.setup = undefined;
         throw new Error(`not ready within ${formatDuration(spec.readyTimeout)} (readyTimeout)`);
+      }
     } catch (error) {
       if (run === this.run) this.fail(run, error, "setup");
       return;
@@ -330,6 +367,7 @@ export class DaemonSupervisor {
       bus.detachAll(this.name);
     }
     run.ended = true;
+    releaseOwner(run.owner);
     run.ctx.detach();
     run.abort.abort(new AbortedError("daemon stopping"));
     run.ctx.readyGate?.resolve();
@@ -385,7 +423,7 @@ export class DaemonSupervisor {
     this.warnUnhandledTypes();
     if (run.tickWhenResumed) {
       run.tickWhenResumed = false;
-      tick(this, run);
+      runAs(run.owner, tick, this, run);
     }
   }
 }

@@ -2,6 +2,7 @@ import { coerceError, describeError } from "../internal/errors.js";
 import { withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../registry/duration.js";
 import type { HealthReport } from "../registry/types.js";
+import { runAs } from "./async-context.js";
 import type { DaemonSupervisor } from "./daemon.js";
 import { deriveHealth, normalizeHealth, STALE_INTERVALS, UNKNOWN_HEALTH } from "./health.js";
 import type { Run } from "./run.js";
@@ -49,7 +50,8 @@ function evaluate(d: DaemonSupervisor, run: Run): Promise<HealthReport> {
     try {
       const outcome = await withTimeout(
         clock,
-        Promise.resolve().then(() => hook(run.ctx)),
+        // A check asked for over HTTP still runs as the daemon's code.
+        runAs(run.owner, () => Promise.resolve().then(() => hook(run.ctx))),
         d.spec.healthTimeout,
       );
       if (!outcome.ok) {

@@ -7,13 +7,17 @@ import { createDaemonRunner } from "../isolation/host-runner.js";
 import type { DaemonRunner } from "../isolation/types.js";
 import { formatDuration } from "../registry/duration.js";
 import type { DaemonHooks, HealthReport } from "../registry/types.js";
+import { type Owner, runAs } from "./async-context.js";
 import { RunContext } from "./context.js";
 import type { DaemonSupervisor } from "./daemon.js";
+import { daemonOwner } from "./owner.js";
 
 /** One run of a daemon: from `starting` until it stops or fails. */
 export interface Run {
   abort: AbortController;
   ctx: RunContext;
+  /** Whose code this run's hooks are (their async context, see async-context.ts). */
+  owner: Owner;
   /** Set when the run is over (stopped or failed); cheaper to read than the signal. */
   ended: boolean;
   setup: Promise<unknown> | undefined;
@@ -60,6 +64,7 @@ export function createRun(d: DaemonSupervisor): Run {
   const run: Run = {
     abort,
     ctx,
+    owner: undefined as unknown as Owner,
     ended: false,
     setup: undefined,
     work: undefined,
@@ -81,12 +86,16 @@ export function createRun(d: DaemonSupervisor): Run {
   runner?.onExit((exit) => {
     if (!exit.expected && run === d.run && !run.ended) d.fail(run, new Error(exit.reason), "exit");
   });
+  run.owner = daemonOwner(d, run);
+  ctx.runOwner = run.owner;
   return run;
 }
 
 /**
  * Waits for the run's work to end, then runs cleanup (even after a half-done setup), all
- * within `stopTimeout`.
+ * within `stopTimeout`. Work already abandoned (a setup past `readyTimeout`, a cycle past
+ * `cycleTimeout`: aborted and given up on) is not waited for again, so the next start waits only
+ * for cleanup.
  */
 export async function tearDown(d: DaemonSupervisor, run: Run): Promise<StopResult> {
   const { clock } = d.host;
@@ -114,7 +123,7 @@ export async function tearDown(d: DaemonSupervisor, run: Run): Promise<StopResul
     try {
       outcome = await withTimeout(
         clock,
-        Promise.resolve().then(() => cleanup(run.ctx)),
+        runAs(run.owner, () => Promise.resolve().then(() => cleanup(run.ctx))),
         remaining,
       );
       if (!outcome.ok)

@@ -33,6 +33,8 @@ export function statusOf(tree: SupervisionTree, name: string): DaemonStatus {
     consecutiveErrors: stats.consecutiveErrors,
     lastCycleAt: stats.lastCycleAt,
     lastCycleDurationMs: stats.lastCycleDurationMs,
+    stalls: d.stalls,
+    lastStall: d.lastStall,
     dependsOn: [...spec.dependsOn],
     dependents: tree.graph.dependentsOf(name),
     subscribes: [...spec.subscribes],
@@ -61,7 +63,13 @@ export function recordOf(d: DaemonSupervisor) {
   };
 }
 
-/** Liveness of the daemons: every critical desired daemon is not failed and not unhealthy. */
+/**
+ * Liveness of the daemons: no critical desired daemon has `failed` for good. Liveness and the
+ * restart decision agree: a daemon that is unhealthy, hung or restarting is the manager's to fix
+ * (its health checks fail it at `unhealthyThreshold`, then it restarts), so it does not make
+ * `/health` 503 and an orchestrator does not restart the whole process for it; one the manager
+ * gave up on does.
+ */
 export function livenessReasons(tree: SupervisionTree): string[] {
   const reasons: string[] = [];
   for (const name of tree.desiredNames()) {
@@ -69,9 +77,6 @@ export function livenessReasons(tree: SupervisionTree): string[] {
     if (!d.spec.critical || !d.spec.enabled) continue;
     if (d.state === "failed")
       reasons.push(`${name}: failed${d.lastError ? ` (${d.lastError})` : ""}`);
-    else if (d.isUp && d.healthStatus() === "unhealthy") {
-      reasons.push(`${name}: unhealthy (${d.currentHealth().message})`);
-    }
   }
   return reasons;
 }

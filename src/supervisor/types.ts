@@ -67,6 +67,9 @@ export interface DaemonStatus {
   consecutiveErrors: number;
   lastCycleAt: number | null;
   lastCycleDurationMs: number | null;
+  /** Stalls of the event loop over `stallThreshold` while its code ran (DESIGN.md §11). */
+  stalls: number;
+  lastStall: { ms: number; at: number } | null;
   dependsOn: string[];
   dependents: string[];
   subscribes: string[];
@@ -108,6 +111,8 @@ export interface ShutdownReport {
    * stop order; only the parts that had started. `error` names a missed timeout or a failure.
    */
   parts: Array<{ name: string; ok: boolean; durationMs: number; error?: string }>;
+  /** Why the manager shut itself down, when it did (`contain: "shutdown"` and an unowned error). */
+  cause?: string;
 }
 
 export interface ProbeReport {
@@ -141,7 +146,7 @@ export interface ManagerEvents {
     at: number;
   };
   "manager:ready": StartReport;
-  "manager:shutdown": { at: number };
+  "manager:shutdown": { at: number; cause?: string };
   "manager:stopped": ShutdownReport;
   "manager:error": { error: Error; context: string };
 }
@@ -158,6 +163,13 @@ export interface ManagerOptions {
   handleSignals?: boolean;
   /** Node identity; default: random id, os.hostname(), process.pid. */
   node?: { id?: string; host?: string };
+  /**
+   * Containment of inline daemons (DESIGN.md §11), overriding the config's `contain`: `true`
+   * (default) installs `uncaughtException` / `unhandledRejection` handlers while the manager
+   * runs; `"shutdown"` also shuts down cleanly on an error no daemon owns; `false` leaves the
+   * process's handlers alone (for hosts that own them).
+   */
+  contain?: boolean | "shutdown";
 }
 
 /** The handle `createManager` returns. See DESIGN.md §4. */
@@ -186,5 +198,6 @@ export interface Manager {
     event: K,
     listener: (payload: ManagerEvents[K]) => unknown,
   ): () => void;
-  shutdown(options?: { timeout?: number }): Promise<ShutdownReport>;
+  /** `cause`: why (recorded in the report and the `manager:shutdown` event). */
+  shutdown(options?: { timeout?: number; cause?: string }): Promise<ShutdownReport>;
 }

@@ -32,6 +32,8 @@ function status(name: string, over: Partial<DaemonStatus> = {}): DaemonStatus {
     consecutiveErrors: 0,
     lastCycleAt: null,
     lastCycleDurationMs: null,
+    stalls: 0,
+    lastStall: null,
     dependsOn: [],
     dependents: [],
     subscribes: [],

@@ -163,7 +163,9 @@ describe("health", () => {
       status: "unhealthy",
       message: "stale: no cycle completed in 31s (expected every 10s)",
     });
-    expect(manager.liveness().ok).toBe(false);
+    // Issue 11: liveness agrees with the restart decision; a hung daemon is the manager's to fix
+    // (its health checks fail it, then it restarts), so it does not fail the process's probe.
+    expect(manager.liveness().ok).toBe(true);
   });
 
   it("restarts a daemon after unhealthyThreshold unhealthy checks every healthInterval", async () => {

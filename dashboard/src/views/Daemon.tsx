@@ -145,6 +145,17 @@ export function DaemonView({ name }: { name: string }) {
                 : ""}
               )
             </dd>
+            <dt>Loop stalls</dt>
+            <dd data-testid="detail-stalls">
+              {s.stalls ?? 0}
+              {s.lastStall ? (
+                <>
+                  {" "}
+                  (last blocked the event loop {formatMs(s.lastStall.ms)}{" "}
+                  <Ago at={s.lastStall.at} />)
+                </>
+              ) : null}
+            </dd>
             <dt>Last error</dt>
             <dd class="error-cell">
               {s.lastError ? (

@@ -111,7 +111,9 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
   };
   const logger = createLineLogger(flags.logLevel, p, write);
   const title = relative(io.cwd ?? process.cwd(), file) || file;
-  const manager: Manager = createManager(config, { logger, env });
+  // The CLI owns its process, so it always contains (config `contain: "shutdown"` is kept).
+  const contain = config.contain === "shutdown" ? "shutdown" : true;
+  const manager: Manager = createManager(config, { logger, env, contain });
   // The manager schedules restarts silently; say so, since that is what an operator looks for.
   manager.on("daemon:restart", (r) => {
     if (r.attempt > 0) {
@@ -150,7 +152,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
     manager.shutdown().then(
       (report) => {
         for (const line of formatShutdownReport(report, p)) println(io.stdout, line);
-        finished.resolve(report.unstopped.length === 0 ? EXIT.ok : EXIT.failure);
+        finished.resolve(report.unstopped.length === 0 && !report.cause ? EXIT.ok : EXIT.failure);
       },
       (error: unknown) => {
         println(

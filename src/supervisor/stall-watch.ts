@@ -1,0 +1,149 @@
+import { isMainThread, Worker } from "node:worker_threads";
+import { currentOwner, type Owner, runUnowned } from "./async-context.js";
+
+// The stall watch (DESIGN.md §11): who blocked the event loop, and for how long.
+//
+// How long: a heartbeat timer on the main thread, every `checkInterval`; when it runs late by
+// more than the threshold, the loop was blocked that long (to within one check interval).
+//
+// Who: the loop is blocked, so nothing on the main thread can look while it happens. A small
+// worker thread watches the heartbeat (a SharedArrayBuffer); once it has not moved for half the
+// threshold, the worker asks the main thread, through the inspector protocol
+// (`Runtime.evaluate`, which V8 runs at the next interrupt check, inside the busy code), to note
+// the owner of the code running right then: the AsyncLocalStorage store of that code, which is
+// the daemon's also after any number of `await`s (async-context.ts). The hot paths pay nothing:
+// no hook runs per callback. Where the inspector is unavailable (not the main thread, or a
+// Node without it), stalls are still measured but named as no one's.
+
+/** One manager's interest in stalls. */
+export interface StallListener {
+  /** ms: stalls at least this long are reported. */
+  readonly threshold: number;
+  /** A stall of `ms` no daemon or job owned (the manager's own code, or a probe that missed). */
+  unowned(ms: number): void;
+}
+
+const PROBE = "__ringmasterStallProbe";
+
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require("node:worker_threads");
+const beat = new Int32Array(workerData.beat);
+let session;
+try {
+  const { Session } = require("node:inspector");
+  session = new Session();
+  session.connectToMainThread();
+} catch (error) {
+  parentPort.postMessage({ unavailable: String(error && error.message || error) });
+}
+let last = Atomics.load(beat, 0);
+let since = Date.now();
+let nextProbe = workerData.probeAfter;
+const timer = setInterval(() => {
+  const now = Atomics.load(beat, 0);
+  if (now !== last) { last = now; since = Date.now(); nextProbe = workerData.probeAfter; return; }
+  const stalled = Date.now() - since;
+  if (!session || stalled < nextProbe) return;
+  nextProbe = stalled + workerData.probeAfter;
+  session.post("Runtime.evaluate", { expression: "globalThis.${PROBE}?.(" + now + ")", silent: true }, () => {});
+}, workerData.pollMs);
+parentPort.on("message", () => {
+  clearInterval(timer);
+  try { session && session.disconnect(); } catch {}
+  parentPort.close();
+});
+`;
+
+interface Watch {
+  listeners: Set<StallListener>;
+  stop(): void;
+}
+
+let watch: Watch | undefined;
+
+/**
+ * Starts watching for `listener` (one watch per process, shared by every manager; the last one
+ * to stop ends it). `checkInterval` is the resolution of the measured stall.
+ */
+export function watchStalls(listener: StallListener, checkInterval: number): () => void {
+  watch ??= runUnowned(() => startWatch(checkInterval, listener.threshold));
+  const w = watch;
+  w.listeners.add(listener);
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    w.listeners.delete(listener);
+    if (w.listeners.size === 0) {
+      w.stop();
+      if (watch === w) watch = undefined;
+    }
+  };
+}
+
+function startWatch(checkInterval: number, firstThreshold: number): Watch {
+  const listeners = new Set<StallListener>();
+  const beat = new Int32Array(new SharedArrayBuffer(4));
+  /** Owners the probe found running during the stall in progress, with how often. */
+  const seen = new Map<Owner | null, number>();
+  const threshold = () => {
+    let min = Number.POSITIVE_INFINITY;
+    for (const l of listeners) min = Math.min(min, l.threshold);
+    return min;
+  };
+  (globalThis as Record<string, unknown>)[PROBE] = (stalledAt: number) => {
+    // The probe may arrive after the stall ended: then it would name whoever runs now.
+    if (Atomics.load(beat, 0) !== stalledAt) return;
+    const owner = currentOwner() ?? null;
+    seen.set(owner, (seen.get(owner) ?? 0) + 1);
+  };
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - checkInterval;
+    last = now;
+    Atomics.add(beat, 0, 1);
+    if (late >= threshold()) report(Math.round(late));
+    seen.clear();
+  }, checkInterval);
+  timer.unref();
+
+  function report(ms: number): void {
+    let culprit: Owner | null = null;
+    let most = 0;
+    for (const [owner, count] of seen) {
+      if (count > most) {
+        culprit = owner;
+        most = count;
+      }
+    }
+    if (culprit?.stalled) culprit.stalled(ms);
+    else for (const l of listeners) if (ms >= l.threshold) l.unowned(ms);
+  }
+
+  let worker: Worker | undefined;
+  if (isMainThread) {
+    worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        beat: beat.buffer,
+        probeAfter: Math.max(checkInterval, Math.floor(firstThreshold / 2)),
+        pollMs: Math.max(10, Math.floor(checkInterval / 2)),
+      },
+      stdout: false,
+      stderr: false,
+    });
+    worker.unref();
+    // Without a worker or the inspector, stalls are still measured, only not attributed.
+    worker.on("error", () => {});
+  }
+  return {
+    listeners,
+    stop() {
+      clearInterval(timer);
+      delete (globalThis as Record<string, unknown>)[PROBE];
+      worker?.postMessage("stop");
+      worker = undefined;
+    },
+  };
+}
