@@ -64,60 +64,37 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
   let closed = false;
 
   // ---- appends -------------------------------------------------------------------------------
-  const toAppend: EventEnvelope<string>[] = [];
-  let appending = false;
-  let appendFailures = 0;
-  let appendTimer: TimerHandle | undefined;
-  let appendScheduled = false;
-  let closing = false;
-  let appended = 0;
+  // Published events go to the store's outage-buffered writer (`store.writes.event`), which
+  // writes them in publish order, keeps them (memory, then the spool) while the store is
+  // unreachable and wakes readers through the `events` channel once they are stored. Before
+  // `attach`, they wait here.
+  const early: EventEnvelope<string>[] = [];
 
-  const scheduleAppend = () => {
-    if (appendScheduled || appending || appendTimer || !store || closed) return;
-    appendScheduled = true;
-    queueMicrotask(() => {
-      appendScheduled = false;
-      void appendNow();
-    });
+  const append = (event: EventEnvelope<string>) => {
+    const { seq: _seq, ...row } = event;
+    (store as Store).writes.event(row);
   };
 
   const retryDelay = (failures: number) => backoffDelay(DURABLE_DEFAULTS.retry, failures);
 
-  let inFlight: Promise<void> | undefined;
-  /** Appends the next batch; while one is in flight, returns that one. */
-  const appendNow = (): Promise<void> => {
-    if (inFlight) return inFlight;
-    if (!store || toAppend.length === 0) return Promise.resolve();
-    const target = store;
-    appending = true;
-    inFlight = (async () => {
-      const batch = toAppend.slice(0, 1000);
-      try {
-        await target.appendEvents(batch.map(({ seq: _seq, ...rest }) => rest));
-        toAppend.splice(0, batch.length);
-        appended += batch.length;
-        appendFailures = 0;
-        wake();
-      } catch (error) {
-        appendFailures++;
-        if (appendFailures === 1)
-          onError(
-            coerceError(error),
-            `appending ${batch.length} event(s) to the store (kept, retrying)`,
-          );
-        if (!closing) {
-          appendTimer = clock.setTimeout(() => {
-            appendTimer = undefined;
-            void appendNow();
-          }, retryDelay(appendFailures));
-        }
-      } finally {
-        appending = false;
-        inFlight = undefined;
+  // ---- local delivery during an outage ---------------------------------------------------------
+  /**
+   * Events this node published while the store was unreachable, handed to its own subscribers at
+   * once (in publish order) rather than after the store returns; by subscriber, their ids, so
+   * that reading them back from the store (with their seqs) only moves the cursor past them.
+   */
+  const deliveredLocally = new Map<string, Set<string>>();
+  const deliverLocally = (event: EventEnvelope<string>) => {
+    if (!bus || !types.has(event.type)) return;
+    for (const [name, wanted] of subscribers) {
+      if (!wanted.includes(event.type) || !isActive(name) || !bus.inject(name, event)) continue;
+      let ids = deliveredLocally.get(name);
+      if (!ids) {
+        ids = new Set();
+        deliveredLocally.set(name, ids);
       }
-      if (toAppend.length > 0 && !appendTimer && !closing) scheduleAppend();
-    })();
-    return inFlight;
+      ids.add(event.id);
+    }
   };
 
   // ---- cursors -------------------------------------------------------------------------------
@@ -201,6 +178,11 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
         for (const event of rows) {
           for (const [name, wanted] of subscribers) {
             if ((readPos.get(name) ?? 0) >= event.seq || backlogged(name)) continue;
+            if (deliveredLocally.get(name)?.delete(event.id)) {
+              readPos.set(name, event.seq);
+              moveCursor(name);
+              continue;
+            }
             if (wanted.includes(event.type) && bus.inject(name, event)) track(name, event);
             readPos.set(name, event.seq);
           }
@@ -254,8 +236,14 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       entry.seqs.splice(0, entry.head);
       entry.head = 0;
     }
+    moveCursor(subscriber);
+  };
+
+  /** Moves `subscriber`'s cursor just before the oldest seq it owes (or to its read position). */
+  const moveCursor = (subscriber: string) => {
+    const entry = owed.get(subscriber);
     const cursor =
-      entry.head < entry.seqs.length
+      entry && entry.head < entry.seqs.length
         ? (entry.seqs[entry.head] as number) - 1
         : (readPos.get(subscriber) ?? 0);
     if (cursor > (cursorWanted.get(subscriber) ?? 0)) {
@@ -266,8 +254,13 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
 
   const journal: EventJournal = {
     published(event) {
-      toAppend.push(event);
-      scheduleAppend();
+      if (!store) {
+        early.push(event);
+        return;
+      }
+      // Refused (the store unreachable and the spool full): the publisher gets the error.
+      append(event);
+      if (store.writes.unreachable) deliverLocally(event);
     },
     handled(subscriber, event) {
       if (!subscribers.has(subscriber)) return;
@@ -301,28 +294,33 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       }
       stopListening = await theStore.listen("events", wake);
       sweep();
-      scheduleAppend();
+      for (const event of early.splice(0)) {
+        try {
+          append(event);
+        } catch (error) {
+          onError(
+            coerceError(error),
+            `storing event ${event.id} published before the store opened`,
+          );
+        }
+      }
       wake();
     },
     /** Looks for new events now (e.g. a subscriber became wanted). */
     wake,
-    /** Writes what is pending (appends and cursors) and stops. */
+    /**
+     * Writes what is pending (appends and cursors) and stops. Appends the store cannot take now
+     * stay in its outage buffer; the store's `close()` keeps them in the spool for the next start.
+     */
     async close(): Promise<void> {
-      closing = true;
-      if (appendTimer) clock.clearTimeout(appendTimer);
-      appendTimer = undefined;
-      // Everything published must reach the store: batch after batch, a few tries if it fails.
-      let tries = 0;
-      while (store && toAppend.length > 0 && tries < 5) {
-        const before = appendFailures;
-        await appendNow();
-        if (appendFailures > before) tries++;
-      }
-      if (toAppend.length > 0) {
-        onError(
-          new Error(`${toAppend.length} published event(s) could not be stored before shutdown`),
-          "closing durable delivery",
-        );
+      if (store) {
+        await store.writes.flush().catch((error) => {
+          const { buffered, spooled } = (store as Store).health();
+          onError(
+            coerceError(error),
+            `closing durable delivery: ${buffered} write(s) not yet stored${spooled > 0 ? ` (${spooled} kept in the spool for the next start)` : ""}`,
+          );
+        });
       }
       await Promise.all([...cursorWanted.keys()].map((name) => writeCursor(name).catch(() => {})));
       closed = true;
@@ -330,8 +328,6 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       await stopListening?.().catch(() => {});
     },
     stats: () => ({
-      pendingAppends: toAppend.length,
-      appended,
       cursors: Object.fromEntries(cursors),
     }),
   };

@@ -98,8 +98,20 @@ describe.each(["sqlite", "postgres"] as const)("persistence on %s", (kind) => {
         message: "cycle done",
         fields: { batch: 10, n: 0 },
       });
-      const warnings = await s.queryLogs({ daemon: "writer", level: "warn" });
-      expect(warnings.map((l) => l.message)).toEqual(["a warning"]);
+      // Each manager's writer warns once, at its third cycle: the first one's warning survived
+      // the restart, and the second one's joins it once that cycle ran (not before: no race).
+      await until("the second writer's third cycle", () => second.status("writer").cycles >= 3);
+      await until(
+        "both warnings stored",
+        async () => (await store.queryLogs({ daemon: "writer", level: "warn" })).length >= 2,
+      );
+      const warnings = await store.queryLogs({ daemon: "writer", level: "warn" });
+      expect(warnings.map((l) => [l.node, l.message]).sort()).toEqual(
+        [
+          [first[INTERNALS].node.id, "a warning"],
+          [s.node.id, "a warning"],
+        ].sort(),
+      );
       await until("a cycle with the stored config", async () =>
         (await s.queryLogs({ daemon: "writer", limit: 5 })).some((l) => l.fields.batch === 50),
       );
