@@ -10,6 +10,7 @@ import { SECOND } from "../registry/duration.js";
 import type { EventEnvelope } from "../registry/types.js";
 import type { Store } from "../store/types.js";
 import type { EventJournal } from "./journal.js";
+import { createOutageLog } from "./outage-log.js";
 import type { DeadLetter, EventBus } from "./types.js";
 
 /** Tuning of durable delivery, in one place. Durations are milliseconds. */
@@ -24,9 +25,13 @@ export const DURABLE_DEFAULTS = {
   highWater: 0.5,
   /** A safety-net read this often, besides wake-ups (store notifications, local appends). */
   sweepInterval: 1 * SECOND,
-  /** Retry delays for appends and cursor writes while the store is unreachable. */
+  /** A failure repeated during an outage is logged once, then summarised this often. */
+  outageSummaryInterval: 30 * SECOND,
+  /** Retry delays for cursor writes while the store is unreachable. */
   retry: { initialDelay: 100, factor: 2, maxDelay: 5 * SECOND },
 };
+
+const READING = "reading events from the store (retrying)";
 
 export interface DurableDeliveryOptions {
   clock: Clock;
@@ -34,6 +39,12 @@ export interface DurableDeliveryOptions {
   subscribers: ReadonlyMap<string, readonly string[]>;
   mailboxCapacity: number;
   onError: (error: Error, context: string) => void;
+  /**
+   * One-line notices: during a store outage a repeated failure is reported to `onError` once,
+   * then summarised here every `DURABLE_DEFAULTS.outageSummaryInterval`, then "recovered after N s".
+   * Default: `onError` with the line as the error.
+   */
+  onNotice?: (message: string) => void;
   /**
    * Whether a subscriber should be fed now (its daemon is wanted on this node). Others keep their
    * cursor and catch up from the store once they are wanted. Default: all.
@@ -57,6 +68,12 @@ export interface DurableDeliveryOptions {
  */
 export function createDurableDelivery(options: DurableDeliveryOptions) {
   const { clock, subscribers, onError } = options;
+  const outageLog = createOutageLog({
+    clock,
+    interval: DURABLE_DEFAULTS.outageSummaryInterval,
+    error: onError,
+    notice: options.onNotice ?? ((line) => onError(new Error(line), "store outage")),
+  });
   const types = new Set([...subscribers.values()].flat());
   const typeList = [...types];
   let bus: EventBus | undefined;
@@ -122,10 +139,10 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
           await store.setCursor(subscriber, seq);
           cursors.set(subscriber, seq);
           failures = 0;
+          outageLog.succeeded("saving subscriber cursors");
         } catch (error) {
           failures++;
-          if (failures === 1)
-            onError(coerceError(error), `saving the cursor of ${subscriber} (retrying)`);
+          outageLog.failed("saving subscriber cursors", coerceError(error));
           if (closed) break;
           await new Promise<void>((resolve) => clock.setTimeout(resolve, retryDelay(failures)));
         }
@@ -187,10 +204,11 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
             readPos.set(name, event.seq);
           }
         }
+        outageLog.succeeded(READING);
         if (rows.length === DURABLE_DEFAULTS.readBatch) again = true;
       } while (again && !closed);
     } catch (error) {
-      onError(coerceError(error), "reading events from the store (will retry)");
+      outageLog.failed(READING, coerceError(error));
     } finally {
       reading = false;
     }
@@ -275,9 +293,10 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     },
     deadLettered(letter: DeadLetter) {
       if (subscribers.has(letter.subscriber)) settleOwed(letter.subscriber, letter.event);
-      store
-        ?.addDeadLetter(letter)
-        .catch((error) => onError(coerceError(error), `storing dead letter ${letter.id}`));
+      store?.addDeadLetter(letter).then(
+        () => outageLog.succeeded("storing dead letters"),
+        (error) => outageLog.failed("storing dead letters", coerceError(error)),
+      );
     },
   };
 

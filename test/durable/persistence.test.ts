@@ -6,6 +6,7 @@ import { createManager, defineConfig, defineDaemon } from "ringmaster";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { inspectManager } from "../../src/manager/internal-access.js";
+import { startTcpProxy } from "../helpers/tcp-proxy.js";
 import {
   PG_HOST,
   PG_PORT,
@@ -13,7 +14,6 @@ import {
   postgresAvailable,
   randomSchema,
 } from "../store/helpers/databases.js";
-import { startTcpProxy } from "../store/helpers/tcp-proxy.js";
 
 const hasPostgres = await postgresAvailable();
 const cleanups: Array<() => Promise<void> | void> = [];

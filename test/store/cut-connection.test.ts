@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/store/errors.js";
 import { type CreateStoreOptions, createStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/types.js";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 import {
   PG_HOST,
   PG_PORT,
@@ -10,7 +11,6 @@ import {
   randomSchema,
   testDatabase,
 } from "./helpers/databases.js";
-import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
 
 // The database really goes away: a TCP proxy between the store and PostgreSQL is cut and restored.
 const available = await postgresAvailable();
