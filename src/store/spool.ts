@@ -4,11 +4,27 @@
  * after they were written to the store, so a crash during an outage loses nothing either: the
  * next process replays what is left.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
+import { STORE_DEFAULTS } from "./defaults.js";
 import { StoreUnavailableError } from "./errors.js";
 import { checkSqliteFile } from "./sqlite-check.js";
+import { parseStoreUrl } from "./url.js";
+
+/**
+ * Where a node's spool lives: `spool-<node>.db` in the directory of a SQLite store's file, else
+ * in `STORE_DEFAULTS.outage.spoolDirectory` (`.ringmaster/`) of the working directory. The node id
+ * is kept to letters, digits, `.`, `_` and `-`.
+ */
+export function spoolPathFor(storeUrl: string, nodeId: string): string {
+  const target = parseStoreUrl(storeUrl);
+  const directory =
+    target.kind === "sqlite" && target.path !== ":memory:"
+      ? dirname(resolve(target.path))
+      : resolve(STORE_DEFAULTS.outage.spoolDirectory);
+  return join(directory, `spool-${nodeId.replace(/[^A-Za-z0-9._-]/g, "_")}.db`);
+}
 
 /** A spooled row: its place in the spool (increasing in append order) and its serialized body. */
 export interface SpooledRow {
@@ -35,6 +51,7 @@ export interface Spool {
   count(queue: string): number;
   /** Bytes of every row waiting. */
   bytes(): number;
+  /** Closes the file, and removes it when nothing waits in it (a clean shutdown leaves no file). */
   close(): void;
 }
 
@@ -117,6 +134,11 @@ export function openSpool(path: string, options: { maxBytes: number }): Spool {
     },
     count: (queue) => counts.get(queue) ?? 0,
     bytes: () => bytes,
-    close: () => db.close(),
+    close() {
+      const empty = db.prepare("select count(*) as n from spooled").get() as { n: number };
+      db.close();
+      if (empty.n === 0)
+        for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
+    },
   };
 }

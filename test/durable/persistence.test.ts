@@ -108,7 +108,7 @@ describe.each(["sqlite", "postgres"] as const)("persistence on %s", (kind) => {
       const warnings = await store.queryLogs({ daemon: "writer", level: "warn" });
       expect(warnings.map((l) => [l.node, l.message]).sort()).toEqual(
         [
-          [first[INTERNALS].node.id, "a warning"],
+          [inspectManager(first).node.id, "a warning"],
           [s.node.id, "a warning"],
         ].sort(),
       );
