@@ -270,6 +270,20 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     }
   };
 
+  // ---- dead letters being re-delivered -------------------------------------------------------
+  /**
+   * Stored letters sent back to their subscriber, by subscriber and event id: the stored letter is
+   * removed once its event is handled, or replaced by the new letter when it fails again — so a
+   * crash in between loses neither the letter nor the event.
+   */
+  const redelivering = new Map<string, string>();
+  const letterKey = (subscriber: string, eventId: string) => `${subscriber}\u0000${eventId}`;
+  const removeLetter = (id: string) =>
+    store?.removeDeadLetter(id).then(
+      () => outageLog.succeeded("storing dead letters"),
+      (error) => outageLog.failed("storing dead letters", coerceError(error)),
+    );
+
   const journal: EventJournal = {
     published(event) {
       if (!store) {
@@ -281,6 +295,11 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       if (store.writes.unreachable) deliverLocally(event);
     },
     handled(subscriber, event) {
+      const letter = redelivering.get(letterKey(subscriber, event.id));
+      if (letter !== undefined) {
+        redelivering.delete(letterKey(subscriber, event.id));
+        void removeLetter(letter);
+      }
       if (!subscribers.has(subscriber)) return;
       settleOwed(subscriber, event);
       // a drained mailbox may want more
@@ -292,6 +311,11 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
         wake();
     },
     deadLettered(letter: DeadLetter) {
+      const earlier = redelivering.get(letterKey(letter.subscriber, letter.event.id));
+      if (earlier !== undefined) {
+        redelivering.delete(letterKey(letter.subscriber, letter.event.id));
+        if (earlier !== letter.id) void removeLetter(earlier);
+      }
       if (subscribers.has(letter.subscriber)) settleOwed(letter.subscriber, letter.event);
       store?.addDeadLetter(letter).then(
         () => outageLog.succeeded("storing dead letters"),
@@ -327,6 +351,18 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     },
     /** Looks for new events now (e.g. a subscriber became wanted). */
     wake,
+    /**
+     * Re-delivers a dead letter through `send` (the bus's retry of a live letter, or an inject of
+     * one stored by an earlier process); false if `send` could not queue it. The stored letter is
+     * removed when its event is handled (or replaced when it dead-letters again).
+     */
+    redeliver(letter: DeadLetter, send: () => boolean): boolean {
+      const key = letterKey(letter.subscriber, letter.event.id);
+      redelivering.set(key, letter.id);
+      if (send()) return true;
+      redelivering.delete(key);
+      return false;
+    },
     /**
      * Writes what is pending (appends and cursors) and stops. Appends the store cannot take now
      * stay in its outage buffer; the store's `close()` keeps them in the spool for the next start.

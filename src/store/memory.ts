@@ -316,6 +316,11 @@ function memoryDeadLetterMethods(need: Need): DeadLetterMethods {
         .slice(0, query.limit ?? 1000)
         .map(clone);
     },
+    async getDeadLetter(id) {
+      need();
+      const letter = deadLetters.get(id);
+      return letter ? clone(letter) : null;
+    },
     async removeDeadLetter(id) {
       need();
       return deadLetters.delete(id);
