@@ -25,6 +25,8 @@ export const DURABLE_DEFAULTS = {
   highWater: 0.5,
   /** A safety-net read this often, besides wake-ups (store notifications, local appends). */
   sweepInterval: 1 * SECOND,
+  /** Own events not yet read back, remembered for local delivery when an outage begins. */
+  unreadOwnEvents: 10_000,
   /** A failure repeated during an outage is logged once, then summarised this often. */
   outageSummaryInterval: 30 * SECOND,
   /** Retry delays for cursor writes while the store is unreachable. */
@@ -101,10 +103,18 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
    * that reading them back from the store (with their seqs) only moves the cursor past them.
    */
   const deliveredLocally = new Map<string, Set<string>>();
+  /** Subscribers fed locally during the current outage (chosen when it began); null: none. */
+  let localTo: Set<string> | null = null;
+  /**
+   * This node's published events of declared types that the reader has not read back yet, in
+   * publish order (at most `DURABLE_DEFAULTS.unreadOwnEvents`): when an outage begins they are
+   * the first to be delivered locally, so delivery stays in publish order across its start.
+   */
+  const unreadOwn = new Map<string, EventEnvelope<string>>();
   const deliverLocally = (event: EventEnvelope<string>) => {
-    if (!bus || !types.has(event.type)) return;
-    for (const [name, wanted] of subscribers) {
-      if (!wanted.includes(event.type) || !isActive(name) || !bus.inject(name, event)) continue;
+    if (!bus || !localTo || !types.has(event.type)) return;
+    for (const name of localTo) {
+      if (!subscribers.get(name)?.includes(event.type) || !bus.inject(name, event)) continue;
       let ids = deliveredLocally.get(name);
       if (!ids) {
         ids = new Set();
@@ -112,6 +122,24 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       }
       ids.add(event.id);
     }
+  };
+  /** Called at each publish: starts, continues or ends local delivery. */
+  const outageDelivery = (event: EventEnvelope<string>) => {
+    if (types.has(event.type)) {
+      unreadOwn.set(event.id, event);
+      if (unreadOwn.size > DURABLE_DEFAULTS.unreadOwnEvents) {
+        unreadOwn.delete(unreadOwn.keys().next().value as string);
+      }
+    }
+    if (!(store as Store).writes.unreachable) {
+      localTo = null;
+      return;
+    }
+    if (localTo) return deliverLocally(event);
+    // The outage began: subscribers that were keeping up are fed locally from now on, starting
+    // with this node's events they have not received yet.
+    localTo = new Set([...subscribers.keys()].filter((name) => !backlogged(name)));
+    for (const waiting of unreadOwn.values()) deliverLocally(waiting);
   };
 
   // ---- cursors -------------------------------------------------------------------------------
@@ -193,6 +221,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
           limit: DURABLE_DEFAULTS.readBatch,
         });
         for (const event of rows) {
+          unreadOwn.delete(event.id);
           for (const [name, wanted] of subscribers) {
             if ((readPos.get(name) ?? 0) >= event.seq || backlogged(name)) continue;
             if (deliveredLocally.get(name)?.delete(event.id)) {
@@ -292,7 +321,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       }
       // Refused (the store unreachable and the spool full): the publisher gets the error.
       append(event);
-      if (store.writes.unreachable) deliverLocally(event);
+      outageDelivery(event);
     },
     handled(subscriber, event) {
       const letter = redelivering.get(letterKey(subscriber, event.id));
