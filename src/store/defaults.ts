@@ -56,7 +56,7 @@ export const STORE_DEFAULTS = {
    * subscriber has passed are removed by the sweeper, `batch` rows per statement with a pause
    * between statements so no sweep holds the event loop (or SQLite's write lock) for long.
    */
-  eventRetention: { maxAge: 7 * 24 * HOUR, maxRows: 1_000_000, batch: 2_000, pause: 5 },
+  eventRetention: { maxAge: 7 * 24 * HOUR, maxRows: 1_000_000, batch: 250, pause: 5 },
   /** Log retention, enforced by the sweeper. */
   logRetention: { maxRowsPerDaemon: 10_000, maxAge: 7 * 24 * HOUR, interval: 1 * MINUTE },
 };

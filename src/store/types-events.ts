@@ -20,7 +20,7 @@ export interface EventQuery {
  */
 export interface EventMethods {
   /**
-   * Removes up to `limit` of the oldest events (default 2,000: one short statement) that
+   * Removes up to `limit` of the oldest events (default 250: one short statement) that
    * retention lets go: those beyond the newest `maxRows`, and those older than `maxAgeMs` that
    * every subscriber with a cursor has passed (see `trimmablePrefix`). Returns how many it removed;
    * `limit` removed means more may follow. (Dead letters keep their own copy of the event.)
