@@ -102,7 +102,7 @@ export type {
   ValidationResult,
 } from "./registry/types.js";
 export { validateConfig } from "./registry/validate.js";
-export { createStore, StoreError } from "./store/index.js";
+export { createStore, StoreError, StoreUnavailableError } from "./store/index.js";
 export type { Store, StoreHealth } from "./store/types.js";
 export { restartDelay } from "./supervisor/backoff.js";
 export type { LogEntry, LogQuery } from "./supervisor/log-ring.js";

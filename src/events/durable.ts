@@ -10,6 +10,7 @@ import { SECOND } from "../registry/duration.js";
 import type { EventEnvelope } from "../registry/types.js";
 import type { Store } from "../store/types.js";
 import type { EventJournal } from "./journal.js";
+import { createOutageLog } from "./outage-log.js";
 import type { DeadLetter, EventBus } from "./types.js";
 
 /** Tuning of durable delivery, in one place. Durations are milliseconds. */
@@ -24,9 +25,15 @@ export const DURABLE_DEFAULTS = {
   highWater: 0.5,
   /** A safety-net read this often, besides wake-ups (store notifications, local appends). */
   sweepInterval: 1 * SECOND,
-  /** Retry delays for appends and cursor writes while the store is unreachable. */
+  /** Own events not yet read back, remembered for local delivery when an outage begins. */
+  unreadOwnEvents: 10_000,
+  /** A failure repeated during an outage is logged once, then summarised this often. */
+  outageSummaryInterval: 30 * SECOND,
+  /** Retry delays for cursor writes while the store is unreachable. */
   retry: { initialDelay: 100, factor: 2, maxDelay: 5 * SECOND },
 };
+
+const READING = "reading events from the store (retrying)";
 
 export interface DurableDeliveryOptions {
   clock: Clock;
@@ -34,6 +41,12 @@ export interface DurableDeliveryOptions {
   subscribers: ReadonlyMap<string, readonly string[]>;
   mailboxCapacity: number;
   onError: (error: Error, context: string) => void;
+  /**
+   * One-line notices: during a store outage a repeated failure is reported to `onError` once,
+   * then summarised here every `DURABLE_DEFAULTS.outageSummaryInterval`, then "recovered after N s".
+   * Default: `onError` with the line as the error.
+   */
+  onNotice?: (message: string) => void;
   /**
    * Whether a subscriber should be fed now (its daemon is wanted on this node). Others keep their
    * cursor and catch up from the store once they are wanted. Default: all.
@@ -57,6 +70,12 @@ export interface DurableDeliveryOptions {
  */
 export function createDurableDelivery(options: DurableDeliveryOptions) {
   const { clock, subscribers, onError } = options;
+  const outageLog = createOutageLog({
+    clock,
+    interval: DURABLE_DEFAULTS.outageSummaryInterval,
+    error: onError,
+    notice: options.onNotice ?? ((line) => onError(new Error(line), "store outage")),
+  });
   const types = new Set([...subscribers.values()].flat());
   const typeList = [...types];
   let bus: EventBus | undefined;
@@ -64,60 +83,63 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
   let closed = false;
 
   // ---- appends -------------------------------------------------------------------------------
-  const toAppend: EventEnvelope<string>[] = [];
-  let appending = false;
-  let appendFailures = 0;
-  let appendTimer: TimerHandle | undefined;
-  let appendScheduled = false;
-  let closing = false;
-  let appended = 0;
+  // Published events go to the store's outage-buffered writer (`store.writes.event`), which
+  // writes them in publish order, keeps them (memory, then the spool) while the store is
+  // unreachable and wakes readers through the `events` channel once they are stored. Before
+  // `attach`, they wait here.
+  const early: EventEnvelope<string>[] = [];
 
-  const scheduleAppend = () => {
-    if (appendScheduled || appending || appendTimer || !store || closed) return;
-    appendScheduled = true;
-    queueMicrotask(() => {
-      appendScheduled = false;
-      void appendNow();
-    });
+  const append = (event: EventEnvelope<string>) => {
+    const { seq: _seq, ...row } = event;
+    (store as Store).writes.event(row);
   };
 
   const retryDelay = (failures: number) => backoffDelay(DURABLE_DEFAULTS.retry, failures);
 
-  let inFlight: Promise<void> | undefined;
-  /** Appends the next batch; while one is in flight, returns that one. */
-  const appendNow = (): Promise<void> => {
-    if (inFlight) return inFlight;
-    if (!store || toAppend.length === 0) return Promise.resolve();
-    const target = store;
-    appending = true;
-    inFlight = (async () => {
-      const batch = toAppend.slice(0, 1000);
-      try {
-        await target.appendEvents(batch.map(({ seq: _seq, ...rest }) => rest));
-        toAppend.splice(0, batch.length);
-        appended += batch.length;
-        appendFailures = 0;
-        wake();
-      } catch (error) {
-        appendFailures++;
-        if (appendFailures === 1)
-          onError(
-            coerceError(error),
-            `appending ${batch.length} event(s) to the store (kept, retrying)`,
-          );
-        if (!closing) {
-          appendTimer = clock.setTimeout(() => {
-            appendTimer = undefined;
-            void appendNow();
-          }, retryDelay(appendFailures));
-        }
-      } finally {
-        appending = false;
-        inFlight = undefined;
+  // ---- local delivery during an outage ---------------------------------------------------------
+  /**
+   * Events this node published while the store was unreachable, handed to its own subscribers at
+   * once (in publish order) rather than after the store returns; by subscriber, their ids, so
+   * that reading them back from the store (with their seqs) only moves the cursor past them.
+   */
+  const deliveredLocally = new Map<string, Set<string>>();
+  /** Subscribers fed locally during the current outage (chosen when it began); null: none. */
+  let localTo: Set<string> | null = null;
+  /**
+   * This node's published events of declared types that the reader has not read back yet, in
+   * publish order (at most `DURABLE_DEFAULTS.unreadOwnEvents`): when an outage begins they are
+   * the first to be delivered locally, so delivery stays in publish order across its start.
+   */
+  const unreadOwn = new Map<string, EventEnvelope<string>>();
+  const deliverLocally = (event: EventEnvelope<string>) => {
+    if (!bus || !localTo || !types.has(event.type)) return;
+    for (const name of localTo) {
+      if (!subscribers.get(name)?.includes(event.type) || !bus.inject(name, event)) continue;
+      let ids = deliveredLocally.get(name);
+      if (!ids) {
+        ids = new Set();
+        deliveredLocally.set(name, ids);
       }
-      if (toAppend.length > 0 && !appendTimer && !closing) scheduleAppend();
-    })();
-    return inFlight;
+      ids.add(event.id);
+    }
+  };
+  /** Called at each publish: starts, continues or ends local delivery. */
+  const outageDelivery = (event: EventEnvelope<string>) => {
+    if (types.has(event.type)) {
+      unreadOwn.set(event.id, event);
+      if (unreadOwn.size > DURABLE_DEFAULTS.unreadOwnEvents) {
+        unreadOwn.delete(unreadOwn.keys().next().value as string);
+      }
+    }
+    if (!(store as Store).writes.unreachable) {
+      localTo = null;
+      return;
+    }
+    if (localTo) return deliverLocally(event);
+    // The outage began: subscribers that were keeping up are fed locally from now on, starting
+    // with this node's events they have not received yet.
+    localTo = new Set([...subscribers.keys()].filter((name) => !backlogged(name)));
+    for (const waiting of unreadOwn.values()) deliverLocally(waiting);
   };
 
   // ---- cursors -------------------------------------------------------------------------------
@@ -145,10 +167,10 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
           await store.setCursor(subscriber, seq);
           cursors.set(subscriber, seq);
           failures = 0;
+          outageLog.succeeded("saving subscriber cursors");
         } catch (error) {
           failures++;
-          if (failures === 1)
-            onError(coerceError(error), `saving the cursor of ${subscriber} (retrying)`);
+          outageLog.failed("saving subscriber cursors", coerceError(error));
           if (closed) break;
           await new Promise<void>((resolve) => clock.setTimeout(resolve, retryDelay(failures)));
         }
@@ -199,16 +221,23 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
           limit: DURABLE_DEFAULTS.readBatch,
         });
         for (const event of rows) {
+          unreadOwn.delete(event.id);
           for (const [name, wanted] of subscribers) {
             if ((readPos.get(name) ?? 0) >= event.seq || backlogged(name)) continue;
+            if (deliveredLocally.get(name)?.delete(event.id)) {
+              readPos.set(name, event.seq);
+              moveCursor(name);
+              continue;
+            }
             if (wanted.includes(event.type) && bus.inject(name, event)) track(name, event);
             readPos.set(name, event.seq);
           }
         }
+        outageLog.succeeded(READING);
         if (rows.length === DURABLE_DEFAULTS.readBatch) again = true;
       } while (again && !closed);
     } catch (error) {
-      onError(coerceError(error), "reading events from the store (will retry)");
+      outageLog.failed(READING, coerceError(error));
     } finally {
       reading = false;
     }
@@ -254,8 +283,14 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       entry.seqs.splice(0, entry.head);
       entry.head = 0;
     }
+    moveCursor(subscriber);
+  };
+
+  /** Moves `subscriber`'s cursor just before the oldest seq it owes (or to its read position). */
+  const moveCursor = (subscriber: string) => {
+    const entry = owed.get(subscriber);
     const cursor =
-      entry.head < entry.seqs.length
+      entry && entry.head < entry.seqs.length
         ? (entry.seqs[entry.head] as number) - 1
         : (readPos.get(subscriber) ?? 0);
     if (cursor > (cursorWanted.get(subscriber) ?? 0)) {
@@ -264,12 +299,36 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     }
   };
 
+  // ---- dead letters being re-delivered -------------------------------------------------------
+  /**
+   * Stored letters sent back to their subscriber, by subscriber and event id: the stored letter is
+   * removed once its event is handled, or replaced by the new letter when it fails again — so a
+   * crash in between loses neither the letter nor the event.
+   */
+  const redelivering = new Map<string, string>();
+  const letterKey = (subscriber: string, eventId: string) => `${subscriber}\u0000${eventId}`;
+  const removeLetter = (id: string) =>
+    store?.removeDeadLetter(id).then(
+      () => outageLog.succeeded("storing dead letters"),
+      (error) => outageLog.failed("storing dead letters", coerceError(error)),
+    );
+
   const journal: EventJournal = {
     published(event) {
-      toAppend.push(event);
-      scheduleAppend();
+      if (!store) {
+        early.push(event);
+        return;
+      }
+      // Refused (the store unreachable and the spool full): the publisher gets the error.
+      append(event);
+      outageDelivery(event);
     },
     handled(subscriber, event) {
+      const letter = redelivering.get(letterKey(subscriber, event.id));
+      if (letter !== undefined) {
+        redelivering.delete(letterKey(subscriber, event.id));
+        void removeLetter(letter);
+      }
       if (!subscribers.has(subscriber)) return;
       settleOwed(subscriber, event);
       // a drained mailbox may want more
@@ -281,10 +340,16 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
         wake();
     },
     deadLettered(letter: DeadLetter) {
+      const earlier = redelivering.get(letterKey(letter.subscriber, letter.event.id));
+      if (earlier !== undefined) {
+        redelivering.delete(letterKey(letter.subscriber, letter.event.id));
+        if (earlier !== letter.id) void removeLetter(earlier);
+      }
       if (subscribers.has(letter.subscriber)) settleOwed(letter.subscriber, letter.event);
-      store
-        ?.addDeadLetter(letter)
-        .catch((error) => onError(coerceError(error), `storing dead letter ${letter.id}`));
+      store?.addDeadLetter(letter).then(
+        () => outageLog.succeeded("storing dead letters"),
+        (error) => outageLog.failed("storing dead letters", coerceError(error)),
+      );
     },
   };
 
@@ -301,28 +366,45 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       }
       stopListening = await theStore.listen("events", wake);
       sweep();
-      scheduleAppend();
+      for (const event of early.splice(0)) {
+        try {
+          append(event);
+        } catch (error) {
+          onError(
+            coerceError(error),
+            `storing event ${event.id} published before the store opened`,
+          );
+        }
+      }
       wake();
     },
     /** Looks for new events now (e.g. a subscriber became wanted). */
     wake,
-    /** Writes what is pending (appends and cursors) and stops. */
+    /**
+     * Re-delivers a dead letter through `send` (the bus's retry of a live letter, or an inject of
+     * one stored by an earlier process); false if `send` could not queue it. The stored letter is
+     * removed when its event is handled (or replaced when it dead-letters again).
+     */
+    redeliver(letter: DeadLetter, send: () => boolean): boolean {
+      const key = letterKey(letter.subscriber, letter.event.id);
+      redelivering.set(key, letter.id);
+      if (send()) return true;
+      redelivering.delete(key);
+      return false;
+    },
+    /**
+     * Writes what is pending (appends and cursors) and stops. Appends the store cannot take now
+     * stay in its outage buffer; the store's `close()` keeps them in the spool for the next start.
+     */
     async close(): Promise<void> {
-      closing = true;
-      if (appendTimer) clock.clearTimeout(appendTimer);
-      appendTimer = undefined;
-      // Everything published must reach the store: batch after batch, a few tries if it fails.
-      let tries = 0;
-      while (store && toAppend.length > 0 && tries < 5) {
-        const before = appendFailures;
-        await appendNow();
-        if (appendFailures > before) tries++;
-      }
-      if (toAppend.length > 0) {
-        onError(
-          new Error(`${toAppend.length} published event(s) could not be stored before shutdown`),
-          "closing durable delivery",
-        );
+      if (store) {
+        await store.writes.flush().catch((error) => {
+          const { buffered, spooled } = (store as Store).health();
+          onError(
+            coerceError(error),
+            `closing durable delivery: ${buffered} write(s) not yet stored${spooled > 0 ? ` (${spooled} kept in the spool for the next start)` : ""}`,
+          );
+        });
       }
       await Promise.all([...cursorWanted.keys()].map((name) => writeCursor(name).catch(() => {})));
       closed = true;
@@ -330,8 +412,6 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       await stopListening?.().catch(() => {});
     },
     stats: () => ({
-      pendingAppends: toAppend.length,
-      appended,
       cursors: Object.fromEntries(cursors),
     }),
   };

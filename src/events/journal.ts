@@ -2,7 +2,9 @@
  * The journal seam of the bus: the {@link EventJournal} hooks a durable store implements, and
  * the three guarded calls the bus makes to them.
  */
+
 import type { EventEnvelope } from "../registry/types.js";
+import { StoreUnavailableError } from "../store/errors.js";
 import type { BusCore } from "./bus-core.js";
 import type { DeadLetter } from "./types.js";
 
@@ -31,7 +33,8 @@ export interface EventJournal {
 
 /**
  * Calls `journal.published(event)` if the bus has a journal. A hook that throws or rejects is
- * reported with context `"journal"` and never reaches the caller; nothing waits for it.
+ * reported with context `"journal"` and never reaches the caller; nothing waits for it — except a
+ * {@link StoreUnavailableError} thrown at once, the store's refusal, which reaches the publisher.
  */
 export function journalPublished(core: BusCore, event: EventEnvelope<string>): void {
   const journal = core.journal;
@@ -39,6 +42,7 @@ export function journalPublished(core: BusCore, event: EventEnvelope<string>): v
   try {
     settled(core, journal.published(event));
   } catch (error) {
+    if (error instanceof StoreUnavailableError) throw error;
     core.report(error, "journal");
   }
 }

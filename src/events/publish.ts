@@ -44,7 +44,10 @@ export class PublishTime {
   }
 }
 
-/** `EventBus.publish`: throws once the bus is closed; `source` defaults to `"manager"`. */
+/**
+ * `EventBus.publish`: throws once the bus is closed, or the journal's `StoreUnavailableError`
+ * when a durable bus cannot keep the event; `source` defaults to `"manager"`.
+ */
 export function publish(
   core: BusCore,
   type: string,
@@ -70,10 +73,12 @@ export function publish(
     time: core.time.now(),
     seq,
   };
+  // First: a journal that refuses the event (the store unreachable, its spool full) throws a
+  // StoreUnavailableError to the publisher, and nothing of the event remains.
+  if (core.journal !== null) journalPublished(core, event);
   if (id !== undefined) core.supplied.add(event);
   core.counters.published++;
   core.history.add(event);
-  if (core.journal !== null) journalPublished(core, event);
   if (core.observers.published) core.observers.emitPublished(event);
   core.pending[core.pendingTail++] = event;
   core.queueFlush();

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { ResolvedDaemon } from "../config/resolve.js";
-import type { EventBus } from "../events/types.js";
+import type { DeadLetter, EventBus } from "../events/types.js";
 import type { DependencyGraph } from "../registry/graph.js";
 import type { DaemonSpec, NodeInfo } from "../registry/types.js";
 import type { LogEntry, LogQuery } from "../supervisor/log-ring.js";
@@ -73,6 +73,11 @@ export interface HttpPort {
   setOverrides?(name: string, patch: Record<string, unknown>): Promise<ResolvedDaemon>;
   /** What containment counted that no daemon owned, for `/metrics` (DESIGN.md §11). */
   containment?(): { uncaughtErrors: number; unownedStalls: number };
+  /**
+   * Dead letters of this process and of earlier ones kept in the store (list, oldest first;
+   * retry: false when unknown). Absent: the bus's own (`events`).
+   */
+  deadLetters?: { list(): Promise<DeadLetter[]>; retry(id: string): Promise<boolean> };
   /** The store's write-buffer health for `/metrics`, once there is a store. */
   storeHealth?(): { buffered: number; dropped: number; degraded: boolean; ok: boolean } | undefined;
 }

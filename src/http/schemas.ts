@@ -22,7 +22,7 @@ export const healthSchema = {
 
 export const probeSchema = {
   type: "object",
-  properties: { ok: { type: "boolean" }, reasons: stringArray },
+  properties: { ok: { type: "boolean" }, reasons: stringArray, warnings: stringArray },
 } as const;
 
 const statusProperties = {

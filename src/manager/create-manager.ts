@@ -84,6 +84,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
           subscribers: declared,
           mailboxCapacity: config.events.mailboxCapacity,
           onError: onBusError,
+          onNotice: (line) => logger.warn(line),
           active: (name) => rt.tree.isDesired(name),
         });
   const bus = createEventBus({

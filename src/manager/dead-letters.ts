@@ -11,18 +11,20 @@ export async function listDeadLetters(rt: Runtime): Promise<DeadLetter[]> {
   return [...stored.filter((l) => !seen.has(l.id)), ...live];
 }
 
-/** Re-delivers a dead letter (from memory or the store); false if unknown. */
+/**
+ * Re-delivers a dead letter of this process or, with a persistent store, one stored by an earlier
+ * process; false if unknown. A stored letter is removed from the store once its event is handled
+ * (durable delivery sees to it), not before: a crash meanwhile keeps it.
+ */
 export async function retryDeadLetter(rt: Runtime, id: string): Promise<boolean> {
-  const store = rt.durable ? rt.persistence?.store : undefined;
-  if (rt.bus.retryDeadLetter(id)) {
-    await store?.removeDeadLetter(id);
-    return true;
-  }
-  if (!store) return false;
-  const letter = (await store.listDeadLetters({ limit: 10_000 })).find((l) => l.id === id);
-  if (!letter || !rt.bus.inject(letter.subscriber, letter.event)) return false;
-  await store.removeDeadLetter(id);
-  return true;
+  const { durable, bus } = rt;
+  const store = durable ? rt.persistence?.store : undefined;
+  if (!durable || !store) return bus.retryDeadLetter(id);
+  const live = bus.deadLetters().find((l) => l.id === id);
+  if (live) return durable.redeliver(live, () => bus.retryDeadLetter(id));
+  const stored = await store.getDeadLetter(id);
+  if (!stored) return false;
+  return durable.redeliver(stored, () => bus.inject(stored.subscriber, stored.event));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   registryHealth,
 } from "../registry/queries.js";
 import type { HealthReport } from "../registry/types.js";
+import type { StoreHealth } from "../store/types.js";
 import { selectDaemons } from "../supervisor/select.js";
 import { livenessReasons, readiness, statusOf } from "../supervisor/status.js";
 import type {
@@ -98,12 +99,8 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
 
   function liveness(): ProbeReport {
     const reasons = livenessReasons(tree);
-    const store = rt.persistence?.health();
-    if (store && !store.ok) {
-      const warning = `store ${store.degraded ? "degraded" : "not ok"}: ${store.message} (${store.buffered} writes buffered, ${store.dropped} dropped)`;
-      return { ok: reasons.length === 0, reasons, warnings: [warning] };
-    }
-    return { ok: reasons.length === 0, reasons };
+    const warnings = storeWarnings(rt.persistence?.health());
+    return { ok: reasons.length === 0, reasons, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   /**
@@ -173,4 +170,16 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     },
   };
   return handle;
+}
+
+/**
+ * What `/health` warns about the store without failing: degraded (unreachable), or writes still
+ * waiting in the outage spool, with the bytes buffered in memory and the rows spooled.
+ */
+function storeWarnings(store: StoreHealth | undefined): string[] {
+  if (!store || (store.ok && store.spooled === 0)) return [];
+  const state = store.ok ? "catching up" : store.degraded ? "degraded" : "not ok";
+  return [
+    `store ${state}: ${store.message} (${store.buffered} writes buffered, ${store.bytesBuffered} bytes in memory, ${store.spooled} in the spool, ${store.dropped} dropped, ${store.refused} refused)`,
+  ];
 }

@@ -1,5 +1,6 @@
 import type { HttpPort } from "../http/port.js";
 import type { Manager } from "../supervisor/types.js";
+import { listDeadLetters, retryDeadLetter } from "./dead-letters.js";
 import { queryLogs } from "./logs.js";
 import type { Runtime } from "./runtime.js";
 
@@ -26,6 +27,10 @@ export function createHttpPort(rt: Runtime, manager: Manager): HttpPort {
     setOverrides: (name, patch) => {
       const d = tree.sup(tree.canonical(name));
       return rt.layers.set(d, patch, rt.persistence, rt.clock);
+    },
+    deadLetters: {
+      list: () => listDeadLetters(rt),
+      retry: (id) => retryDeadLetter(rt, id),
     },
     storeHealth: () => rt.persistence?.health(),
     containment: () => rt.containment,

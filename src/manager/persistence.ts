@@ -4,6 +4,7 @@ import { coerceError, describeError } from "../internal/errors.js";
 import { SECOND } from "../registry/duration.js";
 import type { NodeInfo } from "../registry/types.js";
 import { createStore } from "../store/open.js";
+import { spoolPathFor } from "../store/spool.js";
 import { type LogSweeper, startLogSweeper } from "../store/sweeper.js";
 import type { DaemonRecord, LogRow, Store, StoreHealth } from "../store/types.js";
 
@@ -41,6 +42,7 @@ export async function openPersistence(options: {
     clock,
     pollIntervalMs: options.pollIntervalMs,
     writes: {
+      outage: { spoolPath: spoolPathFor(options.url, node.id) },
       onDrop: (drop) => {
         dropped += drop.count;
         logger.warn(

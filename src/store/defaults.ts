@@ -3,6 +3,8 @@
  */
 import { HOUR, MINUTE, SECOND } from "../registry/duration.js";
 
+const MB = 1024 * 1024;
+
 /** Every default of the store, in one place. Durations are milliseconds. */
 export const STORE_DEFAULTS = {
   url: "sqlite:.ringmaster/state.db",
@@ -14,6 +16,15 @@ export const STORE_DEFAULTS = {
   sqliteStatementCache: 200,
   /** PostgreSQL: how long to wait for a connection before counting the database unreachable. */
   connectTimeout: 5 * SECOND,
+  /**
+   * PostgreSQL: the longest a statement may run, enforced by the server (`statement_timeout`) and,
+   * a second later, by the client (`query_timeout`), which is what notices a silent partition.
+   */
+  statementTimeout: 5 * SECOND,
+  /** PostgreSQL: a transaction left idle this long is ended by the server (its locks released). */
+  idleInTransactionTimeout: 30 * SECOND,
+  /** PostgreSQL: TCP keep-alive probes start after the connection is idle this long. */
+  keepAliveInitialDelay: 5 * SECOND,
   /** PostgreSQL: pool size. */
   poolSize: 10,
   /** PostgreSQL: delays between attempts to re-establish the LISTEN connection. */
@@ -27,8 +38,25 @@ export const STORE_DEFAULTS = {
     /** Retry delays while the database is unreachable: 250 ms, 500 ms, 1 s, 2 s, 4 s, 5 s, 5 s, … */
     retry: { initialDelay: 250, factor: 2, maxDelay: 5 * SECOND },
   },
-  /** Event retention: older events every subscriber has passed are removed by the sweeper. */
-  eventRetention: { maxAge: 7 * 24 * HOUR },
+  /**
+   * Writes waiting for an unreachable store: up to `maxBytes` (serialized rows) in memory, beyond
+   * that in a local SQLite spool file of at most `spoolMaxBytes`, beyond which publishes are
+   * refused (`StoreUnavailableError`). The spool is `.ringmaster/spool-<node>.db` next to a
+   * SQLite store, `.ringmaster/` in the working directory otherwise.
+   */
+  outage: {
+    maxBytes: 64 * MB,
+    spoolMaxBytes: 1024 * MB,
+    spoolDirectory: ".ringmaster",
+    /** A failure repeated during an outage is logged once, then summarised this often. */
+    summaryInterval: 30 * SECOND,
+  },
+  /**
+   * Event retention: events older than `maxAge`, or beyond the newest `maxRows`, that every
+   * subscriber has passed are removed by the sweeper, `batch` rows per statement with a pause
+   * between statements so no sweep holds the event loop (or SQLite's write lock) for long.
+   */
+  eventRetention: { maxAge: 7 * 24 * HOUR, maxRows: 1_000_000, batch: 250, pause: 5 },
   /** Log retention, enforced by the sweeper. */
   logRetention: { maxRowsPerDaemon: 10_000, maxAge: 7 * 24 * HOUR, interval: 1 * MINUTE },
 };

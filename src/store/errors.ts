@@ -17,3 +17,20 @@ export class StoreError extends Error {
     super(`store ${url}: ${problem}; ${hint}`.replace(/\s*\n\s*/g, " "), options);
   }
 }
+
+/**
+ * A write the store cannot take now: the database is unreachable and the outage buffer (memory,
+ * then the local spool file) is full. Nothing was kept; the caller decides whether to retry.
+ * Every refusal is counted in the store's health (`refused`).
+ */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+  constructor(
+    /** What was refused, e.g. `event DATA_SYNC_COMPLETED`. */
+    readonly what: string,
+    /** Why, e.g. `the spool /x/spool-n.db is full (1024 MB)`. */
+    readonly reason: string,
+  ) {
+    super(`store unavailable: ${what} refused, ${reason}`);
+  }
+}

@@ -2,7 +2,7 @@
  * The store folder's public face: opening a store by URL, its types, the sweeper and the write buffer.
  */
 export { STORE_DEFAULTS } from "./defaults.js";
-export { StoreError } from "./errors.js";
+export { StoreError, StoreUnavailableError } from "./errors.js";
 export { SCHEMA_VERSION } from "./migrations/index.js";
 export { type CreateStoreOptions, createStore, openStore } from "./open.js";
 export { type LogSweeper, type LogSweeperOptions, startLogSweeper } from "./sweeper.js";

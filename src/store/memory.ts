@@ -5,6 +5,8 @@
 import type { DeadLetter } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
 import type { EventEnvelope } from "../registry/types.js";
+import { STORE_DEFAULTS } from "./defaults.js";
+import { trimmablePrefix } from "./event-retention.js";
 import { memoryJobMethods } from "./memory-jobs.js";
 import { createBufferedWrites, type StoreWritesOptions } from "./store-writes.js";
 import {
@@ -269,14 +271,23 @@ function memoryEventMethods(need: Need, fire: (channel: string) => void): EventM
       }
       return out;
     },
-    async trimEvents({ maxAgeMs, now }) {
+    async trimEvents({ maxAgeMs, maxRows, now, limit }) {
       need();
-      if (!Number.isFinite(maxAgeMs)) return 0;
-      const low = cursors.size > 0 ? Math.min(...cursors.values()) : Number.POSITIVE_INFINITY;
-      const before = events.length;
-      const keep = events.filter((e) => !(e.time < now - maxAgeMs && e.seq <= low));
-      events.splice(0, events.length, ...keep);
-      return before - keep.length;
+      const top = events.length > 0 ? (events[events.length - 1] as EventEnvelope<string>).seq : 0;
+      const low = cursors.size > 0 ? Math.min(...cursors.values()) : null;
+      const oldest = events.slice(0, limit ?? STORE_DEFAULTS.eventRetention.batch);
+      const through = trimmablePrefix(oldest, {
+        top,
+        low,
+        maxAgeMs,
+        ...(maxRows !== undefined ? { maxRows } : {}),
+        now,
+      });
+      if (through === null) return 0;
+      const removed = events.findIndex((e) => e.seq > through);
+      const count = removed === -1 ? events.length : removed;
+      events.splice(0, count);
+      return count;
     },
     async getCursor(subscriber) {
       need();
@@ -304,6 +315,11 @@ function memoryDeadLetterMethods(need: Need): DeadLetterMethods {
         .sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
         .slice(0, query.limit ?? 1000)
         .map(clone);
+    },
+    async getDeadLetter(id) {
+      need();
+      const letter = deadLetters.get(id);
+      return letter ? clone(letter) : null;
     },
     async removeDeadLetter(id) {
       need();

@@ -1,11 +1,13 @@
 /**
- * The PostgreSQL backend of the SQL store: a pool with a connect timeout,
- * a schema per URL, LISTEN/NOTIFY wake-ups, and which errors are worth retrying.
+ * The PostgreSQL backend of the SQL store: a pool with connect and statement timeouts and TCP
+ * keep-alive (a silent partition is noticed in seconds), a schema per URL, LISTEN/NOTIFY
+ * wake-ups, and which errors are worth retrying.
  */
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";
+import { SECOND } from "../registry/duration.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { StoreError } from "./errors.js";
 import type { Database } from "./schema.js";
@@ -17,6 +19,8 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
   /** The schema holding ringmaster's tables; default `public`. Created if missing. */
   schema?: string;
   connectTimeoutMs?: number;
+  /** Longest a statement may run (server) before the client gives up on it too. Default 5 s. */
+  statementTimeoutMs?: number;
   poolSize?: number;
 }
 
@@ -47,10 +51,18 @@ export function createPostgresStore(
   options: PostgresStoreOptions,
 ): Store {
   const schema = options.schema ?? "public";
+  const statementTimeout = options.statementTimeoutMs ?? STORE_DEFAULTS.statementTimeout;
   const config: pg.PoolConfig = {
     connectionString,
     max: options.poolSize ?? STORE_DEFAULTS.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs ?? STORE_DEFAULTS.connectTimeout,
+    // The server ends a statement after statement_timeout; the client stops waiting a second
+    // later (query_timeout), which is what notices a connection that hangs with nothing answering.
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 1 * SECOND,
+    idle_in_transaction_session_timeout: STORE_DEFAULTS.idleInTransactionTimeout,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: STORE_DEFAULTS.keepAliveInitialDelay,
     options: `-c search_path=${quoteIdent(schema)}`,
     application_name: "ringmaster",
     types,
@@ -91,7 +103,9 @@ export function createPostgresStore(
           cause: error,
         });
       }
-      return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      return new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: discardingTimedOut(pool) }),
+      });
     },
     async lockEvents(trx) {
       await sql`select pg_advisory_xact_lock(hashtext(${lockKey}))`.execute(trx);
@@ -231,6 +245,33 @@ function createPgListener(
       }
     },
   };
+}
+
+/**
+ * The pool as Kysely sees it, except that a client whose query timed out on the client side is
+ * destroyed when released rather than reused: its connection may still be waiting for the old
+ * answer, so the next query on it would hang or read the wrong reply.
+ */
+function discardingTimedOut(pool: pg.Pool) {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let timedOut = false;
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      return {
+        async query(...args: unknown[]) {
+          try {
+            return await query(...args);
+          } catch (error) {
+            if (/Query read timeout/.test(String((error as Error)?.message))) timedOut = true;
+            throw error;
+          }
+        },
+        release: () => client.release(timedOut ? new Error("query timed out") : undefined),
+      };
+    },
+    end: () => pool.end(),
+  } as unknown as pg.Pool;
 }
 
 function quoteIdent(name: string): string {

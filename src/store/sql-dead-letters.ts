@@ -2,9 +2,12 @@
  * Dead letters in SQL: the `dead_letters` table, each row with its own copy of the event, so
  * trimming events never loses one.
  */
+
+import type { Selectable } from "kysely";
 import type { DeadLetter } from "../events/types.js";
 import type { EventEnvelope } from "../registry/types.js";
 import { fromJson, toJson } from "./json.js";
+import type { Database } from "./schema.js";
 import { num, type SqlOp } from "./sql-rows.js";
 import type { DeadLetterMethods } from "./types.js";
 
@@ -38,17 +41,17 @@ export function sqlDeadLetterMethods(op: SqlOp): DeadLetterMethods {
           .orderBy("id")
           .limit(query.limit ?? 1000)
           .execute();
-        return rows.map(
-          (r): DeadLetter => ({
-            id: r.id,
-            subscriber: r.subscriber,
-            reason: r.reason as DeadLetter["reason"],
-            error: r.error,
-            attempts: num(r.attempts),
-            at: num(r.at),
-            event: fromJson(r.event) as EventEnvelope<string>,
-          }),
-        );
+        return rows.map(toLetter);
+      }),
+
+    getDeadLetter: (id) =>
+      op(async (db) => {
+        const row = await db
+          .selectFrom("dead_letters")
+          .selectAll()
+          .where("id", "=", id)
+          .executeTakeFirst();
+        return row ? toLetter(row) : null;
       }),
 
     removeDeadLetter: (id) =>
@@ -56,5 +59,17 @@ export function sqlDeadLetterMethods(op: SqlOp): DeadLetterMethods {
         const result = await db.deleteFrom("dead_letters").where("id", "=", id).executeTakeFirst();
         return Number(result.numDeletedRows) > 0;
       }),
+  };
+}
+
+function toLetter(r: Selectable<Database["dead_letters"]>): DeadLetter {
+  return {
+    id: r.id,
+    subscriber: r.subscriber,
+    reason: r.reason as DeadLetter["reason"],
+    error: r.error,
+    attempts: num(r.attempts),
+    at: num(r.at),
+    event: fromJson(r.event) as EventEnvelope<string>,
   };
 }

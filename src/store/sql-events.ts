@@ -5,10 +5,14 @@
  */
 import type { Clock } from "../internal/clock.js";
 import type { EventEnvelope } from "../registry/types.js";
+import { STORE_DEFAULTS } from "./defaults.js";
+import { trimmablePrefix } from "./event-retention.js";
 import { fromJson, toJson } from "./json.js";
 import type { SqlBackend } from "./sql-backend.js";
 import { chunks, num, type SqlOp } from "./sql-rows.js";
 import type { EventMethods } from "./types.js";
+
+const DEFAULT_TRIM_BATCH = STORE_DEFAULTS.eventRetention.batch;
 
 /**
  * The events part of the SQL store. `backend` orders appends (its event lock) and sends their
@@ -101,18 +105,32 @@ export function sqlEventMethods(op: SqlOp, backend: SqlBackend, clock: Clock): E
           .execute();
       }),
 
-    trimEvents: ({ maxAgeMs, now }) =>
+    trimEvents: ({ maxAgeMs, maxRows, now, limit }) =>
       op(async (db) => {
-        if (!Number.isFinite(maxAgeMs)) return 0;
+        // Two short statements by primary key: the oldest `limit` seqs and times, then one range
+        // delete of the prefix that may go. No scan of the table, whatever its size.
+        const stats = await db
+          .selectFrom("events")
+          .select((eb) => eb.fn.max("seq").as("top"))
+          .executeTakeFirst();
+        if (stats?.top === null || stats?.top === undefined) return 0;
         const cursor = await db
           .selectFrom("subscriber_cursors")
           .select((eb) => eb.fn.min("seq").as("low"))
           .executeTakeFirst();
-        let del = db.deleteFrom("events").where("time", "<", now - maxAgeMs);
-        if (cursor?.low !== null && cursor?.low !== undefined) {
-          del = del.where("seq", "<=", Number(cursor.low));
-        }
-        const result = await del.executeTakeFirst();
+        const low = cursor?.low === null || cursor?.low === undefined ? null : num(cursor.low);
+        const oldest = await db
+          .selectFrom("events")
+          .select(["seq", "time"])
+          .orderBy("seq")
+          .limit(limit ?? DEFAULT_TRIM_BATCH)
+          .execute();
+        const through = trimmablePrefix(
+          oldest.map((r) => ({ seq: num(r.seq), time: num(r.time) })),
+          { top: num(stats.top), low, maxAgeMs, maxRows, now },
+        );
+        if (through === null) return 0;
+        const result = await db.deleteFrom("events").where("seq", "<=", through).executeTakeFirst();
         return Number(result.numDeletedRows);
       }),
   };

@@ -1,7 +1,8 @@
 /**
  * Bringing a SQL database to this code's schema at open: refusing one written by a newer
  * ringmaster, running Kysely's migrator (retrying the races of processes opening a new file at
- * once), and recording the schema version.
+ * once, and of other schemas dropped while it introspects PostgreSQL), and recording the schema
+ * version.
  */
 import { type Kysely, Migrator } from "kysely";
 import { coerceError } from "../internal/errors.js";
@@ -31,10 +32,14 @@ export async function migrateSqlDatabase(db: Kysely<Database>, backend: SqlBacke
     if (!error) break;
     // …or, having read the migration table before the winner committed, finds its tables
     // already made: either way, trying again reads the winner's work and finds it done.
-    const busy = /SQLITE_BUSY|database is locked|already exists|duplicate column/i.test(
-      `${(error as { code?: string }).code ?? ""} ${String(error)}`,
-    );
-    if (!busy || attempt >= MIGRATE_ATTEMPTS) throw error;
+    // On a shared PostgreSQL, the migrator's introspection lists every table of every schema and
+    // fails (3F000, 42P01, "cache lookup failed") when another schema is dropped meanwhile: that
+    // race is not ours either, and the next attempt reads the catalog again.
+    const text = `${(error as { code?: string }).code ?? ""} ${String(error)}`;
+    const race =
+      /SQLITE_BUSY|database is locked|already exists|duplicate column/i.test(text) ||
+      (backend.kind === "postgres" && /^(3F000|42P01) |cache lookup failed/i.test(text));
+    if (!race || attempt >= MIGRATE_ATTEMPTS) throw error;
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));
   }
   await db

@@ -33,7 +33,16 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
     kind: backend.kind,
     url: backend.url,
 
-    open: () => connection.open(),
+    async open() {
+      if (connection.opened) return;
+      await connection.open();
+      try {
+        buffered.opened();
+      } catch (error) {
+        await connection.close();
+        throw error;
+      }
+    },
     async close() {
       if (connection.closed) return;
       if (connection.opened) await buffered.close().catch(() => 0);

@@ -13,6 +13,7 @@ import { StoreError } from "./errors.js";
 import type { Database } from "./schema.js";
 import { describeCause, type Listener, type SqlBackend } from "./sql-backend.js";
 import { createSqlStore, type SqlStoreOptions } from "./sql-store.js";
+import { checkSqliteFile } from "./sqlite-check.js";
 import { withStatementCache } from "./sqlite-statements.js";
 import type { Store, StoreChannel } from "./types.js";
 
@@ -67,6 +68,7 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
       for (let attempt = 1; ; attempt++) {
         try {
           database = new BetterSqlite3(file, { timeout: busyTimeout });
+          if (!inMemory) checkSqliteFile(database, file, "store");
           database.pragma(`busy_timeout = ${Math.floor(busyTimeout)}`);
           database.pragma("journal_mode = WAL");
           database.pragma("synchronous = NORMAL");
@@ -77,6 +79,7 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
           const error = coerceError(thrown);
           database?.close();
           database = undefined;
+          if (error instanceof StoreError) throw error;
           // Switching a new file to WAL while another process does the same can answer
           // SQLITE_BUSY without waiting: try again shortly.
           if (

@@ -1,11 +1,32 @@
 /**
- * `Store.writes` and `Store.health()` for every implementation: one write buffer each for logs,
- * daemon records and node heartbeats over the store's direct methods.
+ * `Store.writes` and `Store.health()` for every implementation: one write buffer each for event
+ * appends, job launches, logs, daemon records and node heartbeats over the store's direct
+ * methods, sharing the outage buffer (a memory budget, then the spool file).
  */
 import type { Clock } from "../internal/clock.js";
 import { describeError } from "../internal/errors.js";
-import type { DaemonRecord, LogRow, StoreHealth, StoreWrites } from "./types.js";
-import { createWriteBuffer, type WriteBuffer } from "./write-buffer.js";
+import { STORE_DEFAULTS } from "./defaults.js";
+import { createMemoryBudget, type SpoolQueue, spoolQueue } from "./outage-buffer.js";
+import { openSpool, type Spool } from "./spool.js";
+import type {
+  DaemonRecord,
+  LogRow,
+  NewEvent,
+  NewJobLaunch,
+  StoreHealth,
+  StoreWrites,
+} from "./types.js";
+import { createWriteBuffer, type DropReason, type WriteBuffer } from "./write-buffer.js";
+
+/** Where writes wait while the database is unreachable (defaults: `STORE_DEFAULTS.outage`). */
+export interface OutageOptions {
+  /** Bytes of serialized rows kept in memory, shared by every buffer. Default 64 MB. */
+  maxBytes?: number;
+  /** The spool file for what does not fit in memory; none: the oldest rows are dropped instead. */
+  spoolPath?: string;
+  /** The spool's own limit, beyond which writes are refused. Default 1 GB. */
+  spoolMaxBytes?: number;
+}
 
 export interface StoreWritesOptions {
   clock: Clock;
@@ -13,26 +34,37 @@ export interface StoreWritesOptions {
   maxBatch?: number;
   maxBuffered?: number;
   retry?: { initialDelay: number; factor: number; maxDelay: number };
-  /** Told about every row dropped (buffer full, or refused by the database). */
+  outage?: OutageOptions;
+  /** Told about every row dropped (buffer full, spool full, or refused by the database). */
   onDrop?: (drop: {
-    buffer: "logs" | "daemons" | "heartbeats";
+    buffer: BufferName;
     count: number;
-    reason: string;
+    reason: DropReason | (string & {});
     error?: Error;
   }) => void;
 }
 
+type BufferName = "events" | "launches" | "logs" | "daemons" | "heartbeats";
+
 interface Target {
+  appendEvents(events: readonly NewEvent[]): Promise<number[]>;
+  launchJobs(launches: readonly NewJobLaunch[]): Promise<unknown>;
   appendLogs(rows: readonly LogRow[]): Promise<void>;
   saveDaemons(records: readonly DaemonRecord[]): Promise<void>;
   heartbeatNode(id: string, at: number): Promise<void>;
 }
 
-/** The buffered half of a store: three write buffers over its direct methods, and its health. */
+/** The buffered half of a store: its write buffers over its direct methods, and its health. */
 export interface BufferedWrites {
   writes: StoreWrites;
+  /**
+   * Called by the store's `open()` once the database answers: opens the spool (a damaged one
+   * throws a `StoreError`) and starts writing what an earlier process left in it.
+   */
+  opened(): void;
   /** Health as far as the buffers know; `directError` is the last failure of a direct call. */
   health(open: boolean, directError: Error | null): StoreHealth;
+  /** Last attempt; rows left in memory move to the spool. Resolves with the rows lost. */
   close(): Promise<number>;
 }
 
@@ -41,6 +73,9 @@ export function createBufferedWrites(
   options: StoreWritesOptions,
   isRetryable: (error: Error) => boolean,
 ): BufferedWrites {
+  const outage = { ...STORE_DEFAULTS.outage, ...options.outage };
+  const budget = createMemoryBudget(outage.maxBytes);
+  let spool: Spool | undefined;
   const common = {
     clock: options.clock,
     isRetryable,
@@ -50,13 +85,41 @@ export function createBufferedWrites(
     ...(options.retry !== undefined ? { retry: options.retry } : {}),
   };
   const onDrop =
-    (buffer: "logs" | "daemons" | "heartbeats") =>
-    (drop: { count: number; reason: string; error?: Error }) =>
+    (buffer: BufferName) => (drop: { count: number; reason: DropReason; error?: Error }) =>
       options.onDrop?.({ buffer, ...drop });
+  /** The unkeyed buffers count their rows against the budget and spool beyond it. */
+  const overflow = <T>(name: BufferName) => {
+    let queue: SpoolQueue<T> | undefined;
+    return {
+      budget,
+      sizeOf: (row: T) => JSON.stringify(row).length,
+      spool() {
+        if (!queue && spool) queue = spoolQueue<T>(spool, name);
+        return queue;
+      },
+    };
+  };
 
+  const events = createWriteBuffer<NewEvent>({
+    ...common,
+    write: async (rows) => {
+      await target.appendEvents(rows);
+    },
+    overflow: overflow("events"),
+    onDrop: onDrop("events"),
+  });
+  const launches = createWriteBuffer<NewJobLaunch>({
+    ...common,
+    write: async (rows) => {
+      await target.launchJobs(rows);
+    },
+    overflow: overflow("launches"),
+    onDrop: onDrop("launches"),
+  });
   const logs = createWriteBuffer<LogRow>({
     ...common,
     write: (rows) => target.appendLogs(rows),
+    overflow: overflow("logs"),
     onDrop: onDrop("logs"),
   });
   const daemons = createWriteBuffer<DaemonRecord>({
@@ -73,7 +136,10 @@ export function createBufferedWrites(
     },
     onDrop: onDrop("heartbeats"),
   });
-  const buffers: Array<[string, WriteBuffer<never>]> = [
+  // Events first: when several buffers wait, a subscriber elsewhere is waiting for those.
+  const buffers: Array<[BufferName, WriteBuffer<never>]> = [
+    ["events", events],
+    ["launches", launches],
     ["logs", logs],
     ["daemons", daemons],
     ["heartbeats", heartbeats],
@@ -81,21 +147,36 @@ export function createBufferedWrites(
 
   return {
     writes: {
+      event: (event) => events.accept(event),
+      launch: (launch) => launches.accept(launch),
       log: (row) => logs.push(row),
       daemon: (record) => daemons.push(record),
       nodeHeartbeat: (id, at) => heartbeats.push({ id, at }),
+      get unreachable() {
+        return buffers.some(([, b]) => b.stats().degraded);
+      },
       async flush() {
         await Promise.all(buffers.map(([, b]) => b.flush()));
       },
     },
+    opened() {
+      if (outage.spoolPath && !spool) {
+        spool = openSpool(outage.spoolPath, { maxBytes: outage.spoolMaxBytes });
+      }
+      for (const [, b] of buffers) b.resume();
+    },
     health(open, directError) {
       let buffered = 0;
       let dropped = 0;
+      let refused = 0;
+      let spooled = 0;
       let bufferError: string | null = null;
       for (const [name, b] of buffers) {
         const s = b.stats();
         buffered += s.buffered;
         dropped += s.dropped;
+        refused += s.refused;
+        spooled += s.spooled;
         if (s.degraded && !bufferError) bufferError = `${name}: ${s.lastError}`;
       }
       const degraded = open && (bufferError !== null || directError !== null);
@@ -107,12 +188,25 @@ export function createBufferedWrites(
         );
       } else parts.push("ok");
       if (buffered > 0) parts.push(`${buffered} rows buffered`);
+      if (spooled > 0) parts.push(`${spooled} of them in the spool ${spool?.path}`);
       if (dropped > 0) parts.push(`${dropped} rows dropped`);
-      return { ok: open && !degraded, degraded, message: parts.join("; "), buffered, dropped };
+      if (refused > 0) parts.push(`${refused} writes refused (spool full)`);
+      return {
+        ok: open && !degraded,
+        degraded,
+        message: parts.join("; "),
+        buffered,
+        dropped,
+        bytesBuffered: budget.used(),
+        spooled,
+        spoolBytes: spool?.bytes() ?? 0,
+        refused,
+      };
     },
     async close() {
       let left = 0;
       for (const [, b] of buffers) left += await b.close();
+      spool?.close();
       return left;
     },
   };

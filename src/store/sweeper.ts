@@ -12,6 +12,8 @@ export interface LogSweeperOptions {
   maxAgeMs?: number;
   /** Events older than this that every subscriber has passed are removed too. Default 7 days. */
   eventMaxAgeMs?: number;
+  /** Events beyond the newest this many are removed too. Default 1,000,000. */
+  eventMaxRows?: number;
   /** ms between sweeps; the first runs at once. */
   intervalMs?: number;
   clock?: Clock;
@@ -28,7 +30,8 @@ export interface LogSweeper {
 /**
  * Enforces log retention: every `intervalMs` (default 1 min) it removes each daemon's rows beyond
  * the newest `maxRowsPerDaemon` (default 10,000) and rows older than `maxAgeMs` (default 7 days),
- * so logs never fill the disk; and events older than 7 days that every subscriber has handled.
+ * so logs never fill the disk; and events beyond the newest 1,000,000 or older than 7 days that
+ * every subscriber has handled, in batches (see `trimEventsInBatches`).
  * A failed sweep is reported to `onError` and tried again next time.
  */
 export function startLogSweeper(store: Store, options: LogSweeperOptions = {}): LogSweeper {
@@ -38,16 +41,33 @@ export function startLogSweeper(store: Store, options: LogSweeperOptions = {}): 
   let timer: TimerHandle | undefined;
   let stopped = false;
 
+  /**
+   * Event retention, one short statement of `batch` rows at a time, yielding to the event loop
+   * between them (`pause` ms), so a sweep of any size never holds the loop for more than a batch.
+   */
+  const trimEventsInBatches = async () => {
+    const retention = STORE_DEFAULTS.eventRetention;
+    const rule = {
+      maxAgeMs: options.eventMaxAgeMs ?? retention.maxAge,
+      maxRows: options.eventMaxRows ?? retention.maxRows,
+      limit: retention.batch,
+    };
+    let removed = 0;
+    for (;;) {
+      const n = await store.trimEvents({ ...rule, now: clock.now() });
+      removed += n;
+      if (n < rule.limit || stopped) return removed;
+      await new Promise((resolve) => setTimeout(resolve, retention.pause));
+    }
+  };
+
   const sweep = async () => {
     const removed = await store.trimLogs({
       maxRowsPerDaemon: options.maxRowsPerDaemon ?? defaults.maxRowsPerDaemon,
       maxAgeMs: options.maxAgeMs ?? defaults.maxAge,
       now: clock.now(),
     });
-    await store.trimEvents({
-      maxAgeMs: options.eventMaxAgeMs ?? STORE_DEFAULTS.eventRetention.maxAge,
-      now: clock.now(),
-    });
+    await trimEventsInBatches();
     options.onSweep?.(removed);
     return removed;
   };

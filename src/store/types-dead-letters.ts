@@ -10,5 +10,8 @@ export interface DeadLetterMethods {
   addDeadLetter(letter: DeadLetter): Promise<void>;
   /** Oldest first. */
   listDeadLetters(query?: { subscriber?: string; limit?: number }): Promise<DeadLetter[]>;
+  /** The letter with `id`, or null. */
+  getDeadLetter(id: string): Promise<DeadLetter | null>;
+  /** Removes a letter (re-delivered, or dropped by an operator); false if there was none. */
   removeDeadLetter(id: string): Promise<boolean>;
 }

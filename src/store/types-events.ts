@@ -20,10 +20,17 @@ export interface EventQuery {
  */
 export interface EventMethods {
   /**
-   * Removes events older than `maxAgeMs` that every subscriber with a cursor has passed; returns
-   * how many were removed. (Dead letters keep their own copy of the event.)
+   * Removes up to `limit` of the oldest events (default 250: one short statement) that
+   * retention lets go: those beyond the newest `maxRows`, and those older than `maxAgeMs` that
+   * every subscriber with a cursor has passed (see `trimmablePrefix`). Returns how many it removed;
+   * `limit` removed means more may follow. (Dead letters keep their own copy of the event.)
    */
-  trimEvents(retention: { maxAgeMs: number; now: number }): Promise<number>;
+  trimEvents(retention: {
+    maxAgeMs: number;
+    maxRows?: number;
+    now: number;
+    limit?: number;
+  }): Promise<number>;
   /** Appends events in order; returns their seqs, in the same order. */
   appendEvents(events: readonly NewEvent[]): Promise<number[]>;
   /** Events after a seq, in seq order. */

@@ -28,7 +28,7 @@ export {
   type StoredLog,
 } from "./types-logs.js";
 export type { DaemonRecord, NodeMethods, NodeRecord } from "./types-nodes.js";
-export type { StoreHealth, StoreWrites } from "./types-writes.js";
+export type { NewJobLaunch, StoreHealth, StoreWrites } from "./types-writes.js";
 
 export type StoreKind = "sqlite" | "postgres" | "memory";
 

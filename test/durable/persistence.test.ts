@@ -6,6 +6,7 @@ import { createManager, defineConfig, defineDaemon } from "ringmaster";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { inspectManager } from "../../src/manager/internal-access.js";
+import { startTcpProxy } from "../helpers/tcp-proxy.js";
 import {
   PG_HOST,
   PG_PORT,
@@ -13,7 +14,6 @@ import {
   postgresAvailable,
   randomSchema,
 } from "../store/helpers/databases.js";
-import { startTcpProxy } from "../store/helpers/tcp-proxy.js";
 
 const hasPostgres = await postgresAvailable();
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -98,8 +98,20 @@ describe.each(["sqlite", "postgres"] as const)("persistence on %s", (kind) => {
         message: "cycle done",
         fields: { batch: 10, n: 0 },
       });
-      const warnings = await s.queryLogs({ daemon: "writer", level: "warn" });
-      expect(warnings.map((l) => l.message)).toEqual(["a warning"]);
+      // Each manager's writer warns once, at its third cycle: the first one's warning survived
+      // the restart, and the second one's joins it once that cycle ran (not before: no race).
+      await until("the second writer's third cycle", () => second.status("writer").cycles >= 3);
+      await until(
+        "both warnings stored",
+        async () => (await store.queryLogs({ daemon: "writer", level: "warn" })).length >= 2,
+      );
+      const warnings = await store.queryLogs({ daemon: "writer", level: "warn" });
+      expect(warnings.map((l) => [l.node, l.message]).sort()).toEqual(
+        [
+          [inspectManager(first).node.id, "a warning"],
+          [s.node.id, "a warning"],
+        ].sort(),
+      );
       await until("a cycle with the stored config", async () =>
         (await s.queryLogs({ daemon: "writer", limit: 5 })).some((l) => l.fields.batch === 50),
       );

@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StoreError } from "../../src/store/errors.js";
+import { STORE_DEFAULTS } from "../../src/store/defaults.js";
+import { StoreError, StoreUnavailableError } from "../../src/store/errors.js";
 import { type CreateStoreOptions, createStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/types.js";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 import {
   PG_HOST,
   PG_PORT,
@@ -10,7 +15,6 @@ import {
   randomSchema,
   testDatabase,
 } from "./helpers/databases.js";
-import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
 
 // The database really goes away: a TCP proxy between the store and PostgreSQL is cut and restored.
 const available = await postgresAvailable();
@@ -28,10 +32,18 @@ async function waitFor(
 }
 
 const T0 = Date.UTC(2026, 0, 1);
+const event = (n: number) => ({
+  id: `e${n}`,
+  type: "TICK",
+  payload: { n, pad: "x".repeat(100) } as never,
+  source: "test",
+  time: T0 + n,
+});
 
-describe.runIf(available)("a cut PostgreSQL connection", () => {
+describe.runIf(available)("a cut PostgreSQL connection", { timeout: 60_000 }, () => {
   let proxy: TcpProxy;
   let schema: string;
+  let dir: string;
   let store: Store;
   let direct: Store;
 
@@ -50,6 +62,7 @@ describe.runIf(available)("a cut PostgreSQL connection", () => {
   beforeEach(async () => {
     proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
     schema = randomSchema();
+    dir = mkdtempSync(join(tmpdir(), "ringmaster-outage-"));
     direct = createStore(PG_URL, { schema });
     await direct.open();
   });
@@ -59,6 +72,7 @@ describe.runIf(available)("a cut PostgreSQL connection", () => {
     await store?.close();
     await direct.close();
     await proxy.close();
+    rmSync(dir, { recursive: true, force: true });
     await testDatabase("postgres")
       .exec(`drop schema if exists "${schema}" cascade`)
       .catch(() => {});
@@ -186,5 +200,84 @@ describe.runIf(available)("a cut PostgreSQL connection", () => {
     expect((error as Error).message).toMatch(
       /^store postgres:\/\/postgres@127\.0\.0\.1:\d+\/test: cannot connect/,
     );
+  });
+
+  it("notices a connection that hangs within 10 s, reports it degraded, and recovers by itself", async () => {
+    // The default timeouts, as a manager gets them.
+    store = throughProxy({ connectTimeoutMs: STORE_DEFAULTS.connectTimeout });
+    await store.open();
+    await store.appendEvents([event(1)]);
+    proxy.hang();
+    const hungAt = Date.now();
+    store.writes.log({ time: T0, daemon: "d", level: "info", message: "during the hang" });
+    await waitFor("degraded health", () => store.health().degraded, 10_000);
+    expect(Date.now() - hungAt).toBeLessThan(10_000);
+    expect(store.health().message).toMatch(/degraded: the database is unreachable/);
+    proxy.restore();
+    await waitFor("recovery", () => store.health().ok);
+    // At least once: the statement the hang held back may still reach the server when the
+    // partition heals (as TCP would deliver it), besides the retry.
+    await waitFor("the log line", async () => (await direct.queryLogs({ limit: 10 })).length >= 1);
+    const lines = await direct.queryLogs({ limit: 10 });
+    expect(new Set(lines.map((l) => l.message))).toEqual(new Set(["during the hang"]));
+    expect(store.health()).toMatchObject({ ok: true, degraded: false, buffered: 0, dropped: 0 });
+  });
+
+  it("keeps what does not fit in memory in the spool, refuses with StoreUnavailableError when the spool is full, and writes the rest in order", async () => {
+    const eventBytes = JSON.stringify(event(1000)).length;
+    store = throughProxy({
+      writes: {
+        outage: {
+          maxBytes: 20 * eventBytes,
+          spoolPath: join(dir, "spool-node-a.db"),
+          spoolMaxBytes: 100 * eventBytes,
+        },
+      },
+    });
+    await store.open();
+    proxy.cut();
+    const accepted: number[] = [];
+    let refusal: unknown;
+    for (let n = 1000; n < 1200 && !refusal; n++) {
+      try {
+        store.writes.event(event(n));
+        accepted.push(n);
+      } catch (error) {
+        refusal = error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(refusal).toBeInstanceOf(StoreUnavailableError);
+    expect((refusal as Error).message).toContain(join(dir, "spool-node-a.db"));
+    expect(accepted.length).toBeGreaterThanOrEqual(110);
+    const during = store.health();
+    expect(during).toMatchObject({ degraded: true, refused: 1, dropped: 0 });
+    expect(during.spooled).toBeGreaterThan(0);
+    expect(during.bytesBuffered).toBeLessThanOrEqual(20 * eventBytes);
+
+    proxy.restore();
+    await waitFor("the buffers to drain", () => store.health().buffered === 0);
+    const stored = await direct.readEvents({ afterSeq: 0, limit: 10_000 });
+    expect(stored.map((e) => e.id)).toEqual(accepted.map((n) => `e${n}`));
+    expect(store.health()).toMatchObject({ ok: true, spooled: 0, spoolBytes: 0 });
+  });
+
+  it("leaves what it could not write in the spool at close, and the next open writes it first", async () => {
+    const options = {
+      writes: { outage: { maxBytes: 1_000_000, spoolPath: join(dir, "spool-node-a.db") } },
+    };
+    store = throughProxy(options);
+    await store.open();
+    proxy.cut();
+    for (let n = 1; n <= 30; n++) store.writes.event(event(n));
+    await store.close();
+    proxy.restore();
+
+    store = throughProxy(options);
+    await store.open();
+    store.writes.event(event(31));
+    await waitFor("the spool to be written", () => store.health().buffered === 0);
+    const stored = await direct.readEvents({ afterSeq: 0, limit: 100 });
+    expect(stored.map((e) => e.id)).toEqual(Array.from({ length: 31 }, (_, i) => `e${i + 1}`));
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -128,4 +128,27 @@ describe("several processes opening one new SQLite file at once", () => {
       expect(outputs).toEqual(["ok", "ok", "ok", "ok"]);
     }
   }, 60_000);
+
+  it("refuses a SQLite file with a valid header over damaged pages, naming the file and what to do", async () => {
+    const file = join(dir, "damaged.db");
+    const store = createStore(`sqlite:${file}`);
+    await store.open();
+    await store.appendEvents(
+      Array.from({ length: 2000 }, (_, i) => ({
+        id: `e${i}`,
+        type: "T",
+        payload: { pad: "x".repeat(200) } as never,
+        source: "s",
+        time: i,
+      })),
+    );
+    await store.close();
+    // Pages 5..7 overwritten: the header (page 1) stays valid.
+    const fd = openSync(file, "r+");
+    writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, 4 * 4096);
+    closeSync(fd);
+    const error = await openError(`sqlite:${file}`);
+    expect(error.message).toContain(`the store file ${file} is damaged`);
+    expect(error.message).toMatch(/restore .* from a backup, or move it away/);
+  });
 });

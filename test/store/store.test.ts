@@ -350,6 +350,20 @@ describe.each(kinds)("store (%s)", (kind) => {
       expect(left.map((e) => e.id)).toEqual(["o3", "new"]);
     });
 
+    it("trims events beyond the newest maxRows in batches of at most limit, whatever the cursors", async () => {
+      const now = T0 + 1000;
+      const ids = Array.from({ length: 50 }, (_, i) => `c${i}`);
+      const seqs = await store.appendEvents(ids.map((id) => ({ ...event(id), time: now })));
+      await store.setCursor("gone-for-good", seqs[0] as number);
+      const rule = { maxAgeMs: 7 * 24 * 3600_000, maxRows: 20, now, limit: 12 };
+      expect(await store.trimEvents(rule)).toBe(12);
+      expect(await store.trimEvents(rule)).toBe(12);
+      expect(await store.trimEvents(rule)).toBe(6);
+      expect(await store.trimEvents(rule)).toBe(0);
+      const left = await store.readEvents({ afterSeq: 0, limit: 100 });
+      expect(left.map((e) => e.id)).toEqual(ids.slice(30));
+    });
+
     it("keeps a cursor per subscriber that only moves forward", async () => {
       expect(await store.getCursor("auto_sync")).toBe(0);
       await store.setCursor("auto_sync", 5);

@@ -32,7 +32,8 @@ const deadLetterSchema = {
 
 /** `/api/events` (recent events) and `/api/dead-letters` (list, retry). */
 export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const bus = ctx.port.events;
+  const { port } = ctx;
+  const bus = port.events;
 
   app.get<{ Querystring: { limit: number; type?: string; source?: string } }>(
     "/api/events",
@@ -77,9 +78,9 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext): v
         response: { 200: { type: "array", items: deadLetterSchema } },
       },
     },
-    (request) => {
+    async (request) => {
       const { limit, subscriber } = request.query;
-      const all = bus.deadLetters();
+      const all = port.deadLetters ? await port.deadLetters.list() : bus.deadLetters();
       const picked =
         subscriber === undefined ? all : all.filter((d) => d.subscriber === subscriber);
       return picked.slice(-limit);
@@ -89,9 +90,10 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext): v
   app.post<{ Params: { id: string } }>(
     "/api/dead-letters/:id/retry",
     { schema: { params: idParams, response: { 200: anyObject } } },
-    (request) => {
+    async (request) => {
       const { id } = request.params;
-      if (!bus.retryDeadLetter(id)) throw new HttpError(404, `no dead letter with id "${id}"`);
+      const retried = port.deadLetters ? await port.deadLetters.retry(id) : bus.retryDeadLetter(id);
+      if (!retried) throw new HttpError(404, `no dead letter with id "${id}"`);
       return { id, retried: true };
     },
   );

@@ -1,0 +1,248 @@
+/**
+ * Soak: a manager in this process at 1,000 durable events/s with two declared subscribers,
+ * periodic daemons that log, and a daemon launching jobs — first on SQLite, then on PostgreSQL
+ * through a TCP proxy that is cut for 60 s in the middle of the phase.
+ *
+ *   npx tsx bench/soak.ts            npm run bench:soak       (SOAK_MINUTES per phase, default 10)
+ *
+ * Figures per phase: RSS and heap slope after warm-up (the first fifth; target < 1 MB/min), the
+ * store's event rows and file size against `maxRows`, events lost (published, not handled by
+ * each subscriber; target 0), duplicates, and on PostgreSQL the peak heap during the cut (target
+ * ≤ outageBuffer + 30 MB) and job launches refused during it.
+ */
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { createManager, defineConfig, defineDaemon, defineJob } from "../src/index.js";
+import { STORE_DEFAULTS } from "../src/store/defaults.js";
+import { startTcpProxy, type TcpProxy } from "../test/helpers/tcp-proxy.js";
+
+declare module "../src/index.js" {
+  interface Events {
+    SOAK_TICK: { n: number };
+  }
+}
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
+const PHASE_MS = MINUTES * 60_000;
+const CUT_MS = Math.min(60_000, PHASE_MS / 2);
+const SAMPLE_MS = 2_000;
+const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const MB = 1024 * 1024;
+
+interface Sample {
+  at: number;
+  rss: number;
+  heap: number;
+}
+
+/** Least-squares slope of `values` over `at`, in MB per minute. */
+function slope(samples: Sample[], pick: (s: Sample) => number): number {
+  const n = samples.length;
+  if (n < 2) return 0;
+  const xs = samples.map((s) => s.at / 60_000);
+  const ys = samples.map((s) => pick(s) / MB);
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+    den += ((xs[i] as number) - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+async function phase(kind: "sqlite" | "postgres") {
+  const dir = mkdtempSync(join(tmpdir(), "ringmaster-soak-"));
+  let proxy: TcpProxy | undefined;
+  const schema = `soak_${Date.now().toString(36)}`;
+  let url = `sqlite:${join(dir, "state.db")}`;
+  if (kind === "postgres") {
+    proxy = await startTcpProxy({ host: "127.0.0.1", port: 5432 });
+    url = `postgres://postgres@127.0.0.1:${proxy.port}/test?schema=${schema}`;
+  }
+  let published = 0;
+  let refusedPublishes = 0;
+  let launched = 0;
+  let launchFailures = 0;
+  let jobsDone = 0;
+  // Preallocated, so the bench's own bookkeeping does not count in the memory slopes.
+  const capacity = Math.ceil((PHASE_MS / 1000) * 1_500);
+  const handled = { a: new Uint8Array(capacity), b: new Uint8Array(capacity) };
+  const duplicates = { a: 0, b: 0 };
+  const subscriber = (name: "a" | "b") =>
+    defineDaemon({
+      name: `subscriber_${name}`,
+      subscribes: ["SOAK_TICK"],
+      setup(ctx) {
+        ctx.events.subscribe("SOAK_TICK", (event) => {
+          const n = event.payload.n;
+          if (handled[name][n]) duplicates[name]++;
+          handled[name][n] = 1;
+          seen[name]++;
+        });
+      },
+    });
+  const seen = { a: 0, b: 0 };
+  let startedAt = 0;
+  const manager = createManager(
+    defineConfig({
+      store: url,
+      storePollInterval: "50ms",
+      jobs: [
+        defineJob({
+          type: "soak_job",
+          concurrency: 4,
+          run: async () => {
+            jobsDone++;
+            return { ok: true };
+          },
+        }),
+      ],
+      daemons: [
+        defineDaemon({
+          name: "publisher",
+          emits: ["SOAK_TICK"],
+          interval: 10,
+          cycle(ctx) {
+            // Paced by time: 1,000 events per second since the start, whatever the cycle's lag.
+            if (startedAt === 0) startedAt = Date.now();
+            const due = Math.floor(Date.now() - startedAt) - published - refusedPublishes;
+            for (let i = 0; i < due; i++) {
+              try {
+                ctx.events.publish("SOAK_TICK", { n: published });
+                published++;
+              } catch {
+                refusedPublishes++;
+              }
+            }
+          },
+        }),
+        subscriber("a"),
+        subscriber("b"),
+        ...[1, 2, 3].map((i) =>
+          defineDaemon({
+            name: `periodic_${i}`,
+            interval: 100,
+            cycle(ctx) {
+              ctx.log.info("periodic work", { i, cycle: ctx.stats.cycles });
+            },
+          }),
+        ),
+        defineDaemon({
+          name: "launcher",
+          interval: 200,
+          async cycle(ctx) {
+            try {
+              await ctx.jobs.launch("soak_job", { at: Date.now() }, { reason: "soak" });
+              launched++;
+            } catch {
+              launchFailures++;
+            }
+          },
+        }),
+      ],
+    }),
+    { logger: false },
+  );
+  await manager.start();
+  const t0 = Date.now();
+  const samples: Sample[] = [];
+  let cutPeakHeap = 0;
+  let cutting = false;
+  const cutFrom = PHASE_MS / 2 - CUT_MS / 2;
+  while (Date.now() - t0 < PHASE_MS) {
+    await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
+    const at = Date.now() - t0;
+    const { rss, heapUsed } = process.memoryUsage();
+    samples.push({ at, rss, heap: heapUsed });
+    if (proxy && !cutting && at >= cutFrom && at < cutFrom + CUT_MS) {
+      cutting = true;
+      proxy.cut();
+    }
+    if (cutting) cutPeakHeap = Math.max(cutPeakHeap, heapUsed);
+    if (proxy && cutting && at >= cutFrom + CUT_MS) {
+      cutting = false;
+      proxy.restore();
+    }
+  }
+  proxy?.restore();
+  const stopAt = published;
+  await manager.stopDaemon("publisher");
+  const deadline = Date.now() + 120_000;
+  while (
+    Date.now() < deadline &&
+    (seen.a - duplicates.a < stopAt || seen.b - duplicates.b < stopAt)
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const health = manager.liveness();
+  await manager.shutdown();
+
+  let rows = 0;
+  let fileBytes = 0;
+  if (kind === "sqlite") {
+    for (const suffix of ["", "-wal"]) {
+      try {
+        fileBytes += statSync(join(dir, `state.db${suffix}`)).size;
+      } catch {
+        // no WAL left
+      }
+    }
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(join(dir, "state.db"), { readonly: true });
+    rows = (db.prepare("select count(*) as n from events").get() as { n: number }).n;
+    db.close();
+  } else {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    rows = Number((await client.query(`select count(*) as n from "${schema}".events`)).rows[0].n);
+    fileBytes = Number(
+      (await client.query(`select pg_total_relation_size('"${schema}".events') as n`)).rows[0].n,
+    );
+    await client.query(`drop schema "${schema}" cascade`);
+    await client.end();
+  }
+  await proxy?.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  // After warm-up, and (PostgreSQL) outside the cut and the 15 s of catching up after it.
+  const warm = samples.filter(
+    (s) => s.at >= PHASE_MS / 5 && !(proxy && s.at >= cutFrom && s.at < cutFrom + CUT_MS + 15_000),
+  );
+  const lost = (marks: Uint8Array) => {
+    let missing = 0;
+    for (let n = 0; n < stopAt; n++) if (!marks[n]) missing++;
+    return missing;
+  };
+  return {
+    kind,
+    minutes: MINUTES,
+    published: stopAt,
+    refusedPublishes,
+    eventsPerSecond: Math.round(stopAt / (PHASE_MS / 1000)),
+    lost: { a: lost(handled.a), b: lost(handled.b) },
+    duplicates,
+    rssSlopeMBPerMin: Number(slope(warm, (s) => s.rss).toFixed(2)),
+    heapSlopeMBPerMin: Number(slope(warm, (s) => s.heap).toFixed(2)),
+    peakHeapMB: Math.round(Math.max(...samples.map((s) => s.heap)) / MB),
+    ...(kind === "postgres"
+      ? {
+          cutSeconds: CUT_MS / 1000,
+          cutPeakHeapMB: Math.round(cutPeakHeap / MB),
+          cutHeapTargetMB: Math.round(STORE_DEFAULTS.outage.maxBytes / MB) + 30,
+        }
+      : {}),
+    eventRows: rows,
+    maxRows: STORE_DEFAULTS.eventRetention.maxRows,
+    storeMB: Number((fileBytes / MB).toFixed(1)),
+    jobs: { launched, launchFailures, done: jobsDone },
+    healthAtEnd: health,
+  };
+}
+
+const results = [await phase("sqlite"), await phase("postgres")];
+for (const r of results) console.log(JSON.stringify(r, null, 2));
+process.exit(0);
