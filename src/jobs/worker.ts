@@ -1,23 +1,18 @@
+/**
+ * The worker of one manager: claims due jobs of the types it handles, at most `concurrency`
+ * handlers of a type at once, runs each attempt (attempt.ts) and hands its outcome to the batched
+ * writer (finishes.ts). A handler's slot frees when it settles, so the outcomes being written and
+ * the next claim overlap. A job whose lease this worker lost is left to whoever holds it now.
+ */
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { coerceError, describeError } from "../internal/errors.js";
-import { DoNotRestart } from "../registry/errors.js";
-import type {
-  DaemonLogger,
-  JobContext,
-  JobRecord,
-  JobSpec,
-  LogLevel,
-  NodeInfo,
-} from "../registry/types.js";
-import type { JobOutcome, Store } from "../store/types.js";
-import { retryDelay } from "./backoff.js";
-import {
-  JobCancelledError,
-  JobLeaseLostError,
-  JobServiceStoppingError,
-  JobTimeoutError,
-} from "./errors.js";
+import { coerceError } from "../internal/errors.js";
+import type { JobRecord, JobSpec, NodeInfo } from "../registry/types.js";
+import type { Store } from "../store/types.js";
+import { type Attempt, type AttemptOptions, runAttempt } from "./attempt.js";
+import { JobCancelledError, JobLeaseLostError, JobServiceStoppingError } from "./errors.js";
+import { createFinishes } from "./finishes.js";
+import { toUpdate } from "./statuses.js";
 import type { JobUpdate } from "./types.js";
 
 export interface WorkerOptions {
@@ -32,14 +27,9 @@ export interface WorkerOptions {
   emit(kind: "status" | "progress", update: JobUpdate): void;
 }
 
-/** One attempt in flight. */
-interface Running {
-  job: JobRecord;
-  spec: JobSpec;
-  controller: AbortController;
+/** One attempt in flight, with its slot. */
+interface Running extends Attempt {
   done: Promise<void>;
-  /** The handler returned or threw (or was aborted): only its outcome is left to write. */
-  settled: boolean;
   /** Frees the attempt's concurrency slot (once) and looks for more work. */
   release: () => void;
 }
@@ -50,13 +40,6 @@ export interface DurationStats {
   maxMs: number;
 }
 
-/**
- * The worker of one manager: claims due jobs of the types it handles, at most `concurrency`
- * handlers of a type at once, runs each attempt under a lease renewed every `leaseMs / 3`, and
- * writes how the attempt ended. A handler's slot frees when it settles, so the outcomes being
- * written (batched: one statement for those that end together) and the next claim overlap. A job
- * whose lease this worker lost is left to whoever holds it now.
- */
 export function createWorker(options: WorkerOptions) {
   const { store, clock, specs, node, logger, leaseMs } = options;
   const running = new Map<string, Running>();
@@ -65,6 +48,23 @@ export function createWorker(options: WorkerOptions) {
   let ticking = false;
   let again = false;
   let stopping = false;
+  const emitStatus = (job: JobRecord) => options.emit("status", toUpdate(job, clock.now()));
+  const finishes = createFinishes({
+    store,
+    clock,
+    logger,
+    worker: node.id,
+    finished: emitStatus,
+  });
+  const attemptOptions: AttemptOptions = {
+    store,
+    clock,
+    logger,
+    worker: node.id,
+    leaseMs,
+    progressThrottleMs: options.progressThrottleMs,
+    progress: (job) => options.emit("progress", toUpdate(job, clock.now())),
+  };
 
   const slots = (): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -107,24 +107,22 @@ export function createWorker(options: WorkerOptions) {
   function start(job: JobRecord): void {
     const spec = specs.get(job.type) as JobSpec;
     active.set(job.type, (active.get(job.type) ?? 0) + 1);
-    const controller = new AbortController();
+    let released = false;
     const entry: Running = {
       job,
       spec,
-      controller,
-      done: Promise.resolve(),
+      controller: new AbortController(),
       settled: false,
-      release: () => {},
+      done: Promise.resolve(),
+      release: () => {
+        if (released) return;
+        released = true;
+        active.set(job.type, (active.get(job.type) ?? 1) - 1);
+        void tick();
+      },
     };
     running.set(job.id, entry);
-    options.emit("status", update(job));
-    let released = false;
-    entry.release = () => {
-      if (released) return;
-      released = true;
-      active.set(job.type, (active.get(job.type) ?? 1) - 1);
-      void tick();
-    };
+    emitStatus(job);
     entry.done = run(entry).finally(() => {
       running.delete(job.id);
       entry.release();
@@ -132,70 +130,12 @@ export function createWorker(options: WorkerOptions) {
   }
 
   async function run(entry: Running): Promise<void> {
-    const { job, spec, controller } = entry;
-    const { signal } = controller;
+    const { job } = entry;
     const startedAt = clock.now();
-    const timers: TimerHandle[] = [];
-    const abort = (reason: Error) => {
-      if (!signal.aborted) controller.abort(reason);
-    };
-
-    if (spec.timeout !== undefined) {
-      timers.push(
-        clock.setTimeout(
-          () => abort(new JobTimeoutError(`timed out after ${spec.timeout} ms`)),
-          spec.timeout,
-        ),
-      );
-    }
-    let leaseTimer: TimerHandle | undefined;
-    const renew = async () => {
-      leaseTimer = undefined;
-      if (signal.aborted) return;
-      try {
-        const lease = await store.renewJobLease(job.id, node.id, leaseMs, clock.now());
-        if (!lease.held) abort(new JobLeaseLostError("the job's lease expired and was reclaimed"));
-        else if (lease.cancelRequested) abort(await cancelReason(job.id));
-      } catch (thrown) {
-        logger.warn({ err: coerceError(thrown), job: job.id }, "jobs: renewing a lease failed");
-      }
-      if (!signal.aborted) leaseTimer = clock.setTimeout(() => void renew(), leaseMs / 3);
-    };
-    leaseTimer = clock.setTimeout(() => void renew(), leaseMs / 3);
-
-    const progress = createProgress(entry);
-    const ctx: JobContext = {
-      id: job.id,
-      attempt: job.attempts,
-      signal,
-      log: jobLogger(job),
-      progress: progress.report,
-    };
-    const aborted = new Promise<never>((_, reject) => {
-      const fail = () => reject(signal.reason);
-      if (signal.aborted) fail();
-      else signal.addEventListener("abort", fail, { once: true });
-    });
-    aborted.catch(() => {});
-
-    let outcome: JobOutcome | undefined;
-    try {
-      const work = Promise.resolve().then(() => spec.run(job.payload, ctx));
-      work.catch(() => {}); // it may reject after the abort won the race
-      const result = await Promise.race([work, aborted]);
-      outcome = { status: "completed", result: result === undefined ? null : result };
-    } catch (thrown) {
-      const reason = signal.aborted ? coerceError(signal.reason) : coerceError(thrown);
-      outcome = outcomeOf(job, spec, reason);
-    } finally {
-      entry.settled = true;
-      for (const t of timers) clock.clearTimeout(t);
-      if (leaseTimer !== undefined) clock.clearTimeout(leaseTimer);
-      await progress.flush();
-      // The handler is done: its slot is free while the outcome is written, so the next claim
-      // and this write go to the database together.
-      entry.release();
-    }
+    const outcome = await runAttempt(entry, attemptOptions);
+    // The handler is done: its slot is free while the outcome is written, so the next claim and
+    // this write go to the database together.
+    entry.release();
     if (outcome === undefined) return;
     const elapsed = clock.now() - startedAt;
     const stats = durations.get(job.type) ?? { count: 0, totalMs: 0, maxMs: 0 };
@@ -203,165 +143,7 @@ export function createWorker(options: WorkerOptions) {
     stats.totalMs += elapsed;
     stats.maxMs = Math.max(stats.maxMs, elapsed);
     durations.set(job.type, stats);
-    await finish(job, outcome);
-  }
-
-  function outcomeOf(job: JobRecord, spec: JobSpec, error: Error): JobOutcome | undefined {
-    if (error instanceof JobLeaseLostError) {
-      logger.warn({ job: job.id, type: job.type }, "jobs: lost the lease of a running job");
-      return undefined;
-    }
-    if (error instanceof JobServiceStoppingError) return { status: "released" };
-    if (error instanceof JobCancelledError) return { status: "cancelled", error: error.message };
-    const final = job.attempts >= job.maxAttempts || DoNotRestart.is(error);
-    const retryAt = final ? null : clock.now() + retryDelay(spec.backoff, job.attempts);
-    return { status: "failed", error: describeError(error), retryAt };
-  }
-
-  /** An attempt's outcome waiting to be written. */
-  interface Finishing {
-    job: JobRecord;
-    outcome: JobOutcome;
-    /** Writes tried so far. */
-    tries: number;
-    written: () => void;
-  }
-  const finishing: Finishing[] = [];
-  let flushing = false;
-
-  /**
-   * Writes how an attempt ended; resolves once written (or given up). Outcomes that arrive while
-   * a write is in flight go together in the next one: one statement for all of them.
-   */
-  function finish(job: JobRecord, outcome: JobOutcome): Promise<void> {
-    return new Promise<void>((written) => {
-      finishing.push({ job, outcome, tries: 0, written });
-      void flushFinishes();
-    });
-  }
-
-  /** Writes queued outcomes until none is left; a failed write is tried 3 times per outcome. */
-  async function flushFinishes(): Promise<void> {
-    if (flushing) return;
-    flushing = true;
-    try {
-      while (finishing.length > 0) {
-        const batch = finishing.splice(0);
-        let records: (JobRecord | null)[];
-        try {
-          records = await store.finishJobs(
-            node.id,
-            batch.map((f) => ({ id: f.job.id, outcome: f.outcome })),
-            clock.now(),
-          );
-        } catch (thrown) {
-          for (const f of batch) {
-            f.tries++;
-            if (f.tries >= 3) {
-              logger.error(
-                { err: coerceError(thrown), job: f.job.id },
-                "jobs: could not record how a job ended; its lease will expire and it will be reclaimed",
-              );
-              f.written();
-              continue;
-            }
-            clock.setTimeout(() => {
-              finishing.push(f);
-              void flushFinishes();
-            }, 200 * f.tries);
-          }
-          continue;
-        }
-        batch.forEach((f, i) => {
-          const record = records[i];
-          if (record) {
-            options.emit("status", update(record));
-            const level = record.status === "failed" ? "warn" : "debug";
-            logger[level](
-              { job: f.job.id, type: f.job.type, attempt: f.job.attempts, status: record.status },
-              `jobs: ${f.job.type} ${f.job.id} attempt ${f.job.attempts} → ${record.status}`,
-            );
-          }
-          f.written();
-        });
-      }
-    } finally {
-      flushing = false;
-    }
-  }
-
-  async function cancelReason(id: string): Promise<Error> {
-    const job = await store.getJob(id).catch(() => null);
-    return new JobCancelledError(job?.error ?? "cancelled");
-  }
-
-  /** Progress: emitted at once, written at most every `progressThrottleMs` (the last one always). */
-  function createProgress(entry: Running) {
-    let last = { percent: entry.job.progress, message: entry.job.progressMessage };
-    let writtenAt = Number.NEGATIVE_INFINITY;
-    let timer: TimerHandle | undefined;
-    let pending = false;
-    let writing: Promise<void> = Promise.resolve();
-    const write = () => {
-      timer = undefined;
-      pending = false;
-      writtenAt = clock.now();
-      const { percent, message } = last;
-      writing = writing.then(() =>
-        store
-          .setJobProgress(entry.job.id, node.id, percent, message, clock.now())
-          .then(() => {})
-          .catch((thrown) =>
-            logger.debug({ err: coerceError(thrown) }, "jobs: a progress write failed"),
-          ),
-      );
-    };
-    return {
-      report(percent: number, message?: string) {
-        if (!Number.isFinite(percent)) return;
-        const p = Math.round(Math.min(100, Math.max(0, percent)));
-        last = { percent: p, message: message ?? null };
-        entry.job.progress = p;
-        entry.job.progressMessage = last.message;
-        options.emit("progress", update(entry.job));
-        const wait = writtenAt + options.progressThrottleMs - clock.now();
-        if (wait <= 0) write();
-        else if (!pending) {
-          pending = true;
-          timer = clock.setTimeout(write, wait);
-        }
-      },
-      async flush() {
-        if (timer !== undefined) {
-          clock.clearTimeout(timer);
-          write();
-        }
-        await writing;
-      },
-    };
-  }
-
-  function jobLogger(job: JobRecord): DaemonLogger {
-    const child = logger.child({ job: job.type, jobId: job.id, attempt: job.attempts });
-    const log = {} as DaemonLogger;
-    for (const level of ["debug", "info", "warn", "error"] as LogLevel[]) {
-      log[level] = (message, fields) => {
-        try {
-          child[level](fields ?? {}, message);
-          store.writes.log({
-            time: clock.now(),
-            daemon: `job:${job.type}`,
-            level,
-            message: String(message),
-            fields: { ...(fields ?? {}), jobId: job.id, attempt: job.attempts },
-            node: node.id,
-          });
-        } catch {
-          // logging never breaks a job
-        }
-      };
-    }
-    return log;
+    await finishes.finish(job, outcome);
   }
 
   return {
@@ -420,19 +202,6 @@ export function createWorker(options: WorkerOptions) {
       }
     },
   };
-
-  function update(job: JobRecord): JobUpdate {
-    return {
-      id: job.id,
-      type: job.type,
-      status: job.status,
-      progress: job.progress,
-      message: job.progressMessage ?? undefined,
-      attempt: job.attempts,
-      error: job.error ?? undefined,
-      at: clock.now(),
-    };
-  }
 }
 
 export type Worker = ReturnType<typeof createWorker>;
