@@ -1,17 +1,21 @@
 /**
- * The worker of one manager: claims due jobs of the types it handles, at most `concurrency`
- * handlers of a type at once, runs each attempt (attempt.ts) and hands its outcome to the batched
- * writer (finishes.ts). A handler's slot frees when it settles, so the outcomes being written and
- * the next claim overlap. A job whose lease this worker lost is left to whoever holds it now.
+ * The worker of one manager: claims due jobs of the types it handles into a local queue
+ * (local-queue.ts), starts them as slots free (at most `concurrency` handlers of a type at once),
+ * runs each attempt (attempt.ts) and writes the outcomes in batches (finishes.ts). Claims and
+ * outcome writes go through one pump, one round trip at a time: each carries the outcomes that
+ * ended since the last and the next claim (`Store.finishAndClaimJobs`). A job whose lease this
+ * worker lost is left to whoever holds it now.
  */
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";
 import type { JobRecord, JobSpec, NodeInfo } from "../registry/types.js";
-import type { Store } from "../store/types.js";
+import type { JobOutcome, Store } from "../store/types.js";
 import { type Attempt, type AttemptOptions, runAttempt } from "./attempt.js";
+import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
 import { JobCancelledError, JobLeaseLostError, JobServiceStoppingError } from "./errors.js";
 import { createFinishes } from "./finishes.js";
+import { createLocalQueue } from "./local-queue.js";
 import { toUpdate } from "./statuses.js";
 import type { JobUpdate } from "./types.js";
 
@@ -30,8 +34,6 @@ export interface WorkerOptions {
 /** One attempt in flight, with its slot. */
 interface Running extends Attempt {
   done: Promise<void>;
-  /** Frees the attempt's concurrency slot (once) and looks for more work. */
-  release: () => void;
 }
 
 export interface DurationStats {
@@ -42,19 +44,18 @@ export interface DurationStats {
 
 export function createWorker(options: WorkerOptions) {
   const { store, clock, specs, node, logger, leaseMs } = options;
+  const d = JOB_SERVICE_DEFAULTS;
   const running = new Map<string, Running>();
-  const active = new Map<string, number>();
   const durations = new Map<string, DurationStats>();
-  let ticking = false;
-  let again = false;
+  const queue = createLocalQueue(specs, (spec) => spec.concurrency * d.prefetchPerSlot);
+  let pumping: Promise<void> | undefined;
   let stopping = false;
   const emitStatus = (job: JobRecord) => options.emit("status", toUpdate(job, clock.now()));
   const finishes = createFinishes({
-    store,
     clock,
     logger,
-    worker: node.id,
     finished: emitStatus,
+    ready: () => void pump(),
   });
   const attemptOptions: AttemptOptions = {
     store,
@@ -66,104 +67,151 @@ export function createWorker(options: WorkerOptions) {
     progress: (job) => options.emit("progress", toUpdate(job, clock.now())),
   };
 
-  const slots = (): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const [type, spec] of specs) {
-      const free = spec.concurrency - (active.get(type) ?? 0);
-      if (free > 0) out[type] = free;
-    }
-    return out;
-  };
-
-  /** Claims and starts due jobs until no slot is free or nothing is due. Never throws. */
-  async function tick(): Promise<void> {
-    if (ticking) {
+  /**
+   * Writes waiting outcomes and claims what the queue wants, one round trip at a time, until
+   * neither is left; starts queued jobs as slots free. Resolves when idle. Never throws.
+   */
+  let again = false;
+  function pump(): Promise<void> {
+    if (pumping) {
       again = true;
-      return;
+      return pumping;
     }
-    ticking = true;
-    try {
+    pumping = (async () => {
       do {
         again = false;
-        if (stopping) break;
-        const free = slots();
-        if (Object.keys(free).length === 0) break;
-        const claimed = await store.claimJobs({
-          slots: free,
-          worker: node.id,
-          leaseMs,
-          now: clock.now(),
-        });
-        for (const job of claimed) start(job);
-        if (claimed.length > 0) again = true;
+        startQueued();
+        const batch = finishes.take(d.finishBatch);
+        const wants = stopping ? null : queue.wants();
+        if (batch.length === 0 && !wants) continue;
+        const now = clock.now();
+        try {
+          const { finished, claimed } = await store.finishAndClaimJobs(
+            node.id,
+            batch.map((f) => ({ id: f.job.id, outcome: f.outcome })),
+            wants ? { slots: wants, worker: node.id, leaseMs, now } : null,
+            now,
+          );
+          finishes.written(batch, finished);
+          if (wants) queue.claimed(wants, claimed, now);
+          again = true;
+        } catch (thrown) {
+          if (batch.length > 0) finishes.failed(batch, thrown);
+          if (wants) {
+            logger.warn({ err: coerceError(thrown) }, "jobs: claiming failed; trying again later");
+            queue.claimed(wants, [], now); // the next wake-up (at the latest the poll) tries again
+          }
+        }
       } while (again);
-    } catch (thrown) {
-      logger.warn({ err: coerceError(thrown) }, "jobs: claiming failed; trying again later");
-    } finally {
-      ticking = false;
-    }
+    })().finally(() => {
+      pumping = undefined;
+    });
+    return pumping;
+  }
+
+  function startQueued(): void {
+    if (stopping) return;
+    for (let job = queue.next(); job; job = queue.next()) start(job);
+    if (queue.queued().length > 0) armRenewal();
   }
 
   function start(job: JobRecord): void {
-    const spec = specs.get(job.type) as JobSpec;
-    active.set(job.type, (active.get(job.type) ?? 0) + 1);
-    let released = false;
     const entry: Running = {
       job,
-      spec,
+      spec: specs.get(job.type) as JobSpec,
       controller: new AbortController(),
       settled: false,
       done: Promise.resolve(),
-      release: () => {
-        if (released) return;
-        released = true;
-        active.set(job.type, (active.get(job.type) ?? 1) - 1);
-        void tick();
-      },
     };
     running.set(job.id, entry);
     emitStatus(job);
-    entry.done = run(entry).finally(() => {
-      running.delete(job.id);
-      entry.release();
-    });
+    entry.done = run(entry);
   }
 
   async function run(entry: Running): Promise<void> {
     const { job } = entry;
     const startedAt = clock.now();
     const outcome = await runAttempt(entry, attemptOptions);
-    // The handler is done: its slot is free while the outcome is written, so the next claim and
-    // this write go to the database together.
-    entry.release();
-    if (outcome === undefined) return;
+    running.delete(job.id);
+    // The handler is done: its slot takes the next queued job while the outcome is written.
+    queue.release(job.type);
+    if (outcome === undefined) {
+      void pump();
+      return;
+    }
     const elapsed = clock.now() - startedAt;
     const stats = durations.get(job.type) ?? { count: 0, totalMs: 0, maxMs: 0 };
     stats.count++;
     stats.totalMs += elapsed;
     stats.maxMs = Math.max(stats.maxMs, elapsed);
     durations.set(job.type, stats);
-    await finishes.finish(job, outcome);
+    await finishes.add(job, outcome);
   }
 
+  /** Ends a queued (never started) job's attempt with `outcome`, or drops it (`undefined`). */
+  const endQueued = (job: JobRecord, outcome: JobOutcome | undefined) =>
+    outcome ? finishes.add(job, outcome) : Promise.resolve();
+
+  // Queued jobs wait under the lease their claim started: renewed like a running job's.
+  let renewal: TimerHandle | undefined;
+  function armRenewal(): void {
+    if (renewal !== undefined || stopping) return;
+    renewal = clock.setTimeout(() => void renewQueued(), leaseMs / 3);
+    (renewal as { unref?: () => void }).unref?.();
+  }
+  async function renewQueued(): Promise<void> {
+    renewal = undefined;
+    const due = queue.queued().filter((q) => clock.now() - q.leasedAt >= leaseMs / 3);
+    await Promise.all(
+      due.map(async (q) => {
+        try {
+          const lease = await store.renewJobLease(q.job.id, node.id, leaseMs, clock.now());
+          q.leasedAt = clock.now();
+          if (!lease.held) queue.remove(q.job.id);
+          else if (lease.cancelRequested && queue.remove(q.job.id))
+            void endQueued(q.job, { status: "cancelled", error: q.job.error ?? "cancelled" });
+        } catch (thrown) {
+          logger.warn({ err: coerceError(thrown), job: q.job.id }, "jobs: renewing a lease failed");
+        }
+      }),
+    );
+    if (queue.queued().length > 0) armRenewal();
+  }
+
+  const live = (entry: Running | undefined): entry is Running =>
+    entry !== undefined && !entry.settled && !entry.controller.signal.aborted;
+
   return {
-    tick,
-    /** Aborts a job running here (a cancel from this process); false if it does not run here. */
+    /** There may be due jobs: claims what the queue wants. Resolves when the pump is idle. */
+    tick(): Promise<void> {
+      queue.wake();
+      return pump();
+    },
+    /**
+     * Aborts a job running or queued here (a cancel from this process); false if it is neither.
+     * A queued job ends `cancelled` without starting.
+     */
     abort(id: string, reason: Error): boolean {
       const entry = running.get(id);
-      if (!entry) return false;
-      entry.controller.abort(reason);
+      if (entry) {
+        entry.controller.abort(reason);
+        return true;
+      }
+      const job = queue.remove(id);
+      if (!job) return false;
+      void endQueued(job, { status: "cancelled", error: reason.message });
       return true;
     },
     /**
-     * Looks up the jobs still running here in one query and aborts those whose cancel was asked
-     * (or whose lease another worker holds now): how a cancel from another process is seen before
-     * the next lease renewal. Attempts whose handler already settled are left alone.
+     * Looks up the jobs running or queued here in one query and aborts those whose cancel was
+     * asked (or whose lease another worker holds now): how a cancel from another process is seen
+     * before the next lease renewal. Attempts whose handler already settled are left alone.
      */
     async checkCancels(): Promise<void> {
-      const live = (entry: Running | undefined): entry is Running =>
-        entry !== undefined && !entry.settled && !entry.controller.signal.aborted;
-      const ids = [...running.values()].filter(live).map((entry) => entry.job.id);
+      const ids = [
+        ...[...running.values()].filter(live).map((entry) => entry.job.id),
+        ...queue.queued().map((q) => q.job.id),
+      ];
       if (ids.length === 0) return;
       let jobs: JobRecord[];
       try {
@@ -172,10 +220,17 @@ export function createWorker(options: WorkerOptions) {
         return; // the renewal timer sees the cancel
       }
       for (const job of jobs) {
+        const lost = job.status !== "running" || job.lockedBy !== node.id;
         const entry = running.get(job.id);
+        if (!entry) {
+          if (!lost && !job.cancelRequested) continue;
+          const queued = queue.remove(job.id);
+          if (queued && !lost)
+            void endQueued(queued, { status: "cancelled", error: job.error ?? "cancelled" });
+          continue;
+        }
         if (!live(entry)) continue;
-        if (job.status !== "running" || job.lockedBy !== node.id)
-          entry.controller.abort(new JobLeaseLostError("the lease was lost"));
+        if (lost) entry.controller.abort(new JobLeaseLostError("the lease was lost"));
         else if (job.cancelRequested)
           entry.controller.abort(new JobCancelledError(job.error ?? "cancelled"));
       }
@@ -183,11 +238,16 @@ export function createWorker(options: WorkerOptions) {
     runningCount: () => running.size,
     durations: (): Record<string, DurationStats> => Object.fromEntries(durations),
     /**
-     * Stops claiming, waits up to `timeoutMs` for running jobs, then aborts the rest, which go
-     * back to `pending` without counting the attempt.
+     * Stops claiming, waits up to `timeoutMs` for running jobs, then aborts the rest; they and
+     * the queued jobs go back to `pending` without counting the attempt.
      */
     async stop(timeoutMs: number): Promise<void> {
       stopping = true;
+      if (renewal !== undefined) clock.clearTimeout(renewal);
+      renewal = undefined;
+      // Queued jobs never started: back to pending at once (after a claim in flight landed).
+      await pumping;
+      const released = queue.drain().map((job) => endQueued(job, { status: "released" }));
       const all = () => Promise.all([...running.values()].map((r) => r.done));
       let timer: TimerHandle | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
@@ -200,6 +260,8 @@ export function createWorker(options: WorkerOptions) {
           entry.controller.abort(new JobServiceStoppingError("the job service is stopping"));
         await all();
       }
+      await Promise.all(released);
+      await pumping;
     },
   };
 }

@@ -219,6 +219,11 @@ export function memoryJobMethods(
       return out;
     },
 
+    async finishAndClaimJobs(worker, finishes, claim, now) {
+      const finished = await methods.finishJobs(worker, finishes, now);
+      return { finished, claimed: claim ? await methods.claimJobs(claim) : [] };
+    },
+
     async cancelJob(id, reason, now) {
       need();
       const job = jobs.get(id);

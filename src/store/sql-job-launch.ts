@@ -1,11 +1,13 @@
 /**
  * Launching in the SQL stores: a job, its `launched` action and the `jobs` wake-up, atomically
- * (PostgreSQL: one statement; SQLite: one transaction), alone or many at once. The partial unique
+ * (PostgreSQL: one statement; SQLite: one transaction), alone or many at once (one wake-up for
+ * the batch). The partial unique
  * index on live dedup keys is the only conflict a fresh id can hit; a launch that hits it returns
  * the live job and records nothing.
  */
 import { type Kysely, type QueryCreator, sql } from "kysely";
 import type { JobRecord } from "../registry/types.js";
+import { toJson } from "./json.js";
 import type { Database } from "./schema.js";
 import {
   actionValues,
@@ -19,6 +21,8 @@ import {
 import type { JobMethods, NewJob, NewJobAction } from "./types.js";
 
 const DEDUP_RETRIES = 5;
+/** SQLite: jobs per multi-row insert (14 parameters each, well under its 32,766). */
+const SQLITE_CHUNK = 500;
 type Action = Omit<NewJobAction, "jobId">;
 
 export function sqlLaunchMethods(
@@ -103,54 +107,82 @@ export function sqlLaunchMethods(
       throw new Error(`could not insert job ${job.id} (dedup key ${job.dedupKey}): too much churn`);
     });
 
-  /** PostgreSQL: the batch's jobs, the actions of those inserted and one wake-up, one statement. */
+  /**
+   * PostgreSQL: the batch's jobs, the actions of those inserted and one wake-up, in one statement
+   * whatever the batch's size: every column travels as one array parameter (`unnest`).
+   */
   const launchAllPg = async (
     db: Kysely<Database>,
     launches: readonly { job: NewJob; action: Action }[],
     expression: NonNullable<JobNotifier["expression"]>,
   ): Promise<JobRow[]> => {
-    const actions = sql.join(
-      launches.map(
-        ({ job, action }) =>
-          sql`(cast(${job.id} as text), cast(${action.daemon} as text), cast(${action.action} as text), cast(${action.reason} as text), cast(${action.at} as bigint), cast(${action.node} as text))`,
+    const column = <T>(pick: (launch: { job: NewJob; action: Action }) => T) => launches.map(pick);
+    const result = await sql<JobRow>`
+      with input as (
+        select * from unnest(
+          cast(${column(({ job }) => job.id)} as text[]),
+          cast(${column(({ job }) => job.type)} as text[]),
+          cast(${column(({ job }) => toJson(job.payload))} as text[]),
+          cast(${column(({ job }) => job.priority)} as int[]),
+          cast(${column(({ job }) => job.maxAttempts)} as int[]),
+          cast(${column(({ job }) => job.runAt)} as bigint[]),
+          cast(${column(({ job }) => job.dedupKey)} as text[]),
+          cast(${column(({ job }) => job.launchedBy)} as text[]),
+          cast(${column(({ job }) => job.reason)} as text[]),
+          cast(${column(({ job }) => job.now)} as bigint[]),
+          cast(${column(({ action }) => action.daemon)} as text[]),
+          cast(${column(({ action }) => action.action)} as text[]),
+          cast(${column(({ action }) => action.reason)} as text[]),
+          cast(${column(({ action }) => action.at)} as bigint[]),
+          cast(${column(({ action }) => action.node)} as text[])
+        ) as t (id, type, payload, priority, max_attempts, run_at, dedup_key, launched_by, reason,
+                now, a_daemon, a_action, a_reason, a_at, a_node)
       ),
-    );
-    return (await db
-      .with("j", (qb) =>
-        qb
-          .insertInto("jobs")
-          .values(launches.map(({ job }) => jobValues(job)))
-          .onConflict((oc) => oc.doNothing())
-          .returningAll(),
+      j as (
+        insert into jobs (id, type, status, payload, priority, attempts, max_attempts, run_at,
+                          dedup_key, progress, launched_by, reason, created_at, updated_at)
+        select id, type, 'pending', payload, priority, 0, max_attempts, run_at, dedup_key, 0,
+               launched_by, reason, now, now
+        from input
+        on conflict do nothing
+        returning *
+      ),
+      a as (
+        insert into job_actions (job_id, daemon, action, reason, at, node_id)
+        select input.id, a_daemon, a_action, a_reason, a_at, a_node
+        from j join input on input.id = j.id
       )
-      .with("a", (qb) =>
-        qb
-          .insertInto("job_actions")
-          .columns(["job_id", "daemon", "action", "reason", "at", "node_id"])
-          .expression(
-            sql`select v.job_id, v.daemon, v.action, v.reason, v.at, v.node_id
-              from j join (values ${actions}) as v (job_id, daemon, action, reason, at, node_id)
-              on v.job_id = j.id`,
-          ),
-      )
-      .selectFrom("j")
-      .selectAll("j")
-      .select(expression("jobs").as("notified"))
-      .execute()) as JobRow[];
+      select j.*, (select count(*) from (select ${expression("jobs")}) as n) as notified
+      from j`.execute(db);
+    return result.rows;
   };
 
-  /** SQLite: the same in one transaction. */
+  /** SQLite: the same in one transaction, SQLITE_CHUNK jobs (and then their actions) a statement. */
   const launchAllInTransaction = async (
     db: Kysely<Database>,
     launches: readonly { job: NewJob; action: Action }[],
   ): Promise<JobRow[]> => {
     const rows = await db.transaction().execute(async (trx) => {
       const inserted: JobRow[] = [];
-      for (const { job, action } of launches) {
-        const row = await insertOnce(trx, job, null);
-        if (!row) continue;
-        await trx.insertInto("job_actions").values(actionValues(row.id, action)).execute();
-        inserted.push(row);
+      for (let i = 0; i < launches.length; i += SQLITE_CHUNK) {
+        const chunk = launches.slice(i, i + SQLITE_CHUNK);
+        const rows = await trx
+          .insertInto("jobs")
+          .values(chunk.map(({ job }) => jobValues(job)))
+          .onConflict((oc) => oc.doNothing())
+          .returningAll()
+          .execute();
+        if (rows.length === 0) continue;
+        const created = new Set(rows.map((row) => row.id));
+        await trx
+          .insertInto("job_actions")
+          .values(
+            chunk
+              .filter(({ job }) => created.has(job.id))
+              .map(({ job, action }) => actionValues(job.id, action)),
+          )
+          .execute();
+        inserted.push(...rows);
       }
       if (inserted.length > 0) await notifier.inTransaction(trx, "jobs");
       return inserted;

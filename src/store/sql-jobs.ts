@@ -8,7 +8,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "./schema.js";
 import { sqlClaimJobs } from "./sql-job-claim.js";
-import { sqlFinishJobs } from "./sql-job-finish.js";
+import { sqlFinishMethods } from "./sql-job-finish.js";
 import { sqlLaunchMethods } from "./sql-job-launch.js";
 import { sqlJobReads } from "./sql-job-reads.js";
 import {
@@ -30,7 +30,7 @@ export function sqlJobMethods(
 ): JobMethods {
   const getJob = (db: Kysely<Database>, id: string) =>
     db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
-  const finishJobs = sqlFinishJobs(kind, op, notifier);
+  const { finishJobs, finishAndClaimJobs } = sqlFinishMethods(kind, op, notifier);
 
   return {
     ...sqlLaunchMethods(op, notifier),
@@ -68,6 +68,7 @@ export function sqlJobMethods(
       (await finishJobs(worker, [{ id, outcome }], now))[0] ?? null,
 
     finishJobs,
+    finishAndClaimJobs,
 
     cancelJob: (id, reason, now) =>
       op(async (db) => {
