@@ -46,9 +46,7 @@ async function runRingmaster(url: string, count: number) {
   });
   const jobs = service.forDaemon("bench");
   // Older ringmasters (the baseline) have no launchMany: their bulk launch is the launch loops.
-  const many = (jobs as { launchMany?: typeof jobs.launch }).launchMany as
-    | ((type: string, payloads: unknown[], options: { reason: string }) => Promise<string[]>)
-    | undefined;
+  const many = "launchMany" in jobs ? jobs.launchMany : undefined;
   const bulk = async () => {
     if (!many) return launchAll(count, (n) => jobs.launch(TYPE, { n }, { reason: "bench" }));
     for (let i = 0; i < count; i += 1000) {

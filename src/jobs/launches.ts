@@ -106,6 +106,47 @@ export function createLaunches(options: LaunchesOptions) {
     return job.id;
   }
 
+  /**
+   * Launches one job per payload in one `launchJobs` call (bypassing the group commit: the batch
+   * is its own). The payloads are all checked before anything is written.
+   */
+  async function launchMany(
+    daemon: string,
+    type: string,
+    payloads: readonly unknown[],
+    launchOptions: Omit<LaunchOptions, "dedupKey">,
+  ): Promise<string[]> {
+    const spec = specOf(type);
+    if (!launchOptions || typeof launchOptions.reason !== "string") {
+      throw new TypeError(`launching jobs "${type}": options.reason must be a string`);
+    }
+    if (!Array.isArray(payloads)) {
+      throw new TypeError(`launching jobs "${type}": payloads must be an array`);
+    }
+    const values = payloads.map((payload) => parse(spec, payload));
+    if (values.length === 0) return [];
+    const now = clock.now();
+    const { reason } = launchOptions;
+    const action = { daemon, action: "launched" as const, reason, at: now, node: node.id };
+    const batch = values.map((value) => ({
+      job: newJob(randomUUID(), daemon, type, spec, value, { ...launchOptions, reason }, now),
+      action,
+    }));
+    for (const { job } of batch) launching.set(job.id, []);
+    try {
+      const results = await store.launchJobs(batch);
+      for (const { job } of results) emit("status", toUpdate(job, clock.now()));
+      options.launched();
+      return results.map(({ job }) => job.id);
+    } finally {
+      for (const { job } of batch) {
+        const held = launching.get(job.id) ?? [];
+        launching.delete(job.id);
+        for (const { kind, update } of held) emit(kind, update);
+      }
+    }
+  }
+
   const emitCreated = (job: JobRecord) => {
     emit("status", toUpdate(job, clock.now()));
     options.launched();
@@ -113,6 +154,7 @@ export function createLaunches(options: LaunchesOptions) {
 
   return {
     launch,
+    launchMany,
     /**
      * True when `update` is about a job whose launch has not returned yet: it is kept and
      * emitted after the launch's `pending`.

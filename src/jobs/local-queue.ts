@@ -38,14 +38,18 @@ export function createLocalQueue(
   return {
     /** How many jobs of each type to claim now; null when none. */
     wants(): Record<string, number> | null {
-      let out: Record<string, number> | null = null;
+      const out: Record<string, number> = {};
+      let any = false;
       for (const [type, q] of types) {
         if (q.drained) continue;
         const n = q.spec.concurrency + q.prefetch - q.active - q.queued.length;
         // Claim once the queue no longer covers a full set of the type's slots.
-        if (n > 0 && q.queued.length < q.spec.concurrency) (out ??= {})[type] = n;
+        if (n > 0 && q.queued.length < q.spec.concurrency) {
+          out[type] = n;
+          any = true;
+        }
       }
-      return out;
+      return any ? out : null;
     },
     /** A claim of `asked` came back with `jobs`: queue them; a short type is drained. */
     claimed(

@@ -148,6 +148,8 @@ export function createJobService(options: JobServiceOptions): JobService {
       return {
         launch: (type, payload, launchOptions) =>
           launches.launch(name, type, payload, launchOptions),
+        launchMany: (type, payloads, launchOptions) =>
+          launches.launchMany(name, type, payloads, launchOptions),
         monitor: (id, monitorOptions) => monitors.monitor(name, id, monitorOptions),
         cancel: (id, reason) => ops.cancel(name, id, reason, false),
         get: ops.get,

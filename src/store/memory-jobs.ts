@@ -220,8 +220,9 @@ export function memoryJobMethods(
     },
 
     async finishAndClaimJobs(worker, finishes, claim, now) {
-      const finished = await methods.finishJobs(worker, finishes, now);
-      return { finished, claimed: claim ? await methods.claimJobs(claim) : [] };
+      // Claim first: the claim does not see what the outcomes send back to pending.
+      const claimed = claim ? await methods.claimJobs(claim) : [];
+      return { finished: await methods.finishJobs(worker, finishes, now), claimed };
     },
 
     async cancelJob(id, reason, now) {

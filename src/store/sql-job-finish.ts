@@ -98,6 +98,9 @@ export function sqlFinishMethods(
   ) => {
     let notified = false;
     const done = await db.transaction().execute(async (trx) => {
+      // Claim first: like PostgreSQL's one snapshot, the claim does not see what the outcomes
+      // send back to pending.
+      const claimed = claim ? await claimSqlite(trx, claim) : [];
       let rows: JobRow[] = [];
       if (chunk.length > 0) {
         const { values, update } = finishStatement(kind, worker, chunk, now);
@@ -107,10 +110,7 @@ export function sqlFinishMethods(
           notified = true;
         }
       }
-      return {
-        finished: inOrder(chunk, rows),
-        claimed: claim ? await claimSqlite(trx, claim) : [],
-      };
+      return { finished: inOrder(chunk, rows), claimed };
     });
     if (notified) notifier.after("jobs");
     return done;
