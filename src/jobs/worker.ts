@@ -10,12 +10,14 @@ import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";
 import type { JobRecord, JobSpec, NodeInfo } from "../registry/types.js";
-import type { JobOutcome, Store } from "../store/types.js";
+import type { Store } from "../store/types.js";
 import { type Attempt, type AttemptOptions, runAttempt } from "./attempt.js";
+import { checkCancels } from "./cancels.js";
 import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
-import { JobCancelledError, JobLeaseLostError, JobServiceStoppingError } from "./errors.js";
+import { JobServiceStoppingError } from "./errors.js";
 import { createFinishes } from "./finishes.js";
 import { createLocalQueue } from "./local-queue.js";
+import { createQueuedLeases } from "./queued-leases.js";
 import { toUpdate } from "./statuses.js";
 import type { JobUpdate } from "./types.js";
 
@@ -55,7 +57,7 @@ export function createWorker(options: WorkerOptions) {
     clock,
     logger,
     finished: emitStatus,
-    ready: () => void pump(),
+    ready: () => soon(),
   });
   const attemptOptions: AttemptOptions = {
     store,
@@ -72,6 +74,22 @@ export function createWorker(options: WorkerOptions) {
    * neither is left; starts queued jobs as slots free. Resolves when idle. Never throws.
    */
   let again = false;
+  let scheduled = false;
+  /**
+   * Pumps once the handlers settling in this turn of the event loop have queued their outcomes,
+   * so they share one write.
+   */
+  const soon = () => {
+    if (scheduled || pumping) {
+      again = true;
+      return;
+    }
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void pump();
+    });
+  };
   function pump(): Promise<void> {
     if (pumping) {
       again = true;
@@ -112,7 +130,7 @@ export function createWorker(options: WorkerOptions) {
   function startQueued(): void {
     if (stopping) return;
     for (let job = queue.next(); job; job = queue.next()) start(job);
-    if (queue.queued().length > 0) armRenewal();
+    if (queue.queued().length > 0) leases.arm();
   }
 
   function start(job: JobRecord): void {
@@ -135,8 +153,9 @@ export function createWorker(options: WorkerOptions) {
     running.delete(job.id);
     // The handler is done: its slot takes the next queued job while the outcome is written.
     queue.release(job.type);
+    startQueued();
     if (outcome === undefined) {
-      void pump();
+      soon();
       return;
     }
     const elapsed = clock.now() - startedAt;
@@ -148,38 +167,18 @@ export function createWorker(options: WorkerOptions) {
     await finishes.add(job, outcome);
   }
 
-  /** Ends a queued (never started) job's attempt with `outcome`, or drops it (`undefined`). */
-  const endQueued = (job: JobRecord, outcome: JobOutcome | undefined) =>
-    outcome ? finishes.add(job, outcome) : Promise.resolve();
-
-  // Queued jobs wait under the lease their claim started: renewed like a running job's.
-  let renewal: TimerHandle | undefined;
-  function armRenewal(): void {
-    if (renewal !== undefined || stopping) return;
-    renewal = clock.setTimeout(() => void renewQueued(), leaseMs / 3);
-    (renewal as { unref?: () => void }).unref?.();
-  }
-  async function renewQueued(): Promise<void> {
-    renewal = undefined;
-    const due = queue.queued().filter((q) => clock.now() - q.leasedAt >= leaseMs / 3);
-    await Promise.all(
-      due.map(async (q) => {
-        try {
-          const lease = await store.renewJobLease(q.job.id, node.id, leaseMs, clock.now());
-          q.leasedAt = clock.now();
-          if (!lease.held) queue.remove(q.job.id);
-          else if (lease.cancelRequested && queue.remove(q.job.id))
-            void endQueued(q.job, { status: "cancelled", error: q.job.error ?? "cancelled" });
-        } catch (thrown) {
-          logger.warn({ err: coerceError(thrown), job: q.job.id }, "jobs: renewing a lease failed");
-        }
-      }),
-    );
-    if (queue.queued().length > 0) armRenewal();
-  }
-
-  const live = (entry: Running | undefined): entry is Running =>
-    entry !== undefined && !entry.settled && !entry.controller.signal.aborted;
+  /** Ends a queued (never started) job's attempt `cancelled`. */
+  const cancelQueued = (job: JobRecord, reason: string) =>
+    void finishes.add(job, { status: "cancelled", error: reason });
+  const leases = createQueuedLeases({
+    store,
+    clock,
+    logger,
+    worker: node.id,
+    leaseMs,
+    queue,
+    cancel: cancelQueued,
+  });
 
   return {
     /** There may be due jobs: claims what the queue wants. Resolves when the pump is idle. */
@@ -199,42 +198,11 @@ export function createWorker(options: WorkerOptions) {
       }
       const job = queue.remove(id);
       if (!job) return false;
-      void endQueued(job, { status: "cancelled", error: reason.message });
+      cancelQueued(job, reason.message);
       return true;
     },
-    /**
-     * Looks up the jobs running or queued here in one query and aborts those whose cancel was
-     * asked (or whose lease another worker holds now): how a cancel from another process is seen
-     * before the next lease renewal. Attempts whose handler already settled are left alone.
-     */
-    async checkCancels(): Promise<void> {
-      const ids = [
-        ...[...running.values()].filter(live).map((entry) => entry.job.id),
-        ...queue.queued().map((q) => q.job.id),
-      ];
-      if (ids.length === 0) return;
-      let jobs: JobRecord[];
-      try {
-        jobs = await store.listJobs({ ids, limit: ids.length });
-      } catch {
-        return; // the renewal timer sees the cancel
-      }
-      for (const job of jobs) {
-        const lost = job.status !== "running" || job.lockedBy !== node.id;
-        const entry = running.get(job.id);
-        if (!entry) {
-          if (!lost && !job.cancelRequested) continue;
-          const queued = queue.remove(job.id);
-          if (queued && !lost)
-            void endQueued(queued, { status: "cancelled", error: job.error ?? "cancelled" });
-          continue;
-        }
-        if (!live(entry)) continue;
-        if (lost) entry.controller.abort(new JobLeaseLostError("the lease was lost"));
-        else if (job.cancelRequested)
-          entry.controller.abort(new JobCancelledError(job.error ?? "cancelled"));
-      }
-    },
+    /** A cancel was asked from another process: see cancels.ts. */
+    checkCancels: () => checkCancels({ store, worker: node.id, running, queue, cancelQueued }),
     runningCount: () => running.size,
     durations: (): Record<string, DurationStats> => Object.fromEntries(durations),
     /**
@@ -243,11 +211,10 @@ export function createWorker(options: WorkerOptions) {
      */
     async stop(timeoutMs: number): Promise<void> {
       stopping = true;
-      if (renewal !== undefined) clock.clearTimeout(renewal);
-      renewal = undefined;
+      leases.stop();
       // Queued jobs never started: back to pending at once (after a claim in flight landed).
       await pumping;
-      const released = queue.drain().map((job) => endQueued(job, { status: "released" }));
+      const released = queue.drain().map((job) => finishes.add(job, { status: "released" }));
       const all = () => Promise.all([...running.values()].map((r) => r.done));
       let timer: TimerHandle | undefined;
       const timedOut = new Promise<boolean>((resolve) => {

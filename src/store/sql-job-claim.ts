@@ -3,9 +3,9 @@
  * `UPDATE … RETURNING`, so two processes racing for a job cannot both win; every claimed job's
  * lease starts at the claim (a worker's local queue holds jobs it has not started yet).
  *
- * PostgreSQL: one statement for every type, the due ids picked per type by a lateral `SELECT …
- * LIMIT n FOR UPDATE SKIP LOCKED`, so concurrent claimers skip each other's rows instead of
- * waiting on them; {@link claimStatement} is also the claim half of `finishAndClaimJobs`.
+ * PostgreSQL: one statement for every type, the due ids picked per type and priority by a
+ * lateral `SELECT … LIMIT n FOR UPDATE SKIP LOCKED` read in index order, so concurrent claimers
+ * skip each other's rows instead of waiting on them; {@link claimStatement} is also the claim half of `finishAndClaimJobs`.
  * SQLite (one writer at a time): one `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING` per type.
  */
 import { type Kysely, type RawBuilder, sql } from "kysely";
@@ -24,34 +24,50 @@ export const byPriority = (a: JobRecord, b: JobRecord) =>
   b.priority - a.priority || a.runAt - b.runAt || a.createdAt - b.createdAt;
 
 /**
- * PostgreSQL: the CTEs `due` (the picked ids, materialized once: an `IN (SELECT … FOR UPDATE SKIP
- * LOCKED)` subquery may be re-run under concurrent updates and claim more than asked) and
- * `claimed` (the updated rows), to be selected from by the caller.
+ * PostgreSQL: the CTEs of a claim, to follow `with recursive` and be selected from as `claimed`
+ * (the updated rows). Per type, `prios_i` walks the distinct due priorities downwards, one index
+ * probe each (a loose index scan on `jobs_claim`), and for each the due ids come in `run_at` order
+ * straight from the index, `FOR UPDATE SKIP LOCKED`, until the type's limit: no sort of every
+ * pending row, however long the queue. (Ties of `run_at` within a priority come in index order.)
+ * `due` is materialized once: an `IN (SELECT … FOR UPDATE SKIP LOCKED)` subquery may be re-run
+ * under concurrent updates and claim more than asked. Its rows are pending and locked by this
+ * statement, so the update finds them by id alone (a filter on status leads the planner, with a
+ * fresh table's statistics, to read every pending row).
  */
 export function claimStatement(
   { worker, leaseMs, now }: JobClaim,
   limits: [string, number][],
 ): RawBuilder<unknown> {
-  const wanted = sql.join(
-    limits.map(([type, n]) => sql`(cast(${type} as text), cast(${n} as int))`),
-  );
+  const pending = (type: string) =>
+    sql`status = 'pending' and type = ${type} and run_at <= cast(${now} as bigint)`;
+  const perType = limits.map(([type, n], i) => {
+    const prios = sql.raw(`prios_${i}`);
+    return {
+      prios: sql`${prios} (p) as (
+        (select priority from jobs where ${pending(type)} order by priority desc limit 1)
+        union all
+        select (select priority from jobs where ${pending(type)} and priority < ${prios}.p
+                order by priority desc limit 1)
+        from ${prios} where ${prios}.p is not null
+      )`,
+      due: sql`(select picked.id from ${prios} cross join lateral (
+          select id from jobs where ${pending(type)} and priority = ${prios}.p
+          order by run_at limit ${n} for update skip locked
+        ) as picked limit ${n})`,
+    };
+  });
   return sql`
-    due as materialized (
-      select picked.id from (values ${wanted}) as w (type, n)
-      cross join lateral (
-        select id from jobs
-        where status = 'pending' and type = w.type and run_at <= ${now}
-        order by priority desc, run_at, created_at
-        limit w.n
-        for update skip locked
-      ) as picked
-    ),
+    ${sql.join(perType.map((t) => t.prios))},
+    due as materialized (${sql.join(
+      perType.map((t) => t.due),
+      sql` union all `,
+    )}),
     claimed as (
       update jobs set
         status = 'running', attempts = attempts + 1, locked_by = ${worker},
         lease_expires_at = ${now + leaseMs}, started_at = ${now}, updated_at = ${now}
       from due
-      where jobs.id = due.id and jobs.status = 'pending'
+      where jobs.id = due.id
       returning jobs.*
     )`;
 }
@@ -97,7 +113,7 @@ export function sqlClaimJobs(kind: "sqlite" | "postgres", op: Op): JobMethods["c
       const limits = claimLimits(claim);
       if (limits.length === 0) return [];
       const result = await sql<JobRow>`
-        with ${claimStatement(claim, limits)} select * from claimed`.execute(db);
+        with recursive ${claimStatement(claim, limits)} select * from claimed`.execute(db);
       return result.rows.map(jobFromRow).sort(byPriority);
     });
 }

@@ -129,7 +129,7 @@ export function sqlFinishMethods(
     if (chunk.length === 0 && limits.length === 0) return { finished: [], claimed: [] };
     if (chunk.length === 0) {
       const rows = (
-        await sql<JobRow>`with ${claimStatement(claim as JobClaim, limits)} select * from claimed`.execute(
+        await sql<JobRow>`with recursive ${claimStatement(claim as JobClaim, limits)} select * from claimed`.execute(
           db,
         )
       ).rows;
@@ -147,7 +147,7 @@ export function sqlFinishMethods(
     // pending ones), so the claim cannot take a job these outcomes send back to pending.
     const rows = (
       await sql<JobRow & { part: string }>`
-        with ${values}, fin as (${update}), ${claimStatement(claim as JobClaim, limits)}
+        with recursive ${values}, fin as (${update}), ${claimStatement(claim as JobClaim, limits)}
         select 'f' as part, fin.*, ${notifyOnce(expression)} as notified from fin
         union all
         select 'c' as part, claimed.*, 0 as notified from claimed`.execute(db)

@@ -107,90 +107,6 @@ export function sqlLaunchMethods(
       throw new Error(`could not insert job ${job.id} (dedup key ${job.dedupKey}): too much churn`);
     });
 
-  /**
-   * PostgreSQL: the batch's jobs, the actions of those inserted and one wake-up, in one statement
-   * whatever the batch's size: every column travels as one array parameter (`unnest`).
-   */
-  const launchAllPg = async (
-    db: Kysely<Database>,
-    launches: readonly { job: NewJob; action: Action }[],
-    expression: NonNullable<JobNotifier["expression"]>,
-  ): Promise<JobRow[]> => {
-    const column = <T>(pick: (launch: { job: NewJob; action: Action }) => T) => launches.map(pick);
-    const result = await sql<JobRow>`
-      with input as (
-        select * from unnest(
-          cast(${column(({ job }) => job.id)} as text[]),
-          cast(${column(({ job }) => job.type)} as text[]),
-          cast(${column(({ job }) => toJson(job.payload))} as text[]),
-          cast(${column(({ job }) => job.priority)} as int[]),
-          cast(${column(({ job }) => job.maxAttempts)} as int[]),
-          cast(${column(({ job }) => job.runAt)} as bigint[]),
-          cast(${column(({ job }) => job.dedupKey)} as text[]),
-          cast(${column(({ job }) => job.launchedBy)} as text[]),
-          cast(${column(({ job }) => job.reason)} as text[]),
-          cast(${column(({ job }) => job.now)} as bigint[]),
-          cast(${column(({ action }) => action.daemon)} as text[]),
-          cast(${column(({ action }) => action.action)} as text[]),
-          cast(${column(({ action }) => action.reason)} as text[]),
-          cast(${column(({ action }) => action.at)} as bigint[]),
-          cast(${column(({ action }) => action.node)} as text[])
-        ) as t (id, type, payload, priority, max_attempts, run_at, dedup_key, launched_by, reason,
-                now, a_daemon, a_action, a_reason, a_at, a_node)
-      ),
-      j as (
-        insert into jobs (id, type, status, payload, priority, attempts, max_attempts, run_at,
-                          dedup_key, progress, launched_by, reason, created_at, updated_at)
-        select id, type, 'pending', payload, priority, 0, max_attempts, run_at, dedup_key, 0,
-               launched_by, reason, now, now
-        from input
-        on conflict do nothing
-        returning *
-      ),
-      a as (
-        insert into job_actions (job_id, daemon, action, reason, at, node_id)
-        select input.id, a_daemon, a_action, a_reason, a_at, a_node
-        from j join input on input.id = j.id
-      )
-      select j.*, (select count(*) from (select ${expression("jobs")}) as n) as notified
-      from j`.execute(db);
-    return result.rows;
-  };
-
-  /** SQLite: the same in one transaction, SQLITE_CHUNK jobs (and then their actions) a statement. */
-  const launchAllInTransaction = async (
-    db: Kysely<Database>,
-    launches: readonly { job: NewJob; action: Action }[],
-  ): Promise<JobRow[]> => {
-    const rows = await db.transaction().execute(async (trx) => {
-      const inserted: JobRow[] = [];
-      for (let i = 0; i < launches.length; i += SQLITE_CHUNK) {
-        const chunk = launches.slice(i, i + SQLITE_CHUNK);
-        const rows = await trx
-          .insertInto("jobs")
-          .values(chunk.map(({ job }) => jobValues(job)))
-          .onConflict((oc) => oc.doNothing())
-          .returningAll()
-          .execute();
-        if (rows.length === 0) continue;
-        const created = new Set(rows.map((row) => row.id));
-        await trx
-          .insertInto("job_actions")
-          .values(
-            chunk
-              .filter(({ job }) => created.has(job.id))
-              .map(({ job, action }) => actionValues(job.id, action)),
-          )
-          .execute();
-        inserted.push(...rows);
-      }
-      if (inserted.length > 0) await notifier.inTransaction(trx, "jobs");
-      return inserted;
-    });
-    if (rows.length > 0) notifier.after("jobs");
-    return rows;
-  };
-
   return {
     insertJob: (job) => insertJob(job, null),
     launchJob: (job, action) => insertJob(job, action),
@@ -199,7 +115,7 @@ export function sqlLaunchMethods(
         if (launches.length === 0) return [];
         const rows = notifier.expression
           ? await launchAllPg(db, launches, notifier.expression)
-          : await launchAllInTransaction(db, launches);
+          : await launchAllInTransaction(db, launches, notifier);
         const byId = new Map(rows.map((row) => [row.id, row]));
         const out: { job: JobRecord; created: boolean }[] = [];
         for (const { job, action } of launches) {
@@ -210,4 +126,89 @@ export function sqlLaunchMethods(
         return out;
       }),
   };
+}
+
+/**
+ * PostgreSQL: the batch's jobs, the actions of those inserted and one wake-up, in one statement
+ * whatever the batch's size: every column travels as one array parameter (`unnest`).
+ */
+async function launchAllPg(
+  db: Kysely<Database>,
+  launches: readonly { job: NewJob; action: Action }[],
+  expression: NonNullable<JobNotifier["expression"]>,
+): Promise<JobRow[]> {
+  const column = <T>(pick: (launch: { job: NewJob; action: Action }) => T) => launches.map(pick);
+  const result = await sql<JobRow>`
+    with input as (
+      select * from unnest(
+        cast(${column(({ job }) => job.id)} as text[]),
+        cast(${column(({ job }) => job.type)} as text[]),
+        cast(${column(({ job }) => toJson(job.payload))} as text[]),
+        cast(${column(({ job }) => job.priority)} as int[]),
+        cast(${column(({ job }) => job.maxAttempts)} as int[]),
+        cast(${column(({ job }) => job.runAt)} as bigint[]),
+        cast(${column(({ job }) => job.dedupKey)} as text[]),
+        cast(${column(({ job }) => job.launchedBy)} as text[]),
+        cast(${column(({ job }) => job.reason)} as text[]),
+        cast(${column(({ job }) => job.now)} as bigint[]),
+        cast(${column(({ action }) => action.daemon)} as text[]),
+        cast(${column(({ action }) => action.action)} as text[]),
+        cast(${column(({ action }) => action.reason)} as text[]),
+        cast(${column(({ action }) => action.at)} as bigint[]),
+        cast(${column(({ action }) => action.node)} as text[])
+      ) as t (id, type, payload, priority, max_attempts, run_at, dedup_key, launched_by, reason,
+              now, a_daemon, a_action, a_reason, a_at, a_node)
+    ),
+    j as (
+      insert into jobs (id, type, status, payload, priority, attempts, max_attempts, run_at,
+                        dedup_key, progress, launched_by, reason, created_at, updated_at)
+      select id, type, 'pending', payload, priority, 0, max_attempts, run_at, dedup_key, 0,
+             launched_by, reason, now, now
+      from input
+      on conflict do nothing
+      returning *
+    ),
+    a as (
+      insert into job_actions (job_id, daemon, action, reason, at, node_id)
+      select input.id, a_daemon, a_action, a_reason, a_at, a_node
+      from j join input on input.id = j.id
+    )
+    select j.*, (select count(*) from (select ${expression("jobs")}) as n) as notified
+    from j`.execute(db);
+  return result.rows;
+}
+
+/** SQLite: the same in one transaction, SQLITE_CHUNK jobs (and then their actions) a statement. */
+async function launchAllInTransaction(
+  db: Kysely<Database>,
+  launches: readonly { job: NewJob; action: Action }[],
+  notifier: JobNotifier,
+): Promise<JobRow[]> {
+  const rows = await db.transaction().execute(async (trx) => {
+    const inserted: JobRow[] = [];
+    for (let i = 0; i < launches.length; i += SQLITE_CHUNK) {
+      const chunk = launches.slice(i, i + SQLITE_CHUNK);
+      const rows = await trx
+        .insertInto("jobs")
+        .values(chunk.map(({ job }) => jobValues(job)))
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .execute();
+      if (rows.length === 0) continue;
+      const created = new Set(rows.map((row) => row.id));
+      await trx
+        .insertInto("job_actions")
+        .values(
+          chunk
+            .filter(({ job }) => created.has(job.id))
+            .map(({ job, action }) => actionValues(job.id, action)),
+        )
+        .execute();
+      inserted.push(...rows);
+    }
+    if (inserted.length > 0) await notifier.inTransaction(trx, "jobs");
+    return inserted;
+  });
+  if (rows.length > 0) notifier.after("jobs");
+  return rows;
 }

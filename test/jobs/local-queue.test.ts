@@ -4,7 +4,7 @@ import { JobPayloadError } from "../../src/jobs/errors.js";
 import type { JobService, JobUpdate } from "../../src/jobs/types.js";
 import { defineJob } from "../../src/registry/define.js";
 import type { JobSpec } from "../../src/registry/types.js";
-import type { NewJob, Store } from "../../src/store/types.js";
+import type { Store } from "../../src/store/types.js";
 import {
   type DatabaseKind,
   postgresAvailable,
@@ -13,25 +13,9 @@ import {
 } from "../store/helpers/databases.js";
 import { aborted, service, waitFor } from "./helpers.js";
 
-// launchMany, the worker's local queue and the store's finishAndClaimJobs, on every store.
+// launchMany and the worker's local queue, on every store.
 const kinds: DatabaseKind[] = ["sqlite", "memory"];
 if (await postgresAvailable()) kinds.splice(1, 0, "postgres");
-
-const T0 = Date.UTC(2026, 0, 1);
-let n = 0;
-const newJob = (over: Partial<NewJob> = {}): NewJob => ({
-  id: `lq-${++n}`,
-  type: "thumb",
-  payload: {},
-  priority: 0,
-  maxAttempts: 3,
-  runAt: T0,
-  dedupKey: null,
-  launchedBy: "scanner",
-  reason: "test",
-  now: T0,
-  ...over,
-});
 
 describe.each(kinds)("local queue and launchMany (%s)", (kind) => {
   let database: TestDatabase;
@@ -168,34 +152,5 @@ describe.each(kinds)("local queue and launchMany (%s)", (kind) => {
       ["pending", 0, null],
       ["pending", 0, null],
     ]);
-  });
-
-  it("finishAndClaimJobs ends attempts and claims in one call, not reclaiming what it sent back", async () => {
-    for (let i = 0; i < 4; i++) await store.insertJob(newJob());
-    const claim = (slots: number, now = T0) => ({
-      slots: { thumb: slots },
-      worker: "node-a",
-      leaseMs: 1000,
-      now,
-    });
-    const first = await store.finishAndClaimJobs("node-a", [], claim(2), T0);
-    expect(first.finished).toEqual([]);
-    expect(first.claimed.map((j) => j.status)).toEqual(["running", "running"]);
-    const [a, b] = first.claimed as unknown as [{ id: string }, { id: string }];
-    const next = await store.finishAndClaimJobs(
-      "node-a",
-      [
-        { id: a.id, outcome: { status: "completed", result: { ok: true } } },
-        { id: b.id, outcome: { status: "released" } },
-      ],
-      claim(5, T0 + 10),
-      T0 + 10,
-    );
-    expect(next.finished.map((j) => j?.status)).toEqual(["completed", "pending"]);
-    expect(next.claimed.map((j) => j.id).sort()).not.toContain(b.id);
-    expect(next.claimed).toHaveLength(2);
-    expect(next.claimed.every((j) => j.leaseExpiresAt === T0 + 1010)).toBe(true);
-    const none = await store.finishAndClaimJobs("node-a", [], null, T0 + 20);
-    expect(none).toEqual({ finished: [], claimed: [] });
   });
 });
