@@ -62,6 +62,8 @@ function abortable<T>(bridge: Bridge, op: string, args: unknown, signal?: AbortS
 function jobsApi(bridge: Bridge): DaemonJobs {
   return {
     launch: (type, payload, options) => bridge.request("jobs.launch", [type, payload, options]),
+    launchMany: (type, payloads, options) =>
+      bridge.request("jobs.launchMany", [type, payloads, options]),
     monitor: (id, options) => abortable(bridge, "jobs.monitor", [id], options?.signal),
     cancel: (id, reason) => bridge.request("jobs.cancel", [id, reason]),
     get: (id) => bridge.request("jobs.get", [id]),

@@ -150,6 +150,9 @@ function serveContext(bridge: Bridge, ctx: HostContext): () => void {
     .handle("jobs.launch", ([type, payload, options]: Parameters<DaemonJobs["launch"]>) =>
       ctx.jobs.launch(type, payload, options),
     )
+    .handle("jobs.launchMany", ([type, payloads, options]: Parameters<DaemonJobs["launchMany"]>) =>
+      ctx.jobs.launchMany(type, payloads, options),
+    )
     .handle("jobs.monitor", ([id]: [string], signal) => ctx.jobs.monitor(id, { signal }))
     .handle("jobs.cancel", ([id, reason]: [string, string]) => ctx.jobs.cancel(id, reason))
     .handle("jobs.get", ([id]: [string]) => ctx.jobs.get(id))

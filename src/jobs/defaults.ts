@@ -19,6 +19,13 @@ export const JOB_SERVICE_DEFAULTS = {
   stopTimeoutMs: 30 * SECOND,
   /** At most this many launches share one write (those made while the previous one ran). */
   launchBatch: 100,
+  /**
+   * Jobs of a type claimed ahead of its free slots, per slot of its concurrency: with 1, a type of
+   * concurrency 10 claims up to 20 at once and keeps up to 10 waiting in memory (under lease).
+   */
+  prefetchPerSlot: 1,
+  /** At most this many outcomes share one write (and ride with the next claim). */
+  finishBatch: 100,
   /** How stale the counts behind `stats()` may be before they are read again. */
   statsMaxAgeMs: 1 * SECOND,
 };

@@ -1,27 +1,25 @@
+/**
+ * The worker of one manager: claims due jobs of the types it handles into a local queue
+ * (local-queue.ts), starts them as slots free (at most `concurrency` handlers of a type at once),
+ * runs each attempt (attempt.ts) and writes the outcomes in batches (finishes.ts). Claims and
+ * outcome writes go through one pump, one round trip at a time: each carries the outcomes that
+ * ended since the last and the next claim (`Store.finishAndClaimJobs`). A job whose lease this
+ * worker lost is left to whoever holds it now.
+ */
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { coerceError, describeError } from "../internal/errors.js";
+import { coerceError } from "../internal/errors.js";
 import type { CommandHost } from "../isolation/command-daemon.js";
-import { runCommandJob } from "../isolation/command-job.js";
-import { runIsolatedJob } from "../isolation/host-runner.js";
-import { DoNotRestart } from "../registry/errors.js";
-import type {
-  DaemonLogger,
-  JobContext,
-  JobRecord,
-  JobSpec,
-  LogLevel,
-  NodeInfo,
-} from "../registry/types.js";
-import type { JobOutcome, Store } from "../store/types.js";
-import { type Owner, runAs } from "../supervisor/async-context.js";
-import { retryDelay } from "./backoff.js";
-import {
-  JobCancelledError,
-  JobLeaseLostError,
-  JobServiceStoppingError,
-  JobTimeoutError,
-} from "./errors.js";
+import type { JobRecord, JobSpec, NodeInfo } from "../registry/types.js";
+import type { Store } from "../store/types.js";
+import { type Attempt, type AttemptOptions, runAttempt } from "./attempt.js";
+import { checkCancels } from "./cancels.js";
+import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
+import { JobServiceStoppingError } from "./errors.js";
+import { createFinishes } from "./finishes.js";
+import { createLocalQueue } from "./local-queue.js";
+import { createQueuedLeases } from "./queued-leases.js";
+import { toUpdate } from "./statuses.js";
 import type { JobUpdate } from "./types.js";
 
 export interface WorkerOptions {
@@ -38,16 +36,9 @@ export interface WorkerOptions {
   programs?: CommandHost | undefined;
 }
 
-/** One attempt in flight. */
-interface Running {
-  job: JobRecord;
-  spec: JobSpec;
-  controller: AbortController;
+/** One attempt in flight, with its slot. */
+interface Running extends Attempt {
   done: Promise<void>;
-  /** The handler returned or threw (or was aborted): only its outcome is left to write. */
-  settled: boolean;
-  /** Frees the attempt's concurrency slot (once) and looks for more work. */
-  release: () => void;
 }
 
 export interface DurationStats {
@@ -56,408 +47,178 @@ export interface DurationStats {
   maxMs: number;
 }
 
-/**
- * The worker of one manager: claims due jobs of the types it handles, at most `concurrency`
- * handlers of a type at once, runs each attempt under a lease renewed every `leaseMs / 3`, and
- * writes how the attempt ended. A handler's slot frees when it settles, so the outcomes being
- * written (batched: one statement for those that end together) and the next claim overlap. A job
- * whose lease this worker lost is left to whoever holds it now.
- */
 export function createWorker(options: WorkerOptions) {
   const { store, clock, specs, node, logger, leaseMs } = options;
+  const d = JOB_SERVICE_DEFAULTS;
   const running = new Map<string, Running>();
-  const active = new Map<string, number>();
   const durations = new Map<string, DurationStats>();
-  let ticking = false;
-  let again = false;
+  const queue = createLocalQueue(specs, (spec) => spec.concurrency * d.prefetchPerSlot);
+  let pumping: Promise<void> | undefined;
   let stopping = false;
-
-  const slots = (): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const [type, spec] of specs) {
-      const free = spec.concurrency - (active.get(type) ?? 0);
-      if (free > 0) out[type] = free;
-    }
-    return out;
+  const emitStatus = (job: JobRecord) => options.emit("status", toUpdate(job, clock.now()));
+  const finishes = createFinishes({
+    clock,
+    logger,
+    finished: emitStatus,
+    ready: () => soon(),
+  });
+  const attemptOptions: AttemptOptions = {
+    store,
+    clock,
+    logger,
+    worker: node.id,
+    leaseMs,
+    progressThrottleMs: options.progressThrottleMs,
+    progress: (job) => options.emit("progress", toUpdate(job, clock.now())),
+    programs: options.programs,
   };
 
-  /** Claims and starts due jobs until no slot is free or nothing is due. Never throws. */
-  async function tick(): Promise<void> {
-    if (ticking) {
+  /**
+   * Writes waiting outcomes and claims what the queue wants, one round trip at a time, until
+   * neither is left; starts queued jobs as slots free. Resolves when idle. Never throws.
+   */
+  let again = false;
+  let scheduled = false;
+  /**
+   * Pumps once the handlers settling in this turn of the event loop have queued their outcomes,
+   * so they share one write.
+   */
+  const soon = () => {
+    if (scheduled || pumping) {
       again = true;
       return;
     }
-    ticking = true;
-    try {
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void pump();
+    });
+  };
+  function pump(): Promise<void> {
+    if (pumping) {
+      again = true;
+      return pumping;
+    }
+    pumping = (async () => {
       do {
         again = false;
-        if (stopping) break;
-        const free = slots();
-        if (Object.keys(free).length === 0) break;
-        const claimed = await store.claimJobs({
-          slots: free,
-          worker: node.id,
-          leaseMs,
-          now: clock.now(),
-        });
-        for (const job of claimed) start(job);
-        if (claimed.length > 0) again = true;
+        startQueued();
+        const batch = finishes.take(d.finishBatch);
+        const wants = stopping ? null : queue.wants();
+        if (batch.length === 0 && !wants) continue;
+        const now = clock.now();
+        try {
+          const { finished, claimed } = await store.finishAndClaimJobs(
+            node.id,
+            batch.map((f) => ({ id: f.job.id, outcome: f.outcome })),
+            wants ? { slots: wants, worker: node.id, leaseMs, now } : null,
+            now,
+          );
+          finishes.written(batch, finished);
+          if (wants) queue.claimed(wants, claimed, now);
+          again = true;
+        } catch (thrown) {
+          if (batch.length > 0) finishes.failed(batch, thrown);
+          if (wants) {
+            logger.warn({ err: coerceError(thrown) }, "jobs: claiming failed; trying again later");
+            queue.claimed(wants, [], now); // the next wake-up (at the latest the poll) tries again
+          }
+        }
       } while (again);
-    } catch (thrown) {
-      logger.warn({ err: coerceError(thrown) }, "jobs: claiming failed; trying again later");
-    } finally {
-      ticking = false;
-    }
+    })().finally(() => {
+      pumping = undefined;
+    });
+    return pumping;
+  }
+
+  function startQueued(): void {
+    if (stopping) return;
+    for (let job = queue.next(); job; job = queue.next()) start(job);
+    if (queue.queued().length > 0) leases.arm();
   }
 
   function start(job: JobRecord): void {
-    const spec = specs.get(job.type) as JobSpec;
-    active.set(job.type, (active.get(job.type) ?? 0) + 1);
-    const controller = new AbortController();
     const entry: Running = {
       job,
-      spec,
-      controller,
-      done: Promise.resolve(),
+      spec: specs.get(job.type) as JobSpec,
+      controller: new AbortController(),
       settled: false,
-      release: () => {},
+      done: Promise.resolve(),
     };
     running.set(job.id, entry);
-    options.emit("status", update(job));
-    let released = false;
-    entry.release = () => {
-      if (released) return;
-      released = true;
-      active.set(job.type, (active.get(job.type) ?? 1) - 1);
-      void tick();
-    };
-    entry.done = run(entry).finally(() => {
-      running.delete(job.id);
-      entry.release();
-    });
-  }
-
-  /** One attempt: the handler, or for a command job its program. */
-  function attempt(spec: JobSpec, payload: unknown, ctx: JobContext): unknown {
-    const { command } = spec;
-    if (!command) {
-      if (spec.isolation === "inline" || !spec.module) return spec.run(payload, ctx);
-      // Off the main thread: a fresh guest per attempt, ended by force after a cancel.
-      return runIsolatedJob(
-        {
-          kind: spec.isolation,
-          module: spec.module,
-          maxMemory: spec.maxMemory,
-          killTimeout: spec.killTimeout,
-        },
-        spec.type,
-        payload,
-        ctx,
-      );
-    }
-    const { programs } = options;
-    if (!programs) throw new Error(`job "${spec.type}" runs a program; this worker cannot`);
-    return runCommandJob({
-      argv: command.argv(payload),
-      payload,
-      ctx,
-      clock,
-      cwd: command.cwd,
-      inheritedEnv: programs.inheritedEnv,
-      env: command.env,
-      killTimeout: command.killTimeout,
-      maxMemory: command.maxMemory,
-      tracker: programs.tracker,
-    });
+    emitStatus(job);
+    entry.done = run(entry);
   }
 
   async function run(entry: Running): Promise<void> {
-    const { job, spec, controller } = entry;
-    const { signal } = controller;
+    const { job } = entry;
     const startedAt = clock.now();
-    const timers: TimerHandle[] = [];
-    const abort = (reason: Error) => {
-      if (!signal.aborted) controller.abort(reason);
-    };
-
-    if (spec.timeout !== undefined) {
-      timers.push(
-        clock.setTimeout(
-          () => abort(new JobTimeoutError(`timed out after ${spec.timeout} ms`)),
-          spec.timeout,
-        ),
-      );
+    const outcome = await runAttempt(entry, attemptOptions);
+    running.delete(job.id);
+    // The handler is done: its slot takes the next queued job while the outcome is written.
+    queue.release(job.type);
+    startQueued();
+    if (outcome === undefined) {
+      soon();
+      return;
     }
-    let leaseTimer: TimerHandle | undefined;
-    const renew = async () => {
-      leaseTimer = undefined;
-      if (signal.aborted) return;
-      try {
-        const lease = await store.renewJobLease(job.id, node.id, leaseMs, clock.now());
-        if (!lease.held) abort(new JobLeaseLostError("the job's lease expired and was reclaimed"));
-        else if (lease.cancelRequested) abort(await cancelReason(job.id));
-      } catch (thrown) {
-        logger.warn({ err: coerceError(thrown), job: job.id }, "jobs: renewing a lease failed");
-      }
-      if (!signal.aborted) leaseTimer = clock.setTimeout(() => void renew(), leaseMs / 3);
-    };
-    leaseTimer = clock.setTimeout(() => void renew(), leaseMs / 3);
-
-    const progress = createProgress(entry);
-    const ctx: JobContext = {
-      id: job.id,
-      attempt: job.attempts,
-      signal,
-      log: jobLogger(job),
-      progress: progress.report,
-    };
-    const aborted = new Promise<never>((_, reject) => {
-      const fail = () => reject(signal.reason);
-      if (signal.aborted) fail();
-      else signal.addEventListener("abort", fail, { once: true });
-    });
-    aborted.catch(() => {});
-
-    let outcome: JobOutcome | undefined;
-    try {
-      // The attempt's own context: an error that escapes it (a stray timer, a forgotten
-      // promise) fails this attempt, not the process (DESIGN.md §7, §11).
-      const owner: Owner = {
-        kind: "job",
-        label: `job ${job.type} ${job.id}`,
-        escaped: (error) => abort(new Error(`uncaught: ${describeError(error)}`, { cause: error })),
-        stalled: (ms) => ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms }),
-      };
-      const work = runAs(owner, () =>
-        Promise.resolve().then(() => attempt(spec, job.payload, ctx)),
-      );
-      work.catch(() => {}); // it may reject after the abort won the race
-      // A program's attempt settles only once its process group is gone (within killTimeout of
-      // the abort): waiting for it means no process outlives its job.
-      const result = await (spec.command ? work : Promise.race([work, aborted]));
-      outcome = { status: "completed", result: result === undefined ? null : result };
-    } catch (thrown) {
-      const reason = signal.aborted ? coerceError(signal.reason) : coerceError(thrown);
-      outcome = outcomeOf(job, spec, reason);
-    } finally {
-      entry.settled = true;
-      for (const t of timers) clock.clearTimeout(t);
-      if (leaseTimer !== undefined) clock.clearTimeout(leaseTimer);
-      await progress.flush();
-      // The handler is done: its slot is free while the outcome is written, so the next claim
-      // and this write go to the database together.
-      entry.release();
-    }
-    if (outcome === undefined) return;
     const elapsed = clock.now() - startedAt;
     const stats = durations.get(job.type) ?? { count: 0, totalMs: 0, maxMs: 0 };
     stats.count++;
     stats.totalMs += elapsed;
     stats.maxMs = Math.max(stats.maxMs, elapsed);
     durations.set(job.type, stats);
-    await finish(job, outcome);
+    await finishes.add(job, outcome);
   }
 
-  function outcomeOf(job: JobRecord, spec: JobSpec, error: Error): JobOutcome | undefined {
-    if (error instanceof JobLeaseLostError) {
-      logger.warn({ job: job.id, type: job.type }, "jobs: lost the lease of a running job");
-      return undefined;
-    }
-    if (error instanceof JobServiceStoppingError) return { status: "released" };
-    if (error instanceof JobCancelledError) return { status: "cancelled", error: error.message };
-    const final = job.attempts >= job.maxAttempts || DoNotRestart.is(error);
-    const retryAt = final ? null : clock.now() + retryDelay(spec.backoff, job.attempts);
-    return { status: "failed", error: describeError(error), retryAt };
-  }
-
-  /** An attempt's outcome waiting to be written. */
-  interface Finishing {
-    job: JobRecord;
-    outcome: JobOutcome;
-    /** Writes tried so far. */
-    tries: number;
-    written: () => void;
-  }
-  const finishing: Finishing[] = [];
-  let flushing = false;
-
-  /**
-   * Writes how an attempt ended; resolves once written (or given up). Outcomes that arrive while
-   * a write is in flight go together in the next one: one statement for all of them.
-   */
-  function finish(job: JobRecord, outcome: JobOutcome): Promise<void> {
-    return new Promise<void>((written) => {
-      finishing.push({ job, outcome, tries: 0, written });
-      void flushFinishes();
-    });
-  }
-
-  /** Writes queued outcomes until none is left; a failed write is tried 3 times per outcome. */
-  async function flushFinishes(): Promise<void> {
-    if (flushing) return;
-    flushing = true;
-    try {
-      while (finishing.length > 0) {
-        const batch = finishing.splice(0);
-        let records: (JobRecord | null)[];
-        try {
-          records = await store.finishJobs(
-            node.id,
-            batch.map((f) => ({ id: f.job.id, outcome: f.outcome })),
-            clock.now(),
-          );
-        } catch (thrown) {
-          for (const f of batch) {
-            f.tries++;
-            if (f.tries >= 3) {
-              logger.error(
-                { err: coerceError(thrown), job: f.job.id },
-                "jobs: could not record how a job ended; its lease will expire and it will be reclaimed",
-              );
-              f.written();
-              continue;
-            }
-            clock.setTimeout(() => {
-              finishing.push(f);
-              void flushFinishes();
-            }, 200 * f.tries);
-          }
-          continue;
-        }
-        batch.forEach((f, i) => {
-          const record = records[i];
-          if (record) {
-            options.emit("status", update(record));
-            const level = record.status === "failed" ? "warn" : "debug";
-            logger[level](
-              { job: f.job.id, type: f.job.type, attempt: f.job.attempts, status: record.status },
-              `jobs: ${f.job.type} ${f.job.id} attempt ${f.job.attempts} → ${record.status}`,
-            );
-          }
-          f.written();
-        });
-      }
-    } finally {
-      flushing = false;
-    }
-  }
-
-  async function cancelReason(id: string): Promise<Error> {
-    const job = await store.getJob(id).catch(() => null);
-    return new JobCancelledError(job?.error ?? "cancelled");
-  }
-
-  /** Progress: emitted at once, written at most every `progressThrottleMs` (the last one always). */
-  function createProgress(entry: Running) {
-    let last = { percent: entry.job.progress, message: entry.job.progressMessage };
-    let writtenAt = Number.NEGATIVE_INFINITY;
-    let timer: TimerHandle | undefined;
-    let pending = false;
-    let writing: Promise<void> = Promise.resolve();
-    const write = () => {
-      timer = undefined;
-      pending = false;
-      writtenAt = clock.now();
-      const { percent, message } = last;
-      writing = writing.then(() =>
-        store
-          .setJobProgress(entry.job.id, node.id, percent, message, clock.now())
-          .then(() => {})
-          .catch((thrown) =>
-            logger.debug({ err: coerceError(thrown) }, "jobs: a progress write failed"),
-          ),
-      );
-    };
-    return {
-      report(percent: number, message?: string) {
-        if (!Number.isFinite(percent)) return;
-        const p = Math.round(Math.min(100, Math.max(0, percent)));
-        last = { percent: p, message: message ?? null };
-        entry.job.progress = p;
-        entry.job.progressMessage = last.message;
-        options.emit("progress", update(entry.job));
-        const wait = writtenAt + options.progressThrottleMs - clock.now();
-        if (wait <= 0) write();
-        else if (!pending) {
-          pending = true;
-          timer = clock.setTimeout(write, wait);
-        }
-      },
-      async flush() {
-        if (timer !== undefined) {
-          clock.clearTimeout(timer);
-          write();
-        }
-        await writing;
-      },
-    };
-  }
-
-  function jobLogger(job: JobRecord): DaemonLogger {
-    const child = logger.child({ job: job.type, jobId: job.id, attempt: job.attempts });
-    const log = {} as DaemonLogger;
-    for (const level of ["debug", "info", "warn", "error"] as LogLevel[]) {
-      log[level] = (message, fields) => {
-        try {
-          child[level](fields ?? {}, message);
-          store.writes.log({
-            time: clock.now(),
-            daemon: `job:${job.type}`,
-            level,
-            message: String(message),
-            fields: { ...(fields ?? {}), jobId: job.id, attempt: job.attempts },
-            node: node.id,
-          });
-        } catch {
-          // logging never breaks a job
-        }
-      };
-    }
-    return log;
-  }
+  /** Ends a queued (never started) job's attempt `cancelled`. */
+  const cancelQueued = (job: JobRecord, reason: string) =>
+    void finishes.add(job, { status: "cancelled", error: reason });
+  const leases = createQueuedLeases({
+    store,
+    clock,
+    logger,
+    worker: node.id,
+    leaseMs,
+    queue,
+    cancel: cancelQueued,
+  });
 
   return {
-    tick,
-    /** Aborts a job running here (a cancel from this process); false if it does not run here. */
-    abort(id: string, reason: Error): boolean {
-      const entry = running.get(id);
-      if (!entry) return false;
-      entry.controller.abort(reason);
-      return true;
+    /** There may be due jobs: claims what the queue wants. Resolves when the pump is idle. */
+    tick(): Promise<void> {
+      queue.wake();
+      return pump();
     },
     /**
-     * Looks up the jobs still running here in one query and aborts those whose cancel was asked
-     * (or whose lease another worker holds now): how a cancel from another process is seen before
-     * the next lease renewal. Attempts whose handler already settled are left alone.
+     * Aborts a job running or queued here (a cancel from this process); false if it is neither.
+     * A queued job ends `cancelled` without starting.
      */
-    async checkCancels(): Promise<void> {
-      const live = (entry: Running | undefined): entry is Running =>
-        entry !== undefined && !entry.settled && !entry.controller.signal.aborted;
-      const ids = [...running.values()].filter(live).map((entry) => entry.job.id);
-      if (ids.length === 0) return;
-      let jobs: JobRecord[];
-      try {
-        jobs = await store.listJobs({ ids, limit: ids.length });
-      } catch {
-        return; // the renewal timer sees the cancel
+    abort(id: string, reason: Error): boolean {
+      const entry = running.get(id);
+      if (entry) {
+        entry.controller.abort(reason);
+        return true;
       }
-      for (const job of jobs) {
-        const entry = running.get(job.id);
-        if (!live(entry)) continue;
-        if (job.status !== "running" || job.lockedBy !== node.id)
-          entry.controller.abort(new JobLeaseLostError("the lease was lost"));
-        else if (job.cancelRequested)
-          entry.controller.abort(new JobCancelledError(job.error ?? "cancelled"));
-      }
+      const job = queue.remove(id);
+      if (!job) return false;
+      cancelQueued(job, reason.message);
+      return true;
     },
+    /** A cancel was asked from another process: see cancels.ts. */
+    checkCancels: () => checkCancels({ store, worker: node.id, running, queue, cancelQueued }),
     runningCount: () => running.size,
     durations: (): Record<string, DurationStats> => Object.fromEntries(durations),
     /**
-     * Stops claiming, waits up to `timeoutMs` for running jobs, then aborts the rest, which go
-     * back to `pending` without counting the attempt.
+     * Stops claiming, waits up to `timeoutMs` for running jobs, then aborts the rest; they and
+     * the queued jobs go back to `pending` without counting the attempt.
      */
     async stop(timeoutMs: number): Promise<void> {
       stopping = true;
+      leases.stop();
+      // Queued jobs never started: back to pending at once (after a claim in flight landed).
+      await pumping;
+      const released = queue.drain().map((job) => finishes.add(job, { status: "released" }));
       const all = () => Promise.all([...running.values()].map((r) => r.done));
       let timer: TimerHandle | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
@@ -470,21 +231,10 @@ export function createWorker(options: WorkerOptions) {
           entry.controller.abort(new JobServiceStoppingError("the job service is stopping"));
         await all();
       }
+      await Promise.all(released);
+      await pumping;
     },
   };
-
-  function update(job: JobRecord): JobUpdate {
-    return {
-      id: job.id,
-      type: job.type,
-      status: job.status,
-      progress: job.progress,
-      message: job.progressMessage ?? undefined,
-      attempt: job.attempts,
-      error: job.error ?? undefined,
-      at: clock.now(),
-    };
-  }
 }
 
 export type Worker = ReturnType<typeof createWorker>;

@@ -34,6 +34,7 @@ const noJobs = () =>
   Promise.reject(new Error("jobs are not available: this manager has no job service"));
 const NO_JOBS: DaemonJobs = {
   launch: noJobs,
+  launchMany: noJobs,
   monitor: noJobs,
   cancel: noJobs,
   get: noJobs,

@@ -97,6 +97,16 @@ export interface DaemonJobs {
    * `dedupKey` matches one).
    */
   launch(type: string, payload: unknown, options: LaunchOptions): Promise<string>;
+  /**
+   * {@link DaemonJobs.launch} for many payloads of one type in one write (PostgreSQL: one
+   * statement; SQLite: one transaction), each job with its `launched` action. Every payload is
+   * checked first: one refused launches none. Resolves with the ids in the order of `payloads`.
+   */
+  launchMany(
+    type: string,
+    payloads: readonly unknown[],
+    options: Omit<LaunchOptions, "dedupKey">,
+  ): Promise<string[]>;
   /** Resolves with the job once it is completed, failed or cancelled; records `monitored` then. */
   monitor(id: string, options?: MonitorOptions): Promise<JobRecord>;
   /**

@@ -193,7 +193,8 @@ export function memoryJobMethods(
           job.finishedAt = now;
           break;
         case "failed":
-          job.error = outcome.error;
+          // A retry of a job whose cancel was asked ends cancelled, with the cancel's reason.
+          if (outcome.retryAt === null || !job.cancelRequested) job.error = outcome.error;
           if (outcome.retryAt === null) {
             free(job, now);
             job.status = "failed";
@@ -217,6 +218,12 @@ export function memoryJobMethods(
       for (const { id, outcome } of finishes)
         out.push(await methods.finishJob(id, worker, outcome, now));
       return out;
+    },
+
+    async finishAndClaimJobs(worker, finishes, claim, now) {
+      // Claim first: the claim does not see what the outcomes send back to pending.
+      const claimed = claim ? await methods.claimJobs(claim) : [];
+      return { finished: await methods.finishJobs(worker, finishes, now), claimed };
     },
 
     async cancelJob(id, reason, now) {

@@ -151,7 +151,8 @@ export interface Store
   ): Promise<{ job: JobRecord; created: boolean }>;
   /**
    * {@link Store.launchJob} for several jobs in one transaction (PostgreSQL: one statement for
-   * those without a dedup conflict), with one wake-up: the results in the order of `launches`.
+   * those without a dedup conflict, whatever their number), with one wake-up: the results in the
+   * order of `launches`.
    */
   launchJobs(
     launches: readonly { job: NewJob; action: Omit<NewJobAction, "jobId"> }[],
@@ -205,6 +206,17 @@ export interface Store
     now: number,
   ): Promise<(JobRecord | null)[]>;
   /**
+   * {@link Store.finishJobs} and then, with `claim`, {@link Store.claimJobs} in one round trip
+   * (PostgreSQL: one statement; SQLite: one transaction), so a worker's next claim rides with the
+   * outcomes it writes. The claim does not see the jobs these outcomes send back to `pending`.
+   */
+  finishAndClaimJobs(
+    worker: string,
+    finishes: readonly { id: string; outcome: JobOutcome }[],
+    claim: JobClaim | null,
+    now: number,
+  ): Promise<{ finished: (JobRecord | null)[]; claimed: JobRecord[] }>;
+  /**
    * Cancels a job: pending → `cancelled` at once; running → `cancelRequested` (its worker aborts
    * it). A finished job is returned unchanged; null when unknown.
    */
@@ -243,6 +255,7 @@ export type JobMethods = Pick<
   | "setJobProgress"
   | "finishJob"
   | "finishJobs"
+  | "finishAndClaimJobs"
   | "cancelJob"
   | "reclaimJobs"
   | "addJobAction"

@@ -18,6 +18,7 @@ export interface LogLine {
 
 const noJobs: DaemonJobs = {
   launch: () => Promise.reject(new Error("no job service")),
+  launchMany: () => Promise.reject(new Error("no job service")),
   monitor: () => Promise.reject(new Error("no job service")),
   cancel: () => Promise.reject(new Error("no job service")),
   get: () => Promise.reject(new Error("no job service")),

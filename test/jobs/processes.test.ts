@@ -148,4 +148,32 @@ describe.each(kinds)("jobs across processes (%s)", (kind) => {
       await launcher.stop(1000);
     }
   });
+
+  it("reclaims the jobs a worker killed with kill -9 had claimed ahead (queued, never started) like its running one", async () => {
+    const launcher = service(store, [crunch], { nodeId: "launcher", work: false });
+    await launcher.start();
+    try {
+      const jobs = launcher.forDaemon("library_watcher");
+      const first = await worker({ MODE: "hang", LEASE_MS: "1000", CONCURRENCY: "1" });
+      const ids = await jobs.launchMany("crunch", [{ n: 1 }, { n: 2 }], { reason: "batch" });
+      await waitFor(
+        async () => (await store.listJobs({ status: "running" })).length === 2,
+        10_000,
+        "the first worker to claim both (one running, one queued)",
+      );
+      await waitFor(() => executions().length === 1, 10_000, "the first job to start");
+      first.kill("SIGKILL");
+      await new Promise((resolve) => first.once("exit", resolve));
+      const second = await worker({ MODE: "work", LEASE_MS: "1000", CONCURRENCY: "1" });
+      const done = await Promise.all(ids.map((id) => jobs.monitor(id)));
+      for (const job of done) {
+        expect(job).toMatchObject({ status: "completed", attempts: 2 });
+        expect(job.error).toContain(`lease expired: worker worker-${first.pid}`);
+      }
+      const pids = executions().map(([, pid]) => Number(pid));
+      expect(pids).toEqual([first.pid, second.pid, second.pid]);
+    } finally {
+      await launcher.stop(1000);
+    }
+  });
 });

@@ -340,4 +340,33 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
     expect(await store.listJobActions({ daemon: "w" })).toHaveLength(1);
     expect(await store.getJob(live.id)).not.toBeNull();
   });
+
+  it("finishAndClaimJobs ends attempts and claims in one call, not reclaiming what it sent back", async () => {
+    for (let i = 0; i < 4; i++) await store.insertJob(job());
+    const claim = (slots: number, now = T0) => ({
+      slots: { metadata_generate: slots },
+      worker: "node-a",
+      leaseMs: 1000,
+      now,
+    });
+    const first = await store.finishAndClaimJobs("node-a", [], claim(2), T0);
+    expect(first.finished).toEqual([]);
+    expect(first.claimed.map((j) => j.status)).toEqual(["running", "running"]);
+    const [a, b] = first.claimed as unknown as [{ id: string }, { id: string }];
+    const next = await store.finishAndClaimJobs(
+      "node-a",
+      [
+        { id: a.id, outcome: { status: "completed", result: { ok: true } } },
+        { id: b.id, outcome: { status: "released" } },
+      ],
+      claim(5, T0 + 10),
+      T0 + 10,
+    );
+    expect(next.finished.map((j) => j?.status)).toEqual(["completed", "pending"]);
+    expect(next.claimed.map((j) => j.id).sort()).not.toContain(b.id);
+    expect(next.claimed).toHaveLength(2);
+    expect(next.claimed.every((j) => j.leaseExpiresAt === T0 + 1010)).toBe(true);
+    const none = await store.finishAndClaimJobs("node-a", [], null, T0 + 20);
+    expect(none).toEqual({ finished: [], claimed: [] });
+  });
 });

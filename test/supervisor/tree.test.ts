@@ -35,6 +35,7 @@ function tree(daemons: DaemonSpec[], startup: "parallel" | "sequential" = "paral
       node: { id: "test", host: "test", pid: 0, profile: null },
       jobsFor: () => ({
         launch: noJobs,
+        launchMany: noJobs,
         monitor: noJobs,
         cancel: noJobs,
         get: noJobs,

@@ -1,0 +1,170 @@
+/**
+ * One attempt of a job, from the handler's call to its outcome: the handler gets `ctx` (signal,
+ * log, progress), races its abort signal (cancel, timeout, lost lease, shutdown), and the lease is
+ * renewed every `leaseMs / 3` while it runs. The outcome says what to write: completed, failed
+ * (with the retry time, or null when no attempt is left or the handler threw `DoNotRestart`),
+ * cancelled, released (a shutdown: the attempt is not counted), or nothing (the lease was lost:
+ * whoever holds the job now decides).
+ */
+import type { Logger } from "pino";
+import type { Clock, TimerHandle } from "../internal/clock.js";
+import { coerceError, describeError } from "../internal/errors.js";
+import type { CommandHost } from "../isolation/command-daemon.js";
+import { DoNotRestart } from "../registry/errors.js";
+import type { JobContext, JobRecord, JobSpec } from "../registry/types.js";
+import type { JobOutcome, Store } from "../store/types.js";
+import { type Owner, runAs } from "../supervisor/async-context.js";
+import { retryDelay } from "./backoff.js";
+import {
+  JobCancelledError,
+  JobLeaseLostError,
+  JobServiceStoppingError,
+  JobTimeoutError,
+} from "./errors.js";
+import { runJobHandler } from "./handler.js";
+import { jobLogger } from "./job-logger.js";
+import { createProgress } from "./progress.js";
+
+/** One attempt in flight. */
+export interface Attempt {
+  job: JobRecord;
+  spec: JobSpec;
+  controller: AbortController;
+  /** The handler returned or threw (or was aborted): only its outcome is left to write. */
+  settled: boolean;
+}
+
+export interface AttemptOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** The node id: who holds the lease. */
+  worker: string;
+  leaseMs: number;
+  progressThrottleMs: number;
+  /** The job's progress changed. */
+  progress(job: JobRecord): void;
+  /** How command jobs start their programs; without it a command job's attempt fails. */
+  programs?: CommandHost | undefined;
+}
+
+/** Runs the attempt's handler to its end; resolves with the outcome to write. Never rejects. */
+export async function runAttempt(
+  attempt: Attempt,
+  options: AttemptOptions,
+): Promise<JobOutcome | undefined> {
+  const { job, spec, controller } = attempt;
+  const { signal } = controller;
+  const { clock } = options;
+  const abort = (reason: Error) => {
+    if (!signal.aborted) controller.abort(reason);
+  };
+  const timeout =
+    spec.timeout === undefined
+      ? undefined
+      : clock.setTimeout(
+          () => abort(new JobTimeoutError(`timed out after ${spec.timeout} ms`)),
+          spec.timeout,
+        );
+  const lease = renewWhileRunning(attempt, options, abort);
+  const progress = createProgress(job, {
+    store: options.store,
+    clock,
+    logger: options.logger,
+    worker: options.worker,
+    throttleMs: options.progressThrottleMs,
+    emit: options.progress,
+  });
+  const ctx: JobContext = {
+    id: job.id,
+    attempt: job.attempts,
+    signal,
+    log: jobLogger(job, options.logger, options.store, clock, options.worker),
+    progress: progress.report,
+  };
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(signal.reason);
+    if (signal.aborted) fail();
+    else signal.addEventListener("abort", fail, { once: true });
+  });
+  aborted.catch(() => {});
+
+  try {
+    // The attempt's own context: an error that escapes it (a stray timer, a forgotten
+    // promise) fails this attempt, not the process (DESIGN.md §7, §11).
+    const owner: Owner = {
+      kind: "job",
+      label: `job ${job.type} ${job.id}`,
+      escaped: (error) => abort(new Error(`uncaught: ${describeError(error)}`, { cause: error })),
+      stalled: (ms) => ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms }),
+    };
+    const work = runAs(owner, () =>
+      Promise.resolve().then(() => runJobHandler(spec, job.payload, ctx, clock, options.programs)),
+    );
+    work.catch(() => {}); // it may reject after the abort won the race
+    // A program's attempt settles only once its process group is gone (within killTimeout of
+    // the abort): waiting for it means no process outlives its job.
+    const result = await (spec.command ? work : Promise.race([work, aborted]));
+    return { status: "completed", result: result === undefined ? null : result };
+  } catch (thrown) {
+    const reason = signal.aborted ? coerceError(signal.reason) : coerceError(thrown);
+    return outcomeOf(job, spec, reason, options);
+  } finally {
+    attempt.settled = true;
+    if (timeout !== undefined) clock.clearTimeout(timeout);
+    lease.stop();
+    await progress.flush();
+  }
+}
+
+/** Renews the attempt's lease every `leaseMs / 3` until `stop()`; aborts when lost or cancelled. */
+function renewWhileRunning(
+  attempt: Attempt,
+  { store, clock, logger, worker, leaseMs }: AttemptOptions,
+  abort: (reason: Error) => void,
+) {
+  const { job } = attempt;
+  const { signal } = attempt.controller;
+  let timer: TimerHandle | undefined;
+  let stopped = false;
+  const renew = async () => {
+    timer = undefined;
+    if (signal.aborted || stopped) return;
+    try {
+      const lease = await store.renewJobLease(job.id, worker, leaseMs, clock.now());
+      if (!lease.held) abort(new JobLeaseLostError("the job's lease expired and was reclaimed"));
+      else if (lease.cancelRequested) {
+        const current = await store.getJob(job.id).catch(() => null);
+        abort(new JobCancelledError(current?.error ?? "cancelled"));
+      }
+    } catch (thrown) {
+      logger.warn({ err: coerceError(thrown), job: job.id }, "jobs: renewing a lease failed");
+    }
+    if (!signal.aborted && !stopped) timer = clock.setTimeout(() => void renew(), leaseMs / 3);
+  };
+  timer = clock.setTimeout(() => void renew(), leaseMs / 3);
+  return {
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+function outcomeOf(
+  job: JobRecord,
+  spec: JobSpec,
+  error: Error,
+  { clock, logger }: AttemptOptions,
+): JobOutcome | undefined {
+  if (error instanceof JobLeaseLostError) {
+    logger.warn({ job: job.id, type: job.type }, "jobs: lost the lease of a running job");
+    return undefined;
+  }
+  if (error instanceof JobServiceStoppingError) return { status: "released" };
+  if (error instanceof JobCancelledError) return { status: "cancelled", error: error.message };
+  const final = job.attempts >= job.maxAttempts || DoNotRestart.is(error);
+  const retryAt = final ? null : clock.now() + retryDelay(spec.backoff, job.attempts);
+  return { status: "failed", error: describeError(error), retryAt };
+}

@@ -1,0 +1,80 @@
+/**
+ * Outcomes of attempts waiting to be written. The worker takes them in batches and writes each
+ * batch in one statement, with its next claim riding along (`Store.finishAndClaimJobs`); a failed
+ * write is tried again, 3 times per outcome (after 200 ms, then 400 ms), and then given up: the
+ * job's lease expires and it is reclaimed.
+ */
+import type { Logger } from "pino";
+import type { Clock } from "../internal/clock.js";
+import { coerceError } from "../internal/errors.js";
+import type { JobRecord } from "../registry/types.js";
+import type { JobOutcome } from "../store/types.js";
+
+export interface FinishesOptions {
+  clock: Clock;
+  logger: Logger;
+  /** The store recorded an attempt's end: `record` is the job as it is now. */
+  finished(record: JobRecord): void;
+  /** Outcomes are waiting (new ones, or ones to try again): take and write them. */
+  ready(): void;
+}
+
+/** An attempt's outcome waiting to be written. */
+export interface Finishing {
+  job: JobRecord;
+  outcome: JobOutcome;
+  /** Writes tried so far. */
+  tries: number;
+  written: () => void;
+}
+
+const TRIES = 3;
+const RETRY_STEP_MS = 200;
+
+export function createFinishes({ clock, logger, finished, ready }: FinishesOptions) {
+  const queue: Finishing[] = [];
+  return {
+    /** Queues how `job`'s attempt ended; resolves once written (or given up). Never rejects. */
+    add(job: JobRecord, outcome: JobOutcome): Promise<void> {
+      return new Promise<void>((resolve) => {
+        queue.push({ job, outcome, tries: 0, written: resolve });
+        ready();
+      });
+    },
+    /** Up to `max` outcomes to write now, oldest first. */
+    take: (max: number): Finishing[] => queue.splice(0, max),
+    /** `batch` was written: `records[i]` is its i-th job now, null where the attempt was not ours. */
+    written(batch: readonly Finishing[], records: readonly (JobRecord | null)[]): void {
+      batch.forEach((f, i) => {
+        const record = records[i];
+        if (record) {
+          finished(record);
+          const level = record.status === "failed" ? "warn" : "debug";
+          logger[level](
+            { job: f.job.id, type: f.job.type, attempt: f.job.attempts, status: record.status },
+            `jobs: ${f.job.type} ${f.job.id} attempt ${f.job.attempts} → ${record.status}`,
+          );
+        }
+        f.written();
+      });
+    },
+    /** Writing `batch` failed: each outcome is tried again later, or given up after {@link TRIES}. */
+    failed(batch: readonly Finishing[], thrown: unknown): void {
+      for (const f of batch) {
+        f.tries++;
+        if (f.tries >= TRIES) {
+          logger.error(
+            { err: coerceError(thrown), job: f.job.id },
+            "jobs: could not record how a job ended; its lease will expire and it will be reclaimed",
+          );
+          f.written();
+          continue;
+        }
+        clock.setTimeout(() => {
+          queue.push(f);
+          ready();
+        }, RETRY_STEP_MS * f.tries);
+      }
+    },
+  };
+}

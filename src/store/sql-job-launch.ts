@@ -1,0 +1,214 @@
+/**
+ * Launching in the SQL stores: a job, its `launched` action and the `jobs` wake-up, atomically
+ * (PostgreSQL: one statement; SQLite: one transaction), alone or many at once (one wake-up for
+ * the batch). The partial unique
+ * index on live dedup keys is the only conflict a fresh id can hit; a launch that hits it returns
+ * the live job and records nothing.
+ */
+import { type Kysely, type QueryCreator, sql } from "kysely";
+import type { JobRecord } from "../registry/types.js";
+import { toJson } from "./json.js";
+import type { Database } from "./schema.js";
+import {
+  actionValues,
+  type JobNotifier,
+  type JobRow,
+  jobFromRow,
+  jobValues,
+  LIVE,
+  type Op,
+} from "./sql-job-rows.js";
+import type { JobMethods, NewJob, NewJobAction } from "./types.js";
+
+const DEDUP_RETRIES = 5;
+/** SQLite: jobs per multi-row insert (14 parameters each, well under its 32,766). */
+const SQLITE_CHUNK = 500;
+type Action = Omit<NewJobAction, "jobId">;
+
+export function sqlLaunchMethods(
+  op: Op,
+  notifier: JobNotifier,
+): Pick<JobMethods, "insertJob" | "launchJob" | "launchJobs"> {
+  const getJob = (db: Kysely<Database>, id: string) =>
+    db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
+
+  /** Inserts the job; with `action`, also the action and a wake-up on `jobs`, atomically. */
+  const insertOnce = async (
+    db: Kysely<Database>,
+    job: NewJob,
+    action: Action | null,
+  ): Promise<JobRow | undefined> => {
+    const insert = (qb: QueryCreator<Database>) =>
+      qb
+        .insertInto("jobs")
+        .values(jobValues(job))
+        .onConflict((oc) => oc.doNothing())
+        .returningAll();
+    if (!action) return insert(db).executeTakeFirst();
+    if (notifier.expression) {
+      // One statement: the action is inserted only when the job was, and pg_notify runs once
+      // per inserted row, so a dedup hit records and notifies nothing.
+      const row = await db
+        .with("j", (qb) => insert(qb))
+        .with("a", (qb) =>
+          qb
+            .insertInto("job_actions")
+            .columns(["job_id", "daemon", "action", "reason", "at", "node_id"])
+            .expression((eb) =>
+              eb
+                .selectFrom("j")
+                .select([
+                  "j.id",
+                  sql<string>`cast(${action.daemon} as text)`.as("daemon"),
+                  sql<string>`cast(${action.action} as text)`.as("action"),
+                  sql<string | null>`cast(${action.reason} as text)`.as("reason"),
+                  sql<number>`cast(${action.at} as bigint)`.as("at"),
+                  sql<string | null>`cast(${action.node} as text)`.as("node_id"),
+                ]),
+            ),
+        )
+        .selectFrom("j")
+        .selectAll("j")
+        .select(notifier.expression("jobs").as("notified"))
+        .executeTakeFirst();
+      return row as JobRow | undefined;
+    }
+    const row = await db.transaction().execute(async (trx) => {
+      const inserted = await insert(trx).executeTakeFirst();
+      if (inserted) {
+        await trx.insertInto("job_actions").values(actionValues(inserted.id, action)).execute();
+        await notifier.inTransaction(trx, "jobs");
+      }
+      return inserted;
+    });
+    if (row) notifier.after("jobs");
+    return row;
+  };
+
+  const insertJob = (job: NewJob, action: Action | null) =>
+    op(async (db) => {
+      for (let attempt = 0; attempt < DEDUP_RETRIES; attempt++) {
+        const inserted = await insertOnce(db, job, action);
+        if (inserted) return { job: jobFromRow(inserted), created: true };
+        if (job.dedupKey === null) {
+          const same = await getJob(db, job.id);
+          if (same) return { job: jobFromRow(same), created: false };
+          continue;
+        }
+        const live = await db
+          .selectFrom("jobs")
+          .selectAll()
+          .where("dedup_key", "=", job.dedupKey)
+          .where("status", "in", LIVE)
+          .executeTakeFirst();
+        if (live) return { job: jobFromRow(live), created: false };
+        // The live job finished in between: its key is free again, try once more.
+      }
+      throw new Error(`could not insert job ${job.id} (dedup key ${job.dedupKey}): too much churn`);
+    });
+
+  return {
+    insertJob: (job) => insertJob(job, null),
+    launchJob: (job, action) => insertJob(job, action),
+    launchJobs: (launches) =>
+      op(async (db) => {
+        if (launches.length === 0) return [];
+        const rows = notifier.expression
+          ? await launchAllPg(db, launches, notifier.expression)
+          : await launchAllInTransaction(db, launches, notifier);
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        const out: { job: JobRecord; created: boolean }[] = [];
+        for (const { job, action } of launches) {
+          const row = byId.get(job.id);
+          // A dedup conflict: the single launch finds the live job (or inserts, if it ended).
+          out.push(row ? { job: jobFromRow(row), created: true } : await insertJob(job, action));
+        }
+        return out;
+      }),
+  };
+}
+
+/**
+ * PostgreSQL: the batch's jobs, the actions of those inserted and one wake-up, in one statement
+ * whatever the batch's size: every column travels as one array parameter (`unnest`).
+ */
+async function launchAllPg(
+  db: Kysely<Database>,
+  launches: readonly { job: NewJob; action: Action }[],
+  expression: NonNullable<JobNotifier["expression"]>,
+): Promise<JobRow[]> {
+  const column = <T>(pick: (launch: { job: NewJob; action: Action }) => T) => launches.map(pick);
+  const result = await sql<JobRow>`
+    with input as (
+      select * from unnest(
+        cast(${column(({ job }) => job.id)} as text[]),
+        cast(${column(({ job }) => job.type)} as text[]),
+        cast(${column(({ job }) => toJson(job.payload))} as text[]),
+        cast(${column(({ job }) => job.priority)} as int[]),
+        cast(${column(({ job }) => job.maxAttempts)} as int[]),
+        cast(${column(({ job }) => job.runAt)} as bigint[]),
+        cast(${column(({ job }) => job.dedupKey)} as text[]),
+        cast(${column(({ job }) => job.launchedBy)} as text[]),
+        cast(${column(({ job }) => job.reason)} as text[]),
+        cast(${column(({ job }) => job.now)} as bigint[]),
+        cast(${column(({ action }) => action.daemon)} as text[]),
+        cast(${column(({ action }) => action.action)} as text[]),
+        cast(${column(({ action }) => action.reason)} as text[]),
+        cast(${column(({ action }) => action.at)} as bigint[]),
+        cast(${column(({ action }) => action.node)} as text[])
+      ) as t (id, type, payload, priority, max_attempts, run_at, dedup_key, launched_by, reason,
+              now, a_daemon, a_action, a_reason, a_at, a_node)
+    ),
+    j as (
+      insert into jobs (id, type, status, payload, priority, attempts, max_attempts, run_at,
+                        dedup_key, progress, launched_by, reason, created_at, updated_at)
+      select id, type, 'pending', payload, priority, 0, max_attempts, run_at, dedup_key, 0,
+             launched_by, reason, now, now
+      from input
+      on conflict do nothing
+      returning *
+    ),
+    a as (
+      insert into job_actions (job_id, daemon, action, reason, at, node_id)
+      select input.id, a_daemon, a_action, a_reason, a_at, a_node
+      from j join input on input.id = j.id
+    )
+    select j.*, (select count(*) from (select ${expression("jobs")}) as n) as notified
+    from j`.execute(db);
+  return result.rows;
+}
+
+/** SQLite: the same in one transaction, SQLITE_CHUNK jobs (and then their actions) a statement. */
+async function launchAllInTransaction(
+  db: Kysely<Database>,
+  launches: readonly { job: NewJob; action: Action }[],
+  notifier: JobNotifier,
+): Promise<JobRow[]> {
+  const rows = await db.transaction().execute(async (trx) => {
+    const inserted: JobRow[] = [];
+    for (let i = 0; i < launches.length; i += SQLITE_CHUNK) {
+      const chunk = launches.slice(i, i + SQLITE_CHUNK);
+      const rows = await trx
+        .insertInto("jobs")
+        .values(chunk.map(({ job }) => jobValues(job)))
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .execute();
+      if (rows.length === 0) continue;
+      const created = new Set(rows.map((row) => row.id));
+      await trx
+        .insertInto("job_actions")
+        .values(
+          chunk
+            .filter(({ job }) => created.has(job.id))
+            .map(({ job, action }) => actionValues(job.id, action)),
+        )
+        .execute();
+      inserted.push(...rows);
+    }
+    if (inserted.length > 0) await notifier.inTransaction(trx, "jobs");
+    return inserted;
+  });
+  if (rows.length > 0) notifier.after("jobs");
+  return rows;
+}

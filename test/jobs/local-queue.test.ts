@@ -1,0 +1,156 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { JobPayloadError } from "../../src/jobs/errors.js";
+import type { JobService, JobUpdate } from "../../src/jobs/types.js";
+import { defineJob } from "../../src/registry/define.js";
+import type { JobSpec } from "../../src/registry/types.js";
+import type { Store } from "../../src/store/types.js";
+import {
+  type DatabaseKind,
+  postgresAvailable,
+  type TestDatabase,
+  testDatabase,
+} from "../store/helpers/databases.js";
+import { aborted, service, waitFor } from "./helpers.js";
+
+// launchMany and the worker's local queue, on every store.
+const kinds: DatabaseKind[] = ["sqlite", "memory"];
+if (await postgresAvailable()) kinds.splice(1, 0, "postgres");
+
+describe.each(kinds)("local queue and launchMany (%s)", (kind) => {
+  let database: TestDatabase;
+  let store: Store;
+  const services: JobService[] = [];
+  const start = async (jobs: JobSpec[], over: Parameters<typeof service>[2] = {}) => {
+    const s = service(store, jobs, over);
+    services.push(s);
+    await s.start();
+    return s;
+  };
+
+  beforeEach(async () => {
+    database = testDatabase(kind);
+    store = database.store();
+    await store.open();
+  });
+  afterEach(async () => {
+    for (const s of services.splice(0)) await s.stop(1000);
+    await store.close();
+    await database.drop();
+  });
+
+  it("launchMany launches one job per payload, ids in order, each with its launched action", async () => {
+    const ran: number[] = [];
+    const s = await start([
+      defineJob({
+        type: "thumb",
+        concurrency: 3,
+        payload: z.object({ n: z.number() }),
+        run: (payload) => {
+          ran.push(payload.n);
+          return { n: payload.n };
+        },
+      }),
+    ]);
+    const jobs = s.forDaemon("scanner");
+    const payloads = Array.from({ length: 25 }, (_, i) => ({ n: i }));
+    const ids = await jobs.launchMany("thumb", payloads, { reason: "new folder", priority: 1 });
+    expect(ids).toHaveLength(25);
+    expect(new Set(ids).size).toBe(25);
+    const done = await Promise.all(ids.map((id) => jobs.monitor(id)));
+    expect(done.map((job) => job.result)).toEqual(payloads);
+    expect(done.every((job) => job.status === "completed" && job.priority === 1)).toBe(true);
+    expect([...ran].sort((a, b) => a - b)).toEqual(payloads.map((p) => p.n));
+    for (const id of [ids[0], ids[24]] as string[]) {
+      const actions = (await jobs.get(id))?.actions.map((a) => [a.action, a.daemon, a.reason]);
+      expect(actions).toEqual([
+        ["launched", "scanner", "new folder"],
+        ["monitored", "scanner", "job ended completed"],
+      ]);
+    }
+  });
+
+  it("launchMany checks every payload first: one refused launches none", async () => {
+    const s = await start([
+      defineJob({ type: "thumb", payload: z.object({ n: z.number() }), run: () => {} }),
+    ]);
+    const jobs = s.forDaemon("scanner");
+    await expect(
+      jobs.launchMany("thumb", [{ n: 1 }, { n: "two" }], { reason: "x" }),
+    ).rejects.toBeInstanceOf(JobPayloadError);
+    expect(await s.list()).toEqual([]);
+    expect(await jobs.launchMany("thumb", [], { reason: "x" })).toEqual([]);
+  });
+
+  it("claims ahead of its slots: queued jobs hold a lease, start as slots free, and a cancel ends one before it starts", async () => {
+    const releases: (() => void)[] = [];
+    const seen: JobUpdate[] = [];
+    const s = await start([
+      defineJob({
+        type: "thumb",
+        concurrency: 2,
+        run: (_payload, ctx) =>
+          new Promise<void>((resolve) => {
+            releases.push(resolve);
+            void aborted(ctx.signal).then(resolve);
+          }),
+      }),
+    ]);
+    s.on("status", (u) => seen.push(u));
+    const jobs = s.forDaemon("scanner");
+    const ids = await jobs.launchMany("thumb", [{}, {}, {}, {}, {}], { reason: "batch" });
+    await waitFor(() => releases.length === 2, 5000, "two jobs to start");
+    // Two running, two more claimed ahead (prefetch = concurrency), one still pending.
+    const byStatus = async () => {
+      const all = await s.list();
+      return all.filter((j) => j.status === "running").length;
+    };
+    expect(await byStatus()).toBe(4);
+    const queued = (await s.list({ status: "running" })).filter(
+      (j) => !seen.some((u) => u.id === j.id && u.status === "running"),
+    );
+    expect(queued).toHaveLength(2);
+    for (const job of queued) expect(job.leaseExpiresAt).not.toBeNull();
+    // Cancelling a queued job ends it without running it.
+    const victim = queued[0]?.id as string;
+    await jobs.cancel(victim, "not needed");
+    const cancelled = await jobs.monitor(victim);
+    expect(cancelled).toMatchObject({ status: "cancelled", error: "not needed" });
+    expect(seen.some((u) => u.id === victim && u.status === "running")).toBe(false);
+    // The rest run as slots free.
+    while (releases.length > 0) (releases.shift() as () => void)();
+    const rest = ids.filter((id) => id !== victim);
+    const timer = setInterval(() => {
+      while (releases.length > 0) (releases.shift() as () => void)();
+    }, 5);
+    try {
+      const done = await Promise.all(rest.map((id) => jobs.monitor(id)));
+      expect(done.map((j) => j.status)).toEqual([
+        "completed",
+        "completed",
+        "completed",
+        "completed",
+      ]);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it("stop hands queued jobs back without counting their attempt", async () => {
+    const s = await start([
+      defineJob({
+        type: "thumb",
+        concurrency: 1,
+        run: (_payload, ctx) => aborted(ctx.signal),
+      }),
+    ]);
+    const ids = await s.forDaemon("scanner").launchMany("thumb", [{}, {}], { reason: "batch" });
+    await waitFor(async () => (await s.list({ status: "running" })).length === 2, 5000, "claims");
+    await s.stop(50);
+    const jobs = await Promise.all(ids.map((id) => store.getJob(id)));
+    expect(jobs.map((j) => [j?.status, j?.attempts, j?.lockedBy])).toEqual([
+      ["pending", 0, null],
+      ["pending", 0, null],
+    ]);
+  });
+});
