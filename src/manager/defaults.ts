@@ -15,6 +15,7 @@ export const PART_TIMEOUTS = {
     durable: 30 * SECOND,
     jobs: 30 * SECOND,
     sweepers: 1 * SECOND,
+    cluster: 30 * SECOND,
     http: 30 * SECOND,
   },
   stop: {
@@ -24,6 +25,7 @@ export const PART_TIMEOUTS = {
     durable: 60 * SECOND,
     jobs: 60 * SECOND,
     sweepers: 1 * SECOND,
+    cluster: 60 * SECOND,
     http: 60 * SECOND,
   },
 } as const;

@@ -44,6 +44,38 @@ export interface RingmasterConfigInput {
   events?: Partial<EventBusOptions>;
   /** Manager-wide settings. */
   shutdownTimeout?: Duration;
+  /** Cluster timings and placement (DESIGN.md §8); defaults in `src/cluster/defaults.ts`. */
+  cluster?: ClusterOptionsInput;
+}
+
+/** What `cluster:` accepts: the timings (durations) and the preferred nodes of daemons. */
+export interface ClusterOptionsInput {
+  nodeTtl?: Duration;
+  heartbeatInterval?: Duration;
+  renewInterval?: Duration;
+  leaseTtl?: Duration;
+  safetyMargin?: Duration;
+  pruneAfter?: Duration;
+  /** Node ids in order of preference, per cluster daemon: placement tries them first. */
+  prefer?: Record<string, readonly string[]>;
+}
+
+/** The cluster settings as `defineConfig` leaves them: timings in ms (unset ones default). */
+export interface ClusterOptions {
+  readonly timings: Readonly<
+    Partial<
+      Record<
+        | "nodeTtl"
+        | "heartbeatInterval"
+        | "renewInterval"
+        | "leaseTtl"
+        | "safetyMargin"
+        | "pruneAfter",
+        number
+      >
+    >
+  >;
+  readonly prefer: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The bundled configuration: the normalized result of `defineConfig`. */
@@ -68,6 +100,7 @@ export interface RingmasterConfig {
   readonly events: EventBusOptions;
   /** ms */
   readonly shutdownTimeout: number;
+  readonly cluster: ClusterOptions;
 }
 
 export type ValidationSeverity = "error" | "warning";

@@ -15,6 +15,9 @@ import {
 import { parseDuration } from "./duration.js";
 import { type IsolationOptions, isolationSettings } from "./isolation-options.js";
 import type {
+  ClusterOptions,
+  ClusterOptionsInput,
+  DaemonContext,
   DaemonOptions,
   DaemonSpec,
   JobContext,
@@ -276,7 +279,18 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
       input.shutdownTimeout === undefined
         ? MANAGER_DEFAULTS.shutdownTimeout
         : parseDuration(input.shutdownTimeout, "config option shutdownTimeout"),
+    cluster: clusterOptions(input.cluster ?? {}),
   });
+}
+
+/** `cluster:` with its durations in ms; consistency is checked when a manager is created. */
+function clusterOptions(input: ClusterOptionsInput): ClusterOptions {
+  const { prefer, ...durations } = input;
+  const timings: Record<string, number> = {};
+  for (const [key, value] of Object.entries(durations)) {
+    if (value !== undefined) timings[key] = parseDuration(value, `config option cluster.${key}`);
+  }
+  return Object.freeze({ timings: Object.freeze(timings), prefer: Object.freeze({ ...prefer }) });
 }
 
 export type { ServiceLike } from "./adapt-service.js";
