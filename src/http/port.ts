@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { ClusterNodeView } from "../cluster/view.js";
 import type { ResolvedDaemon } from "../config/resolve.js";
 import type { EventBus } from "../events/types.js";
 import type { DependencyGraph } from "../registry/graph.js";
@@ -71,6 +72,18 @@ export interface HttpPort {
    * from the daemon's next start. Throws a ConfigError for bad values. Absent: kept in memory.
    */
   setOverrides?(name: string, patch: Record<string, unknown>): Promise<ResolvedDaemon>;
+  /** Every node of the cluster, from the store (`GET /api/nodes`); absent without a store. */
+  clusterNodes?(): Promise<ClusterNodeView[]>;
+  /** This node's cluster leases for `/metrics`: held ones with their tokens, and counts. */
+  leases?(): LeaseStats;
   /** The store's write-buffer health for `/metrics`, once there is a store. */
   storeHealth?(): { buffered: number; dropped: number; degraded: boolean; ok: boolean } | undefined;
+}
+
+/** This node's leases as `/metrics` reads them. */
+export interface LeaseStats {
+  /** Every cluster daemon this node may run: held (with its token) or not. */
+  daemons: Array<{ name: string; held: boolean; token: number }>;
+  acquisitions: number;
+  losses: number;
 }

@@ -137,6 +137,7 @@ export async function startHttpServer(
       bus: port.events,
       jobs: options.jobs,
       store: options.storeStats ?? storeStatsOf(port),
+      leases: port.leases?.bind(port),
     }),
   };
   registerProbeRoutes(app, ctx);
