@@ -26,6 +26,9 @@ export function actionsFor(state: DaemonState): DaemonAction[] {
       return ["restart", "stop"];
     case "stopping":
       return [];
+    case "standby":
+      // Another node holds the lease: stopping here takes this node out of the candidates.
+      return ["stop"];
     case "stopped":
     case "failed":
       return ["start"];
