@@ -41,6 +41,16 @@ export function createFinishes({ clock, logger, finished, ready }: FinishesOptio
         ready();
       });
     },
+    /**
+     * A cancel arrived for job `id` after its handler failed but before the outcome was written:
+     * the waiting failure becomes `cancelled` with the cancel's reason. False when none waits.
+     */
+    cancelWaiting(id: string, reason: string): boolean {
+      const f = queue.find((w) => w.job.id === id && w.outcome.status === "failed");
+      if (!f) return false;
+      f.outcome = { status: "cancelled", error: reason };
+      return true;
+    },
     /** Up to `max` outcomes to write now, oldest first. */
     take: (max: number): Finishing[] => queue.splice(0, max),
     /** `batch` was written: `records[i]` is its i-th job now, null where the attempt was not ours. */

@@ -192,7 +192,8 @@ export function createWorker(options: WorkerOptions) {
     },
     /**
      * Aborts a job running or queued here (a cancel from this process); false if it is neither.
-     * A queued job ends `cancelled` without starting.
+     * A queued job ends `cancelled` without starting; a failed attempt whose outcome is still
+     * waiting to be written ends `cancelled` instead.
      */
     abort(id: string, reason: Error): boolean {
       const entry = running.get(id);
@@ -201,7 +202,7 @@ export function createWorker(options: WorkerOptions) {
         return true;
       }
       const job = queue.remove(id);
-      if (!job) return false;
+      if (!job) return finishes.cancelWaiting(id, reason.message);
       cancelQueued(job, reason.message);
       return true;
     },

@@ -193,8 +193,7 @@ export function memoryJobMethods(
           job.finishedAt = now;
           break;
         case "failed":
-          // A retry of a job whose cancel was asked ends cancelled, with the cancel's reason.
-          if (outcome.retryAt === null || !job.cancelRequested) job.error = outcome.error;
+          job.error = outcome.error;
           if (outcome.retryAt === null) {
             free(job, now);
             job.status = "failed";

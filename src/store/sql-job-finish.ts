@@ -49,10 +49,7 @@ export const finishStatement = (
         else 'pending' end,
       result = case when v.kind = 'completed' then v.result else jobs.result end,
       progress = case when v.kind = 'completed' then 100 else jobs.progress end,
-      error = case
-        when v.kind in ('completed', 'released') then jobs.error
-        when v.kind = 'retry' and jobs.cancel_requested then jobs.error
-        else v.error end,
+      error = case when v.kind in ('completed', 'released') then jobs.error else v.error end,
       finished_at = case when ${ended} then cast(${now} as bigint) else null end,
       run_at = case v.kind
         when 'retry' then v.retry_at

@@ -82,7 +82,11 @@ describe("dead letters across a restart", () => {
     expect(letters).toMatchObject([{ subscriber: "consumer", event: { payload: { n: 7 } } }]);
     const id = letters[0]?.id as string;
 
-    const retry = await fetch(`${base}/api/dead-letters/${id}/retry`, { method: "POST" });
+    const retry = await fetch(`${base}/api/dead-letters/${id}/retry`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(retry.status).toBe(200);
     await until("the retried event handled", () => handled.length === 1);
     expect(handled).toEqual([7]);
@@ -90,7 +94,11 @@ describe("dead letters across a restart", () => {
       const left = (await (await fetch(`${base}/api/dead-letters`)).json()) as unknown[];
       return left.length === 0;
     });
-    const unknown = await fetch(`${base}/api/dead-letters/${id}/retry`, { method: "POST" });
+    const unknown = await fetch(`${base}/api/dead-letters/${id}/retry`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(unknown.status).toBe(404);
     await second.shutdown();
 
