@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
 import { jobLeases } from "./0002-job-leases.js";
 import { nodeUrl } from "./0003-node-url.js";
+import { cluster } from "./0004-cluster.js";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -15,6 +16,7 @@ function migrations(dialect: MigrationDialect): Record<string, Migration> {
     "0001-initial": initial(dialect),
     "0002-job-leases": jobLeases(dialect),
     "0003-node-url": nodeUrl(dialect),
+    "0004-cluster": cluster(dialect),
   };
 }
 
