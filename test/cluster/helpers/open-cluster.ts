@@ -6,6 +6,7 @@ import { memoryClusterMethods } from "../../../src/store/memory-cluster.js";
 import { createStore } from "../../../src/store/open.js";
 import type { Database } from "../../../src/store/schema.js";
 import { sqlClusterMethods } from "../../../src/store/sql-cluster.js";
+import type { Store } from "../../../src/store/types.js";
 
 /** Where a cluster store lives: the same URL and schema the test database uses. */
 export interface ClusterTarget {
@@ -18,6 +19,8 @@ export interface ClusterTarget {
 
 export interface OpenedCluster {
   cluster: ClusterStore;
+  /** The migrated store itself, left open when asked (`keepStore`), for its wake-ups. */
+  store: Store | null;
   /** Statements sent so far (the benchmark's count). */
   readonly statements: number;
   close(): Promise<void>;
@@ -27,14 +30,20 @@ export interface OpenedCluster {
  * A {@link ClusterStore} on a migrated database: the store migrates it, then a Kysely of our own
  * runs the cluster statements (the test-side stand-in until the Store carries `cluster`).
  */
-export async function openCluster(target: ClusterTarget): Promise<OpenedCluster> {
+export async function openCluster(
+  target: ClusterTarget,
+  options: { keepStore?: boolean } = {},
+): Promise<OpenedCluster> {
   let statements = 0;
   if (target.url.startsWith("memory:")) {
-    return { cluster: memoryClusterMethods(), statements: 0, close: async () => {} };
+    return { cluster: memoryClusterMethods(), store: null, statements: 0, close: async () => {} };
   }
-  const store = createStore(target.url, target.schema ? { schema: target.schema } : {});
+  const store = createStore(target.url, {
+    pollIntervalMs: 50,
+    ...(target.schema ? { schema: target.schema } : {}),
+  });
   await store.open();
-  await store.close();
+  if (!options.keepStore) await store.close();
   let db: Kysely<Database>;
   if (target.url.startsWith("sqlite:")) {
     const file = target.url.slice("sqlite:".length);
@@ -65,9 +74,13 @@ export async function openCluster(target: ClusterTarget): Promise<OpenedCluster>
   });
   return {
     cluster,
+    store: options.keepStore ? store : null,
     get statements() {
       return statements;
     },
-    close: () => db.destroy(),
+    async close() {
+      await db.destroy();
+      if (options.keepStore) await store.close();
+    },
   };
 }
