@@ -18,4 +18,5 @@ export const SUITE: readonly SuiteEntry[] = [
   { name: "jobs" },
   { name: "probes" },
   { name: "restart" },
+  { name: "cluster" },
 ];

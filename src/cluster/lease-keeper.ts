@@ -1,9 +1,9 @@
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { coerceError } from "../internal/errors.js";
 import type { ClusterStore, HeldLeaseRef } from "../store/cluster-types.js";
 import type { ClusterTimings } from "./defaults.js";
 import { type DaemonLease, type LeaseLossReason, LeaseLostError } from "./lease.js";
 import { type PlacementNode, planPlacement } from "./placement.js";
+import { reporter } from "./report.js";
 
 export type LeaseStore = Pick<
   ClusterStore,
@@ -89,13 +89,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
   let stopped = false;
   let started = false;
 
-  const report = (thrown: unknown) => {
-    try {
-      options.onError?.(coerceError(thrown));
-    } catch {
-      // The reporter's error is its own.
-    }
-  };
+  const report = reporter(options.onError);
 
   /** The store's answer, or a rejection once `leaseTtl` passed without one (a hung connection). */
   const answer = <T>(what: string, pending: Promise<T>): Promise<T> =>

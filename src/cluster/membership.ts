@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { coerceError } from "../internal/errors.js";
 import type { ClusterNode, ClusterNodeInfo, ClusterStore } from "../store/cluster-types.js";
 import type { ClusterTimings } from "./defaults.js";
 import { NodeIdTakenError } from "./node-id.js";
+import { reporter } from "./report.js";
 
 export type MembershipStore = Pick<
   ClusterStore,
@@ -65,13 +65,7 @@ export function createMembership(options: MembershipOptions): Membership {
   let joined = false;
   let left = false;
 
-  const report = (thrown: unknown) => {
-    try {
-      options.onError?.(coerceError(thrown));
-    } catch {
-      // The reporter's error is its own.
-    }
-  };
+  const report = reporter(options.onError);
 
   const beat = async () => {
     const now = clock.now();

@@ -22,7 +22,7 @@ export interface PlacementPlan {
   acquire: string[];
   /** Stop after this many acquisitions succeed (self's room). */
   limit: number;
-  /** At most one lease `self` should give up so a candidate with room takes it. */
+  /** Leases `self` should give up so candidates with room take them. */
   shed: string[];
   /** How many leases `self` may hold while every candidate has room. */
   share: number;
@@ -80,15 +80,18 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
   };
 
   const shed: string[] = [];
-  if (room(self) < 0) {
-    for (const daemon of [...held].sort()) {
-      const others = (candidatesOf.get(daemon) ?? []).filter((id) => id !== self);
-      if (others.some((id) => room(id) > 0)) {
-        shed.push(daemon);
-        break;
-      }
-    }
+  const before = new Map(load);
+  for (const daemon of [...held].sort()) {
+    if (room(self) >= 0) break;
+    const taker = (candidatesOf.get(daemon) ?? []).find((id) => id !== self && room(id) > 0);
+    if (taker === undefined) continue;
+    shed.push(daemon);
+    load.set(self, (load.get(self) ?? 0) - 1);
+    load.set(taker, (load.get(taker) ?? 0) + 1);
   }
+  // What is shed is taken on the next round; this round acquires from the loads as they are.
+  for (const [id, count] of before) load.set(id, count);
+  for (const id of [...load.keys()]) if (!before.has(id)) load.delete(id);
 
   const acquire: string[] = [];
   const limit0 = Math.max(0, room(self));

@@ -44,7 +44,7 @@ export function nodeCluster(base: Record<string, string>): Cluster {
     lines,
     async spawn(id, env) {
       const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], {
-        env: { ...process.env, ...base, NODE_ID: id, TIMINGS: JSON.stringify(FAST), ...env },
+        env: { ...process.env, TIMINGS: JSON.stringify(FAST), ...base, NODE_ID: id, ...env },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let stderr = "";
