@@ -78,7 +78,7 @@ const benchmark: Benchmark = {
         STATS_AFTER: String(timings.renewInterval * 20),
         STATS_WINDOW: String(window),
       };
-      const statsFrom = new Date().getTime();
+      const statsFrom = Date.now();
       await cluster.spawn("s1", env);
       await cluster.spawn("s2", env);
       const stats = await Promise.all(

@@ -22,7 +22,10 @@ if (pg) kinds.push("postgres");
 const SLACK = 400;
 const FAILOVER_BOUND = FAST.leaseTtl + FAST.renewInterval;
 
-describe.each(kinds)("leases across node processes (%s)", (kind) => {
+// Each test spawns node processes (tsx start-up): seconds each on a loaded machine.
+const SUITE_TIMEOUT = 90_000;
+
+describe.each(kinds)("leases across node processes (%s)", { timeout: SUITE_TIMEOUT }, (kind) => {
   let database: TestDatabase;
   let dir: string;
   let cycles: string;
@@ -67,7 +70,7 @@ describe.each(kinds)("leases across node processes (%s)", (kind) => {
     expect(overlaps(all)).toEqual([]);
     const byStart = [...all].sort((a, b) => a.start - b.start).map((c) => c.token);
     expect(byStart).toEqual([...byStart].sort((a, b) => a - b));
-  }, 60_000);
+  });
 
   it("kill -9 of the holder: another node runs it within leaseTtl + renewInterval, with a greater token", async () => {
     const n1 = await cluster.spawn("n1", { DAEMONS: "a" });
@@ -109,10 +112,8 @@ describe.each(kinds)("leases across node processes (%s)", (kind) => {
           if (l.words[0] === "lost" && held.get(l.words[1] as string) === l.node)
             held.delete(l.words[1] as string);
         }
-        const counts = [...held.values()].reduce<Record<string, number>>(
-          (acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }),
-          {},
-        );
+        const counts: Record<string, number> = {};
+        for (const n of held.values()) counts[n] = (counts[n] ?? 0) + 1;
         if (counts.n1 === 2 && counts.n2 === 2) return counts;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -124,49 +125,55 @@ describe.each(kinds)("leases across node processes (%s)", (kind) => {
   });
 });
 
-describe.runIf(pg)("a holder cut off from PostgreSQL by a proxy", () => {
-  let database: TestDatabase;
-  let dir: string;
-  let cycles: string;
-  let cluster: Cluster;
-  let proxy: CuttingProxy;
+describe.runIf(pg)(
+  "a holder cut off from PostgreSQL by a proxy",
+  { timeout: SUITE_TIMEOUT },
+  () => {
+    let database: TestDatabase;
+    let dir: string;
+    let cycles: string;
+    let cluster: Cluster;
+    let proxy: CuttingProxy;
 
-  beforeEach(async () => {
-    database = testDatabase("postgres");
-    dir = mkdtempSync(join(tmpdir(), "ringmaster-cluster-"));
-    cycles = join(dir, "cycles.log");
-    proxy = await startCuttingProxy({ host: PG_HOST, port: PG_PORT });
-    cluster = nodeCluster({
-      STORE_URL: database.url,
-      PG_SCHEMA: database.options.schema as string,
-      CYCLES_FILE: cycles,
-      DAEMONS: "a",
+    beforeEach(async () => {
+      database = testDatabase("postgres");
+      dir = mkdtempSync(join(tmpdir(), "ringmaster-cluster-"));
+      cycles = join(dir, "cycles.log");
+      proxy = await startCuttingProxy({ host: PG_HOST, port: PG_PORT });
+      cluster = nodeCluster({
+        STORE_URL: database.url,
+        PG_SCHEMA: database.options.schema as string,
+        CYCLES_FILE: cycles,
+        DAEMONS: "a",
+      });
     });
-  });
 
-  afterEach(async () => {
-    await cluster.stopAll();
-    await proxy.close();
-    await database.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  for (const failure of ["hang", "cut"] as const) {
-    it(`${failure}: the holder stops before the new holder starts`, async () => {
-      await cluster.spawn("cut", { PG_PORT: String(proxy.port) });
-      const first = await cluster.waitFor((l) => l.words[0] === "acquired");
-      expect(first.node).toBe("cut");
-      await cluster.spawn("direct", {});
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const failedAt = Date.now();
-      proxy[failure]();
-      const taken = await cluster.waitFor((l) => l.node === "direct" && l.words[0] === "acquired");
-      const stopped = await cluster.waitFor((l) => l.node === "cut" && l.words[0] === "lost");
-      expect(stopped.words[2]).toBe("deadline");
-      expect(stopped.at).toBeLessThan(taken.at);
-      expect(taken.at - failedAt).toBeLessThanOrEqual(FAILOVER_BOUND + SLACK);
-      expect(Number(taken.words[2])).toBeGreaterThan(Number(first.words[2]));
-      expect(overlaps(readCycles(cycles))).toEqual([]);
+    afterEach(async () => {
+      await cluster.stopAll();
+      await proxy.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
     });
-  }
-});
+
+    for (const failure of ["hang", "cut"] as const) {
+      it(`${failure}: the holder stops before the new holder starts`, async () => {
+        await cluster.spawn("cut", { PG_PORT: String(proxy.port) });
+        const first = await cluster.waitFor((l) => l.words[0] === "acquired");
+        expect(first.node).toBe("cut");
+        await cluster.spawn("direct", {});
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const failedAt = Date.now();
+        proxy[failure]();
+        const taken = await cluster.waitFor(
+          (l) => l.node === "direct" && l.words[0] === "acquired",
+        );
+        const stopped = await cluster.waitFor((l) => l.node === "cut" && l.words[0] === "lost");
+        expect(stopped.words[2]).toBe("deadline");
+        expect(stopped.at).toBeLessThan(taken.at);
+        expect(taken.at - failedAt).toBeLessThanOrEqual(FAILOVER_BOUND + SLACK);
+        expect(Number(taken.words[2])).toBeGreaterThan(Number(first.words[2]));
+        expect(overlaps(readCycles(cycles))).toEqual([]);
+      });
+    }
+  },
+);
