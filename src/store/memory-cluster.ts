@@ -1,3 +1,4 @@
+/** The cluster half of the memory store (`Store.cluster`), with the SQL stores' semantics. */
 import type {
   ClusterLeaseRow,
   ClusterNodeRow,

@@ -7,6 +7,7 @@ import type { Clock } from "../internal/clock.js";
 import type { EventEnvelope } from "../registry/types.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { trimmablePrefix } from "./event-retention.js";
+import { memoryClusterMethods } from "./memory-cluster.js";
 import { memoryJobMethods } from "./memory-jobs.js";
 import { createBufferedWrites, type StoreWritesOptions } from "./store-writes.js";
 import {
@@ -15,8 +16,6 @@ import {
   type DaemonSettingsMethods,
   type DeadLetterMethods,
   type EventMethods,
-  type LeaseMethods,
-  type LeaseRecord,
   LOG_LEVEL_NUMBERS,
   type LogMethods,
   type NodeMethods,
@@ -61,6 +60,9 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
     }
   };
 
+  // The cluster part shares the cursor and daemon-record maps (per-node rows, pruning).
+  const cursors = new Map<string, number>();
+  const daemons = new Map<string, DaemonRecord>();
   const store: Store = {
     kind: "memory",
     url,
@@ -80,13 +82,14 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
       return buffered.writes;
     },
 
-    ...memoryNodeMethods(need),
+    ...memoryNodeMethods(need, daemons),
     ...memoryDaemonSettingsMethods(need),
     ...memoryLogMethods(need),
-    ...memoryEventMethods(need, fire),
+    ...memoryEventMethods(need, fire, cursors),
     ...memoryDeadLetterMethods(need),
-    ...memoryLeaseMethods(need),
     ...memoryJobMethods(need, fire),
+
+    cluster: memoryClusterMethods({ cursors, daemons }),
 
     async listen(channel, onNotify) {
       need();
@@ -113,9 +116,8 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
 }
 
 /** Nodes and daemon records. */
-function memoryNodeMethods(need: Need): NodeMethods {
+function memoryNodeMethods(need: Need, daemons: Map<string, DaemonRecord>): NodeMethods {
   const nodes = new Map<string, NodeRecord>();
-  const daemons = new Map<string, DaemonRecord>();
   return {
     async upsertNode(node) {
       need();
@@ -242,11 +244,14 @@ function memoryLogMethods(need: Need): LogMethods {
 }
 
 /** Events and subscriber cursors; an append wakes `events` through `fire`. */
-function memoryEventMethods(need: Need, fire: (channel: string) => void): EventMethods {
+function memoryEventMethods(
+  need: Need,
+  fire: (channel: string) => void,
+  cursors: Map<string, number>,
+): EventMethods {
   const events: EventEnvelope<string>[] = [];
   const eventSeqById = new Map<string, number>();
   let nextSeq = 1;
-  const cursors = new Map<string, number>();
   return {
     async appendEvents(input) {
       need();
@@ -324,48 +329,6 @@ function memoryDeadLetterMethods(need: Need): DeadLetterMethods {
     async removeDeadLetter(id) {
       need();
       return deadLetters.delete(id);
-    },
-  };
-}
-
-/** Leases, by name. */
-function memoryLeaseMethods(need: Need): LeaseMethods {
-  const leases = new Map<string, LeaseRecord>();
-  return {
-    async acquireLease(name, holder, ttlMs, now) {
-      need();
-      const lease = leases.get(name);
-      if (!lease) {
-        leases.set(name, { name, holder, token: 1, expiresAt: now + ttlMs });
-        return 1;
-      }
-      const held = lease.holder === holder && lease.expiresAt > now;
-      if (!held && lease.holder !== holder && lease.expiresAt > now) return null;
-      lease.token = held ? lease.token : lease.token + 1;
-      lease.holder = holder;
-      lease.expiresAt = now + ttlMs;
-      return lease.token;
-    },
-    async renewLease(name, holder, token, ttlMs, now) {
-      need();
-      const lease = leases.get(name);
-      if (!lease || lease.holder !== holder || lease.token !== token || lease.expiresAt <= now)
-        return false;
-      lease.expiresAt = now + ttlMs;
-      return true;
-    },
-    async releaseLease(name, holder, token) {
-      need();
-      const lease = leases.get(name);
-      if (!lease || lease.holder !== holder || lease.token !== token || lease.expiresAt <= 0)
-        return false;
-      lease.expiresAt = 0;
-      return true;
-    },
-    async getLease(name) {
-      need();
-      const lease = leases.get(name);
-      return lease ? { ...lease } : null;
     },
   };
 }

@@ -1,3 +1,7 @@
+/**
+ * The cluster half of the SQL store (`Store.cluster`, DESIGN.md §8): node rows, leases with fencing
+ * tokens and the fenced cursor of cluster subscribers, each write one conditional statement.
+ */
 import { type Kysely, sql } from "kysely";
 import type {
   ClusterLeaseRow,
@@ -8,6 +12,7 @@ import type {
 } from "./cluster-types.js";
 import { fromJson, toJson } from "./json.js";
 import type { Database } from "./schema.js";
+import { num, numOrNull, type SqlOp } from "./sql-rows.js";
 
 /** The tables as migration 0004 leaves them. */
 export type ClusterDatabase = Omit<Database, "nodes"> & {
@@ -18,14 +23,8 @@ export type ClusterDatabase = Omit<Database, "nodes"> & {
   };
 };
 
-type Op = <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
-
 /** Per-node cursors are `subscriber_cursors` rows keyed `<subscriber>@<node>`. */
 export const NODE_CURSOR_SEPARATOR = "@";
-
-const num = (value: unknown): number => Number(value);
-const numOrNull = (value: unknown): number | null =>
-  value === null || value === undefined ? null : Number(value);
 
 function nodeFromRow(r: ClusterDatabase["nodes"]): ClusterNodeRow {
   return {
@@ -54,7 +53,7 @@ export function nodeState(row: ClusterNodeRow, now: number, nodeTtl: number): Cl
  * the store's connection and tracks its health). Every lease write is a single statement, so two
  * processes racing for a lease are arbitrated by the database's row lock alone.
  */
-export function sqlClusterMethods(op: Op): ClusterStore {
+export function sqlClusterMethods(op: SqlOp): ClusterStore {
   const run = <T>(fn: (db: Kysely<ClusterDatabase>) => Promise<T>) =>
     op((db) => fn(db as unknown as Kysely<ClusterDatabase>));
 

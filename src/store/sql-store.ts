@@ -4,12 +4,12 @@
  */
 import type { Clock } from "../internal/clock.js";
 import type { SqlBackend } from "./sql-backend.js";
+import { sqlClusterMethods } from "./sql-cluster.js";
 import { createSqlConnection } from "./sql-connection.js";
 import { sqlDaemonSettingsMethods } from "./sql-daemon-settings.js";
 import { sqlDeadLetterMethods } from "./sql-dead-letters.js";
 import { sqlEventMethods } from "./sql-events.js";
 import { sqlJobMethods } from "./sql-jobs.js";
-import { sqlLeaseMethods } from "./sql-leases.js";
 import { sqlLogMethods } from "./sql-logs.js";
 import { sqlNodeMethods } from "./sql-nodes.js";
 import { createBufferedWrites, type StoreWritesOptions } from "./store-writes.js";
@@ -58,12 +58,13 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
     ...sqlLogMethods(op),
     ...sqlEventMethods(op, backend, options.clock),
     ...sqlDeadLetterMethods(op),
-    ...sqlLeaseMethods(op),
     ...sqlJobMethods(backend.kind, op, {
       ...(backend.notifyExpression ? { expression: backend.notifyExpression } : {}),
       inTransaction: (trx, channel) => backend.notifyIn(trx, channel),
       after: (channel) => backend.afterNotify?.(channel),
     }),
+
+    cluster: sqlClusterMethods(op),
 
     listen: connection.listen,
     notify: connection.notify,

@@ -3,14 +3,23 @@
  * channels. Its other parts live in `types-<concern>.ts`; every name is re-exported from here.
  */
 import type { JobActionKind, JobActionRecord, JobRecord, JobStatus } from "../registry/types.js";
+import type { ClusterStore } from "./cluster-types.js";
 import type { DaemonSettingsMethods } from "./types-daemon-settings.js";
 import type { DeadLetterMethods } from "./types-dead-letters.js";
 import type { EventMethods } from "./types-events.js";
-import type { LeaseMethods } from "./types-leases.js";
 import type { LogMethods } from "./types-logs.js";
 import type { NodeMethods } from "./types-nodes.js";
 import type { StoreHealth, StoreWrites } from "./types-writes.js";
 
+export type {
+  ClusterLeaseRow,
+  ClusterNode,
+  ClusterNodeInfo,
+  ClusterNodeState,
+  ClusterStore,
+  HeldLeaseRef,
+  LeaseFence,
+} from "./cluster-types.js";
 export type {
   DaemonSettings,
   DaemonSettingsMethods,
@@ -18,7 +27,6 @@ export type {
 } from "./types-daemon-settings.js";
 export type { DeadLetterMethods } from "./types-dead-letters.js";
 export type { EventMethods, EventQuery, NewEvent } from "./types-events.js";
-export type { LeaseMethods, LeaseRecord } from "./types-leases.js";
 export {
   LOG_LEVEL_NUMBERS,
   type LogMethods,
@@ -117,7 +125,8 @@ export type StoreChannel = "events" | "jobs" | "job_cancels" | (string & {});
  *
  * It is declared in parts, one per concern, each in its own file: {@link NodeMethods} (nodes and
  * daemon records), {@link DaemonSettingsMethods}, {@link LogMethods}, {@link EventMethods} (events
- * and cursors), {@link DeadLetterMethods}, {@link LeaseMethods}; the job methods ({@link JobMethods})
+ * and cursors), {@link DeadLetterMethods}; the job methods ({@link JobMethods}); `cluster`
+ * ({@link ClusterStore}: membership, leases with fencing tokens, fenced cursors, DESIGN.md §8);
  * and, here, the lifecycle, health, buffered writes and wake-up channels.
  */
 export interface Store
@@ -125,9 +134,10 @@ export interface Store
     DaemonSettingsMethods,
     LogMethods,
     EventMethods,
-    DeadLetterMethods,
-    LeaseMethods {
+    DeadLetterMethods {
   readonly kind: StoreKind;
+  /** Membership, leases and fenced cursors of the nodes sharing this store (DESIGN.md §8). */
+  readonly cluster: ClusterStore;
   /** The URL it was opened with, password redacted. */
   readonly url: string;
   open(): Promise<void>;

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ClusterNodeInfo, ClusterStore } from "../../src/store/cluster-types.js";
+import type { Store } from "../../src/store/types.js";
 import {
   type DatabaseKind,
   postgresAvailable,
   type TestDatabase,
   testDatabase,
 } from "../store/helpers/databases.js";
-import { type OpenedCluster, openCluster } from "./helpers/open-cluster.js";
 
 const kinds: DatabaseKind[] = ["memory", "sqlite"];
 if (await postgresAvailable()) kinds.push("postgres");
@@ -26,20 +26,18 @@ const node = (id: string, instance = `${id}-i1`): ClusterNodeInfo => ({
 
 describe.each(kinds)("ClusterStore (%s)", (kind) => {
   let database: TestDatabase;
-  let opened: OpenedCluster;
+  let store: Store;
   let cluster: ClusterStore;
 
   beforeEach(async () => {
     database = testDatabase(kind);
-    opened = await openCluster({
-      url: database.url,
-      ...(database.options.schema ? { schema: database.options.schema } : {}),
-    });
-    cluster = opened.cluster;
+    store = database.store();
+    await store.open();
+    cluster = store.cluster;
   });
 
   afterEach(async () => {
-    await opened.close();
+    await store.close();
     await database.drop();
   });
 

@@ -445,39 +445,40 @@ describe.each(kinds)("store (%s)", (kind) => {
 
   describe("leases", () => {
     it("hands out increasing fencing tokens, one holder at a time", async () => {
-      const t1 = await store.acquireLease("scheduler", "node-a", 1000, T0);
+      const leases = store.cluster;
+      const t1 = await leases.acquireLease("scheduler", "node-a", 1000, T0);
       expect(t1).toBeTypeOf("number");
-      expect(await store.acquireLease("scheduler", "node-b", 1000, T0 + 10)).toBeNull();
-      // The holder acquiring again keeps its token and extends the lease.
-      expect(await store.acquireLease("scheduler", "node-a", 1000, T0 + 500)).toBe(t1);
-      expect(await store.renewLease("scheduler", "node-a", t1 as number, 1000, T0 + 900)).toBe(
-        true,
-      );
-      expect(await store.acquireLease("scheduler", "node-b", 1000, T0 + 1800)).toBeNull();
+      expect(await leases.acquireLease("scheduler", "node-b", 1000, T0 + 10)).toBeNull();
+      // An unexpired lease is not acquired again, not even by its holder: it renews it.
+      expect(await leases.acquireLease("scheduler", "node-a", 1000, T0 + 500)).toBeNull();
+      const ref = { name: "scheduler", token: t1 as number };
+      expect(await leases.renewLeases("node-a", [ref], 1000, T0 + 900)).toEqual([ref]);
+      expect(await leases.acquireLease("scheduler", "node-b", 1000, T0 + 1800)).toBeNull();
       // Expired: another node takes it with a greater token; the old holder cannot renew.
-      const t2 = await store.acquireLease("scheduler", "node-b", 1000, T0 + 1901);
+      const t2 = await leases.acquireLease("scheduler", "node-b", 1000, T0 + 1901);
       expect(t2).toBeGreaterThan(t1 as number);
-      expect(await store.renewLease("scheduler", "node-a", t1 as number, 1000, T0 + 1902)).toBe(
-        false,
-      );
-      expect(await store.getLease("scheduler")).toEqual({
-        name: "scheduler",
-        holder: "node-b",
-        token: t2,
-        expiresAt: T0 + 2901,
-      });
+      expect(await leases.renewLeases("node-a", [ref], 1000, T0 + 1902)).toEqual([]);
+      expect(await leases.listLeases()).toEqual([
+        {
+          name: "scheduler",
+          holder: "node-b",
+          token: t2,
+          expiresAt: T0 + 2901,
+          acquiredAt: T0 + 1901,
+        },
+      ]);
       // Released: the next holder gets a greater token at once.
-      expect(await store.releaseLease("scheduler", "node-a", t1 as number)).toBe(false);
-      expect(await store.releaseLease("scheduler", "node-b", t2 as number)).toBe(true);
-      const t3 = await store.acquireLease("scheduler", "node-a", 1000, T0 + 2000);
+      expect(await leases.releaseLease("scheduler", "node-a", t1 as number)).toBe(false);
+      expect(await leases.releaseLease("scheduler", "node-b", t2 as number)).toBe(true);
+      const t3 = await leases.acquireLease("scheduler", "node-a", 1000, T0 + 2000);
       expect(t3).toBeGreaterThan(t2 as number);
       // Leases are independent by name.
-      expect(await store.acquireLease("other", "node-b", 1000, T0 + 2000)).toBe(1);
+      expect(await leases.acquireLease("other", "node-b", 1000, T0 + 2000)).toBe(1);
     });
 
     it("gives a greater token to the same holder after its lease expired", async () => {
-      const t1 = await store.acquireLease("x", "node-a", 100, T0);
-      const t2 = await store.acquireLease("x", "node-a", 100, T0 + 200);
+      const t1 = await store.cluster.acquireLease("x", "node-a", 100, T0);
+      const t2 = await store.cluster.acquireLease("x", "node-a", 100, T0 + 200);
       expect(t2).toBeGreaterThan(t1 as number);
     });
   });
