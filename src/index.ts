@@ -69,6 +69,7 @@ export type {
   DaemonEvents,
   DaemonHooks,
   DaemonJobs,
+  DaemonLease,
   DaemonLogger,
   DaemonOptions,
   DaemonSpec,

@@ -16,8 +16,11 @@ export interface LeaseKeeperOptions {
   node: string;
   clock: Clock;
   timings: ClusterTimings;
-  /** The `scope: "cluster"` daemons this node may run. */
-  candidates: readonly string[];
+  /**
+   * The `scope: "cluster"` daemons this node may run, read each round when a function (the ones
+   * wanted now: a lease held for a daemon no longer wanted is released).
+   */
+  candidates: readonly string[] | (() => readonly string[]);
   /** `cluster.prefer`: node order per daemon. */
   prefer?: Readonly<Record<string, readonly string[]>>;
   /** This node now holds `name`: run the daemon with `lease` as its `ctx.lease`. */
@@ -80,7 +83,8 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
   const { store, node, clock, timings } = options;
   const holdings = new Map<string, Holding>();
   const stats: LeaseKeeperStats = { acquisitions: 0, losses: 0, releases: 0, renewals: 0 };
-  const self: PlacementNode = { id: node, candidates: [...options.candidates] };
+  const candidates = (): readonly string[] =>
+    typeof options.candidates === "function" ? options.candidates() : options.candidates;
   let tickTimer: TimerHandle | undefined;
   let deadlineTimer: TimerHandle | undefined;
   let unlisten: (() => Promise<void>) | undefined;
@@ -245,6 +249,9 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
   };
 
   const place = async () => {
+    const self: PlacementNode = { id: node, candidates: [...candidates()] };
+    const wanted = new Set(self.candidates);
+    for (const name of [...holdings.keys()]) if (!wanted.has(name)) await release(name);
     const now = clock.now();
     const [nodes, leases] = await Promise.all([
       answer("the node list", store.listNodes(now, timings.nodeTtl)),

@@ -39,6 +39,8 @@ export const SETTINGS_ENV = {
   defaultInterval: "DAEMON_INTERVAL",
   /** Path of the YAML overrides file, over the config's `overridesFile`. */
   overridesFile: "OVERRIDES",
+  /** This node's id in the cluster (DESIGN.md §8); default `<host>/<profile>`. */
+  nodeId: "NODE_ID",
 } as const;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Manager-wide settings from the environment: `${PREFIX}_DAEMON_HEALTH_PORT`, `_DAEMON_HOST`,
  * `_DAEMON_RESTART_MAX`, `_DAEMON_HEALTH_INTERVAL`, `_DAEMON_SHUTDOWN_TIMEOUT`, `_DAEMON_INTERVAL`,
- * `_OVERRIDES`, `_STORE` and `_API_TOKEN` over the config file's values, each bad value one problem
+ * `_OVERRIDES`, `_STORE`, `_API_TOKEN` and `_NODE_ID` over the config file's values, each bad value one problem
  * line naming the variable.
  */
 import { MANAGER_DEFAULTS } from "../registry/defaults.js";
@@ -134,9 +134,17 @@ export function resolveSettings(
 
   const token = read("apiToken");
   const apiToken = token && token.text !== "" ? token.text : undefined;
+  const nodeVar = read("nodeId");
+  const nodeId = nodeVar && nodeVar.text.trim() !== "" ? nodeVar.text.trim() : undefined;
 
   return {
-    settings: { http: http ? Object.freeze(http) : false, store, apiToken, shutdownTimeout },
+    settings: {
+      http: http ? Object.freeze(http) : false,
+      store,
+      apiToken,
+      shutdownTimeout,
+      nodeId,
+    },
     restartMax,
     healthInterval,
     stopTimeout,

@@ -25,6 +25,8 @@ export interface ManagerSettings {
   store: string;
   apiToken: string | undefined;
   shutdownTimeout: number;
+  /** `${PREFIX}_NODE_ID`, if set. */
+  nodeId: string | undefined;
 }
 
 export interface ResolvedConfig {

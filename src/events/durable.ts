@@ -52,7 +52,24 @@ export interface DurableDeliveryOptions {
    * cursor and catch up from the store once they are wanted. Default: all.
    */
   active?: (subscriber: string) => boolean;
+  /**
+   * Where each subscriber's cursor is kept. Default: the store's cursor by subscriber name. The
+   * cluster keeps one per (node, subscriber) for node-scoped daemons and one fenced by the lease
+   * for cluster daemons (DESIGN.md §8); a fenced-off write resolves without moving anything.
+   */
+  cursors?: CursorKeeping;
 }
+
+/** How durable delivery reads and writes a subscriber's cursor in the store. */
+export interface CursorKeeping {
+  get(store: Store, subscriber: string): Promise<number>;
+  set(store: Store, subscriber: string, seq: number): Promise<void>;
+}
+
+const BY_NAME: CursorKeeping = {
+  get: (store, subscriber) => store.getCursor(subscriber),
+  set: (store, subscriber, seq) => store.setCursor(subscriber, seq),
+};
 
 /**
  * Durable delivery over a store (DESIGN.md §5). Published events are appended to the store (in
@@ -76,6 +93,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     error: onError,
     notice: options.onNotice ?? ((line) => onError(new Error(line), "store outage")),
   });
+  const cursorKeeping = options.cursors ?? BY_NAME;
   const types = new Set([...subscribers.values()].flat());
   const typeList = [...types];
   let bus: EventBus | undefined;
@@ -164,7 +182,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
         const seq = cursorWanted.get(subscriber);
         if (seq === undefined || seq <= (cursors.get(subscriber) ?? 0)) break;
         try {
-          await store.setCursor(subscriber, seq);
+          await cursorKeeping.set(store, subscriber, seq);
           cursors.set(subscriber, seq);
           failures = 0;
           outageLog.succeeded("saving subscriber cursors");
@@ -360,7 +378,7 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       bus = theBus;
       store = theStore;
       for (const [name] of subscribers) {
-        const cursor = await theStore.getCursor(name);
+        const cursor = await cursorKeeping.get(theStore, name);
         cursors.set(name, cursor);
         readPos.set(name, cursor);
       }
@@ -380,6 +398,20 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     },
     /** Looks for new events now (e.g. a subscriber became wanted). */
     wake,
+    /**
+     * Reads `subscriber`'s cursor from the store again and feeds it from there: a cluster
+     * daemon's subscriber whose lease this node just acquired resumes where the last holder
+     * stopped, not where this node last read.
+     */
+    async reload(subscriber: string): Promise<void> {
+      if (!store || !subscribers.has(subscriber)) return;
+      const cursor = await cursorKeeping.get(store, subscriber);
+      cursors.set(subscriber, cursor);
+      readPos.set(subscriber, cursor);
+      cursorWanted.delete(subscriber);
+      owed.delete(subscriber);
+      wake();
+    },
     /**
      * Re-delivers a dead letter through `send` (the bus's retry of a live letter, or an inject of
      * one stored by an earlier process); false if `send` could not queue it. The stored letter is

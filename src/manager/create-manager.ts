@@ -1,5 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { clusterTimings } from "../cluster/defaults.js";
+import { resolveNodeId } from "../cluster/node-id.js";
 import { inheritedEnvironment } from "../config/env.js";
 import { createEventBus } from "../events/bus.js";
 import { createDurableDelivery } from "../events/durable.js";
@@ -17,8 +18,10 @@ import { LogRing } from "../supervisor/log-ring.js";
 import { createBaseLogger } from "../supervisor/logger.js";
 import { createSupervisionTree } from "../supervisor/tree.js";
 import type { Manager, ManagerEvents, ManagerOptions } from "../supervisor/types.js";
+import { clusterPart, isClusterScoped } from "./cluster.js";
 import { createConfigLayers } from "./config-layers.js";
 import { containmentPart } from "./containment-part.js";
+import { clusterCursors } from "./cursors.js";
 import { PART_TIMEOUTS } from "./defaults.js";
 import { createHandle } from "./handle.js";
 import { createHttpPort } from "./http-port.js";
@@ -47,7 +50,7 @@ const NO_JOBS: DaemonJobs = {
  *
  * This is the composition root: it builds the runtime's parts and hands them to one lifecycle.
  * Start order: programs (the orphan reaper) → store → durable delivery → jobs → sweepers →
- * containment → HTTP; then the supervision tree
+ * cluster → containment → HTTP; then the supervision tree
  * starts the daemons. Shutdown: the daemons (through the tree), then the parts backwards.
  */
 export function createManager(config: RingmasterConfig, options: ManagerOptions = {}): Manager {
@@ -60,6 +63,12 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
   const { resolved } = layers;
   for (const warning of [...validation.warnings.map((w) => w.message), ...resolved.warnings])
     logger.warn(warning);
+  let timings: ReturnType<typeof clusterTimings>;
+  try {
+    timings = clusterTimings(config.cluster.timings);
+  } catch (error) {
+    throw new ConfigError([(error as Error).message]);
+  }
 
   // 2. Lifecycle events of the manager (never throw into their emitter).
   const emitter = new SafeEmitter<{ [K in keyof ManagerEvents]: ManagerEvents[K] }>(
@@ -85,7 +94,8 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
           mailboxCapacity: config.events.mailboxCapacity,
           onError: onBusError,
           onNotice: (line) => logger.warn(line),
-          active: (name) => rt.tree.isDesired(name),
+          active: (name) => rt.tree.isDesired(name) && runsHere(name),
+          cursors: clusterCursors(() => rt),
         });
   const bus = createEventBus({
     clock,
@@ -93,14 +103,20 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     onError: onBusError,
     ...(durable ? { external: true, journal: durable.journal } : {}),
   });
-  const node: NodeInfo = {
-    id:
-      options.node?.id ??
-      `${options.node?.host ?? hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
-    host: options.node?.host ?? hostname(),
-    pid: process.pid,
-    profile: null,
-  };
+  // The node id is stable across restarts (DESIGN.md §8): the option, `${PREFIX}_NODE_ID`, or
+  // `<host>/<profile>`, completed with the profile when start() picks one.
+  const host = options.node?.host ?? hostname();
+  const nodeId = (profile: string | null) =>
+    resolveNodeId({
+      explicit: options.node?.id,
+      fromEnv: resolved.settings.nodeId,
+      host,
+      profile,
+    });
+  const node: NodeInfo = { id: nodeId(null), host, pid: process.pid, profile: null };
+  /** A cluster daemon runs here only while this node holds its lease. */
+  const runsHere = (name: string) =>
+    !isClusterScoped(rt, name) || rt.cluster?.lease(name) !== undefined;
 
   // Programs (command daemons and jobs) and the reaper that outlives them all.
   const reaper = createReaper({
@@ -127,6 +143,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
       node,
       // Where a daemon's code runs is the supervisor's business (supervisor/runner.ts).
       jobsFor: (name) => rt.jobs?.forDaemon(name) ?? NO_JOBS,
+      leaseFor: (name) => rt.cluster?.lease(name),
       observed: (event) => emitter.listenerCount(event) > 0,
       stallThreshold: config.stallThreshold,
       createLog: (name) => daemonLog(rt, name),
@@ -134,8 +151,15 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
       programs,
     },
     beforeStart: (d) => layers.applyPending(d),
-    onState: (d) => rt.persistence?.record(layers.recordOf(d)),
-    onDesiredGrew: () => durable?.wake(),
+    onState: (d) => {
+      rt.persistence?.record(layers.recordOf(d));
+      if (d.spec.scope === "cluster") rt.cluster?.onState(d);
+    },
+    onDesiredGrew: () => {
+      durable?.wake();
+      rt.cluster?.wake();
+    },
+    mayRun: runsHere,
   });
   for (const d of daemons) if (d.spec.subscribes.length > 0) bus.declare(d.name, d.spec.subscribes);
 
@@ -144,6 +168,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     clock,
     logger,
     node,
+    nodeIdFor: nodeId,
     storeUrl,
     layers,
     bus,
@@ -151,6 +176,9 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     tree,
     programs,
     logRing: new LogRing(),
+    clusterTimings: timings,
+    selection: [],
+    cluster: undefined,
     emit,
     persistence: undefined,
     jobs: undefined,
@@ -166,7 +194,8 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     durablePart(rt),
     jobsPart(rt),
     sweepersPart(rt),
-    // cluster membership (nodes, leases) goes here: after the store and jobs, before HTTP.
+    // The cluster's leases (membership is the store part's: the node id is claimed first).
+    clusterPart(rt),
     containmentPart(rt, {
       mode: options.contain ?? config.contain,
       counts: rt.containment,

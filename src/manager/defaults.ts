@@ -16,6 +16,7 @@ export const PART_TIMEOUTS = {
     jobs: 30 * SECOND,
     sweepers: 1 * SECOND,
     containment: 1 * SECOND,
+    cluster: 30 * SECOND,
     http: 30 * SECOND,
   },
   stop: {
@@ -26,6 +27,7 @@ export const PART_TIMEOUTS = {
     jobs: 60 * SECOND,
     sweepers: 1 * SECOND,
     containment: 1 * SECOND,
+    cluster: 60 * SECOND,
     http: 60 * SECOND,
   },
 } as const;

@@ -49,8 +49,10 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
       onDisabled: (name) => logger.warn(`${name} is disabled and will not start`),
       onProfile: (profile) => {
         rt.node.profile = profile;
+        rt.node.id = rt.nodeIdFor(profile);
       },
     });
+    rt.selection = names;
     await lifecycle.start(shutdownSignal.signal);
     if (tree.shuttingDown) throw refuse();
     rt.started = true;
@@ -162,6 +164,12 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
       if (shutdownPromise) return shutdownPromise;
       tree.beginShutdown();
       shutdownSignal.abort();
+      // Leaving first: the other nodes stop counting this one, so the leases it releases as its
+      // cluster daemons stop are taken at once (DESIGN.md §8: hand-over within a second).
+      void rt.persistence?.membership
+        .leave()
+        .catch((error) => logger.warn({ err: error }, "leaving the cluster failed"));
+      rt.cluster?.wake();
       const t0 = clock.now();
       if (opts.cause) logger.error(`shutting down: ${opts.cause}`);
       rt.emit("manager:shutdown", { at: t0, ...(opts.cause ? { cause: opts.cause } : {}) });

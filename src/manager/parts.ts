@@ -1,5 +1,6 @@
 import { createJobService } from "../jobs/index.js";
 import type { HttpOptions } from "../registry/types.js";
+import { clusterCandidates } from "./cluster.js";
 import { startDeadLetterSweeper } from "./dead-letters.js";
 import type { PartName } from "./defaults.js";
 import type { Part } from "./lifecycle.js";
@@ -40,6 +41,17 @@ export function storePart(rt: Runtime): NamedPart {
         clock: rt.clock,
         node: rt.node,
         logger: rt.logger,
+        timings: rt.clusterTimings,
+        candidates: clusterCandidates(rt),
+        onEvicted: () => {
+          rt.logger.error(
+            `node ${rt.node.id}: another process took this node's row over; shutting down`,
+          );
+          rt.emit("manager:error", {
+            error: new Error(`node ${rt.node.id} was taken over by another process`),
+            context: "cluster membership",
+          });
+        },
       });
       rt.persistence = persistence;
       rt.layers.applyStored(persistence, rt.tree, rt.logger);

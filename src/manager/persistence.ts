@@ -1,19 +1,18 @@
 import type { Logger } from "pino";
-import type { Clock, TimerHandle } from "../internal/clock.js";
+import type { ClusterTimings } from "../cluster/defaults.js";
+import { createMembership, type Membership } from "../cluster/membership.js";
+import type { Clock } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
-import { SECOND } from "../registry/duration.js";
 import type { NodeInfo } from "../registry/types.js";
 import { createStore } from "../store/open.js";
 import { spoolPathFor } from "../store/spool.js";
 import { type LogSweeper, startLogSweeper } from "../store/sweeper.js";
 import type { DaemonRecord, LogRow, Store, StoreHealth } from "../store/types.js";
 
-/** How often this node's heartbeat is written. */
-export const NODE_HEARTBEAT_INTERVAL = 5 * SECOND;
-
 /**
- * The manager's link to its store: opens it (one clear error if it cannot), registers the node
- * and keeps its heartbeat, writes daemon records and log lines through the store's batching
+ * The manager's link to its store: opens it (one clear error if it cannot), joins the cluster as
+ * this node (its row in `nodes` and heartbeat, `cluster/membership.ts`: a second live process with
+ * the same node id is refused here, before anything is written under that id), writes daemon records and log lines through the store's batching
  * writer, and runs the log retention sweeper. A store that goes away degrades the manager but
  * never stops a daemon: every write here is non-blocking.
  */
@@ -21,6 +20,8 @@ export interface Persistence {
   readonly store: Store;
   /** Stored operator settings as a config layer: `{ daemon: { enabled, autoStart, ...config } }`. */
   readonly storedOverrides: Record<string, Record<string, unknown>>;
+  /** This node's row in `nodes`. */
+  readonly membership: Membership;
   record(record: Omit<DaemonRecord, "node" | "updatedAt">): void;
   log(row: Omit<LogRow, "node">): void;
   health(): StoreHealth;
@@ -35,6 +36,11 @@ export async function openPersistence(options: {
   clock: Clock;
   node: NodeInfo;
   logger: Logger;
+  timings: ClusterTimings;
+  /** The `scope: "cluster"` daemons this node may run (placement reads them from its row). */
+  candidates: readonly string[];
+  /** Another process took this node's row over: this one must stop. */
+  onEvicted(): void;
 }): Promise<Persistence> {
   const { clock, node, logger } = options;
   let dropped = 0;
@@ -59,14 +65,20 @@ export async function openPersistence(options: {
     if (s.autoStart !== null) layer.autoStart = s.autoStart;
     if (Object.keys(layer).length > 0) storedOverrides[s.name] = layer;
   }
-  const startedAt = clock.now();
-  await store.upsertNode({ ...node, startedAt, lastHeartbeatAt: startedAt });
-  let timer: TimerHandle | undefined;
-  const beat = () => {
-    store.writes.nodeHeartbeat(node.id, clock.now());
-    timer = clock.setTimeout(beat, NODE_HEARTBEAT_INTERVAL);
-  };
-  timer = clock.setTimeout(beat, NODE_HEARTBEAT_INTERVAL);
+  const membership = createMembership({
+    store: store.cluster,
+    clock,
+    timings: options.timings,
+    node: { ...node, url: null, candidates: options.candidates },
+    onEvicted: options.onEvicted,
+    onError: (error) => logger.warn(`node heartbeat failed: ${describeError(error)}`),
+  });
+  try {
+    await membership.join();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
   const sweeper: LogSweeper = startLogSweeper(store, {
     clock,
     onError: (error) => logger.warn(`log retention sweep failed: ${describeError(error)}`),
@@ -75,6 +87,7 @@ export async function openPersistence(options: {
   return {
     store,
     storedOverrides,
+    membership,
     record(record) {
       if (!closed) store.writes.daemon({ ...record, node: node.id, updatedAt: clock.now() });
     },
@@ -82,16 +95,15 @@ export async function openPersistence(options: {
       if (!closed) store.writes.log({ ...row, node: node.id });
     },
     health: () => store.health(),
-    async setUrl(url) {
-      await store.upsertNode({ ...node, url, startedAt, lastHeartbeatAt: clock.now() });
-    },
+    setUrl: (url) => membership.setUrl(url),
     async close() {
       if (closed) return;
       closed = true;
-      if (timer) clock.clearTimeout(timer);
       sweeper.stop();
       try {
-        store.writes.nodeHeartbeat(node.id, clock.now());
+        await membership
+          .leave()
+          .catch((error) => logger.warn(`leaving the cluster failed: ${describeError(error)}`));
         await store.close();
       } catch (error) {
         logger.warn(`closing the store failed: ${describeError(coerceError(error))}`);

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { ClusterTimings } from "../cluster/defaults.js";
 import type { DurableDelivery } from "../events/durable.js";
 import type { EventBus } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
@@ -9,6 +10,7 @@ import type { NodeInfo, RingmasterConfig } from "../registry/types.js";
 import type { LogRing } from "../supervisor/log-ring.js";
 import type { SupervisionTree } from "../supervisor/tree.js";
 import type { ManagerEvents } from "../supervisor/types.js";
+import type { ClusterRuntime } from "./cluster.js";
 import type { ConfigLayers } from "./config-layers.js";
 import type { ContainmentCounts } from "./containment-part.js";
 import type { Persistence } from "./persistence.js";
@@ -22,6 +24,8 @@ export interface Runtime {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly node: NodeInfo;
+  /** This node's id for a profile: the option, `${PREFIX}_NODE_ID`, or `<host>/<profile>`. */
+  nodeIdFor(profile: string | null): string;
   /** The store URL in use (the option, else the resolved setting). */
   readonly storeUrl: string;
   readonly layers: ConfigLayers;
@@ -32,9 +36,15 @@ export interface Runtime {
   readonly logRing: LogRing;
   /** How command daemons and jobs start programs, with the orphan reaper they report to. */
   readonly programs: CommandHost & { readonly reaper: Reaper };
+  /** `config.cluster`'s timings with their defaults, checked (DESIGN.md §8). */
+  readonly clusterTimings: ClusterTimings;
+  /** The daemons `start()` selected (canonical names); set before the parts start. */
+  selection: readonly string[];
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
   /** Set by the store part. */
   persistence: Persistence | undefined;
+  /** Set by the cluster part, when this node may run cluster daemons. */
+  cluster: ClusterRuntime | undefined;
   /** Set by the jobs part. */
   jobs: JobService | undefined;
   /** Set by the HTTP part. */

@@ -55,6 +55,38 @@ export interface RingmasterConfigInput {
   stallThreshold?: Duration;
   /** Report (and log which daemons were busy) when the process heap passes this; default none. */
   maxHeap?: Size;
+  /** Cluster timings and placement (DESIGN.md §8); defaults in `src/cluster/defaults.ts`. */
+  cluster?: ClusterOptionsInput;
+}
+
+/** What `cluster:` accepts: the timings (durations) and the preferred nodes of daemons. */
+export interface ClusterOptionsInput {
+  nodeTtl?: Duration;
+  heartbeatInterval?: Duration;
+  renewInterval?: Duration;
+  leaseTtl?: Duration;
+  safetyMargin?: Duration;
+  pruneAfter?: Duration;
+  /** Node ids in order of preference, per cluster daemon: placement tries them first. */
+  prefer?: Record<string, readonly string[]>;
+}
+
+/** The cluster settings as `defineConfig` leaves them: timings in ms (unset ones default). */
+export interface ClusterOptions {
+  readonly timings: Readonly<
+    Partial<
+      Record<
+        | "nodeTtl"
+        | "heartbeatInterval"
+        | "renewInterval"
+        | "leaseTtl"
+        | "safetyMargin"
+        | "pruneAfter",
+        number
+      >
+    >
+  >;
+  readonly prefer: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The bundled configuration: the normalized result of `defineConfig`. */
@@ -84,6 +116,7 @@ export interface RingmasterConfig {
   readonly stallThreshold: number;
   /** bytes, or undefined for no heap watch */
   readonly maxHeap: number | undefined;
+  readonly cluster: ClusterOptions;
 }
 
 export type ValidationSeverity = "error" | "warning";

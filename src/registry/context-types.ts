@@ -72,4 +72,23 @@ export interface DaemonContext<C = Record<string, unknown>> {
   readonly node: NodeInfo;
   /** The manager's clock; use it instead of `Date.now()` so tests can control time. */
   readonly clock: Clock;
+  /** A `scope: "cluster"` daemon's lease on this node (DESIGN.md §8); undefined for the others. */
+  readonly lease?: DaemonLease | undefined;
+}
+
+/**
+ * `ctx.lease` of a `scope: "cluster"` daemon (DESIGN.md §8). `token` is the fencing token of
+ * this run: strictly greater than every earlier holder's, so a daemon that writes elsewhere passes
+ * it along and a stale holder's writes can be rejected. `held()` asks the clock each time (not a
+ * flag a stalled event loop could leave stale): true until the lease is lost or its renewal
+ * deadline passes. `assertHeld()` throws `LeaseLostError` when `held()` is false.
+ */
+export interface DaemonLease {
+  readonly name: string;
+  readonly token: number;
+  readonly holder: string;
+  /** The current expiry in ms since the epoch; moves forward with each renewal. */
+  readonly expiresAt: number;
+  held(): boolean;
+  assertHeld(): void;
 }

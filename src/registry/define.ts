@@ -16,6 +16,9 @@ import { parseDuration } from "./duration.js";
 import { type IsolationOptions, isolationSettings } from "./isolation-options.js";
 import { parseSize } from "./size.js";
 import type {
+  ClusterOptions,
+  ClusterOptionsInput,
+  DaemonContext,
   DaemonOptions,
   DaemonSpec,
   JobContext,
@@ -292,7 +295,18 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
       input.maxHeap === undefined
         ? MANAGER_DEFAULTS.maxHeap
         : parseSize(input.maxHeap, "config option maxHeap"),
+    cluster: clusterOptions(input.cluster ?? {}),
   });
+}
+
+/** `cluster:` with its durations in ms; consistency is checked when a manager is created. */
+function clusterOptions(input: ClusterOptionsInput): ClusterOptions {
+  const { prefer, ...durations } = input;
+  const timings: Record<string, number> = {};
+  for (const [key, value] of Object.entries(durations)) {
+    if (value !== undefined) timings[key] = parseDuration(value, `config option cluster.${key}`);
+  }
+  return Object.freeze({ timings: Object.freeze(timings), prefer: Object.freeze({ ...prefer }) });
 }
 
 export type { ServiceLike } from "./adapt-service.js";

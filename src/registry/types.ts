@@ -10,6 +10,8 @@
  * - `config-types.ts`: `RingmasterConfig` (input and normalized), validation problems
  */
 export type {
+  ClusterOptions,
+  ClusterOptionsInput,
   HttpOptions,
   RingmasterConfig,
   RingmasterConfigInput,
@@ -19,6 +21,7 @@ export type {
 } from "./config-types.js";
 export type {
   DaemonContext,
+  DaemonLease,
   DaemonLogger,
   DaemonStats,
   HealthReport,

@@ -353,21 +353,21 @@ export function checkEvents(daemons: ReadonlyArray<DaemonSpec>, report: Report):
   });
 }
 
-/** `cluster-scope-store`: a cluster-scoped daemon without a postgres:// store. */
+/** `cluster-scope-store`: a cluster-scoped daemon on a store no other process shares (memory). */
 export function checkScope(
   config: RingmasterConfig,
   daemons: ReadonlyArray<DaemonSpec>,
   report: Report,
 ): void {
   const store = config.store ?? "";
-  if (/^postgres(ql)?:\/\//.test(store)) return;
+  if (!/^memory:/.test(store)) return;
   for (const spec of daemons) {
     if (spec.scope === "cluster") {
       report(
         "warning",
         "cluster-scope-store",
         spec.name,
-        `${spec.name} has scope "cluster", which needs a shared postgres:// store, but the store is ${quote(store)}`,
+        `${spec.name} has scope "cluster", which needs a store the nodes share (postgres://, or one sqlite: file for the processes of one host), but the store is ${quote(store)}`,
       );
     }
   }

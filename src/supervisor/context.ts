@@ -4,6 +4,7 @@ import type {
   DaemonContext,
   DaemonEvents,
   DaemonJobs,
+  DaemonLease,
   DaemonLogger,
   DaemonStats,
   EventHandler,
@@ -71,6 +72,10 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
   }
   get clock() {
     return this.owner.host.clock;
+  }
+  /** The cluster lease this run holds, for `scope: "cluster"` daemons. */
+  get lease(): DaemonLease | undefined {
+    return this.owner.host.leaseFor?.(this.name);
   }
 
   get ready(): () => void {

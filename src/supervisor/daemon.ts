@@ -8,6 +8,7 @@ import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
 import type {
   DaemonJobs,
+  DaemonLease,
   DaemonLogger,
   DaemonSpec,
   DaemonStats,
@@ -32,6 +33,8 @@ export interface SupervisorHost {
   node: NodeInfo;
   /** The daemon's `ctx.jobs`. */
   jobsFor(name: string): DaemonJobs;
+  /** The daemon's `ctx.lease`: the cluster lease this node holds for it, if any. */
+  leaseFor?(name: string): DaemonLease | undefined;
   /** The daemon's `ctx.log` (created on first use). */
   createLog(name: string): DaemonLogger;
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
@@ -150,6 +153,17 @@ export class DaemonSupervisor {
   wait(reason: string): void {
     if (this.state === "waiting") return;
     this.transition("waiting", reason);
+  }
+
+  /** A cluster daemon whose lease this node does not hold: it runs elsewhere (DESIGN.md §8). */
+  standby(reason: string): void {
+    if (this.state === "standby") return;
+    if (this.backoffTimer) {
+      this.host.clock.clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+    }
+    this.nextRestartAt = null;
+    this.transition("standby", reason);
   }
 
   /** Forgets the restart budget (a manual start after `failed`). */
@@ -375,10 +389,10 @@ export class DaemonSupervisor {
 
   /**
    * Stops the daemon: aborts its signal, closes its mailbox, waits for its work and cleanup
-   * (within `stopTimeout`), then moves to `target` (`stopped`, or `waiting` when a dependency
-   * went away). Resolves with how it went; never rejects.
+   * (within `stopTimeout`), then moves to `target` (`stopped`, `waiting` when a dependency
+   * went away, `standby` when this node lost the daemon's cluster lease). Resolves with how it went; never rejects.
    */
-  async stop(target: "stopped" | "waiting", reason?: string): Promise<StopResult> {
+  async stop(target: "stopped" | "waiting" | "standby", reason?: string): Promise<StopResult> {
     const { clock } = this.host;
     const started = clock.now();
     if (this.backoffTimer) {

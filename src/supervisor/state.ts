@@ -5,14 +5,16 @@ import type { DaemonState } from "./types.js";
  * the supervisor and throws {@link IllegalTransitionError} naming the current state.
  */
 export const TRANSITIONS: Readonly<Record<DaemonState, readonly DaemonState[]>> = {
-  stopped: ["waiting", "starting"],
-  waiting: ["starting", "stopped"],
+  stopped: ["waiting", "starting", "standby"],
+  waiting: ["starting", "stopped", "standby"],
   starting: ["running", "backoff", "failed", "stopping", "stopped"],
   running: ["paused", "stopping", "backoff", "failed", "stopped"],
   paused: ["running", "stopping", "backoff", "failed"],
-  backoff: ["starting", "waiting", "stopping", "stopped", "failed"],
-  failed: ["starting", "waiting", "stopped"],
-  stopping: ["stopped", "waiting", "failed"],
+  backoff: ["starting", "waiting", "stopping", "stopped", "failed", "standby"],
+  failed: ["starting", "waiting", "stopped", "standby"],
+  stopping: ["stopped", "waiting", "failed", "standby"],
+  // A cluster daemon whose lease another node holds (DESIGN.md §8).
+  standby: ["starting", "waiting", "stopped"],
 };
 
 export class IllegalTransitionError extends Error {

@@ -89,7 +89,8 @@ export function readiness(tree: SupervisionTree, started: boolean, clock: Clock)
   for (const name of tree.topoOrder) {
     if (!tree.isDesired(name)) continue;
     const d = tree.sup(name);
-    if (d.isUp || !d.spec.enabled) continue;
+    // standby: a cluster daemon that runs where its lease is held, which is not here.
+    if (d.isUp || !d.spec.enabled || d.state === "standby") continue;
     if (d.state === "waiting")
       reasons.push(`${name}: waiting on ${tree.missingDeps(d).join(", ") || "its turn"}`);
     else if (d.state === "backoff")

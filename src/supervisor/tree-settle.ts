@@ -1,6 +1,6 @@
 /**
  * When a set of daemons has "come to rest", for `start()`, `startDaemon()` and `restartDaemon()`:
- * running, failed, stopped, waiting on something that will not start by itself, or running since
+ * running, failed, stopped, in standby (a cluster daemon another node runs), waiting on something that will not start by itself, or running since
  * the call. Waiters are checked once per turn of the event loop, not on every state change.
  */
 import { deferred } from "../internal/deferred.js";
@@ -48,7 +48,8 @@ export class SettleWatch {
     for (const name of names) {
       const d = this.supervisors.get(name) as DaemonSupervisor;
       if (!d.spec.enabled) continue;
-      if (d.isUp || d.state === "failed" || d.state === "stopped") continue;
+      if (d.isUp || d.state === "failed" || d.state === "stopped" || d.state === "standby")
+        continue;
       if (d.readyAt !== null && d.readyAt >= since) continue;
       if (d.state === "waiting" && this.blocked(name)) continue;
       return false;
@@ -66,7 +67,9 @@ export class SettleWatch {
     for (const dep of (this.supervisors.get(name) as DaemonSupervisor).spec.dependsOn) {
       const d = this.supervisors.get(dep);
       if (!d) return true;
-      if (d.state === "failed" || d.state === "stopped" || !d.spec.enabled) return true;
+      // A dependency in standby runs on another node: not here until this node takes its lease.
+      if (d.state === "failed" || d.state === "stopped" || d.state === "standby") return true;
+      if (!d.spec.enabled) return true;
       if (!this.isDesired(dep) && !d.isUp) return true;
       if (d.state === "waiting" && this.blocked(dep, seen)) return true;
     }

@@ -29,6 +29,11 @@ export interface SupervisionTreeOptions {
   onState?(daemon: DaemonSupervisor): void;
   /** Called when daemons were added to the desired set. */
   onDesiredGrew?(): void;
+  /**
+   * Whether `name` may run on this node now: false for a `scope: "cluster"` daemon whose lease
+   * this node does not hold, which then waits in `standby` (DESIGN.md §8). Default: always.
+   */
+  mayRun?(name: string): boolean;
 }
 
 /**
@@ -198,6 +203,25 @@ export class SupervisionTree {
     return stopAllInReverse(this.graph, this.supervisors, this.clock, timeout);
   }
 
+  /** This node acquired the lease of cluster daemon `name`: it starts here if it is wanted. */
+  leaseGranted(name: string): void {
+    const d = this.sup(name);
+    if (this.stopping || !this.set.desired.has(name)) return;
+    if (d.state === "standby" || d.state === "stopped") this.startIfReady(d);
+  }
+
+  /**
+   * This node no longer holds the lease of cluster daemon `name`: it stops at once (its signal
+   * aborts now) and waits in `standby`; its dependents here return to `waiting`. Resolves once
+   * it has stopped.
+   */
+  async leaseLost(name: string, reason: string): Promise<void> {
+    const d = this.sup(name);
+    if (d.state === "stopped" || d.state === "standby") return;
+    const target = this.stopping || !this.set.desired.has(name) ? "stopped" : "standby";
+    await Promise.all([d.stop(target, reason), this.stopDependents(name, reason)]);
+  }
+
   /** Adds `names` to the requested set; tells the host when the desired set grew. */
   private request(names: readonly string[]): void {
     if (this.set.request(names).length > 0) this.options.onDesiredGrew?.();
@@ -210,6 +234,10 @@ export class SupervisionTree {
       this.options.beforeStart?.(daemon);
     if (!daemon.spec.enabled) {
       if (daemon.state !== "stopped") void daemon.stop("stopped", "disabled");
+      return;
+    }
+    if (this.options.mayRun && !this.options.mayRun(daemon.name)) {
+      if (!daemon.isUp && daemon.state !== "starting") daemon.standby("runs on the lease holder");
       return;
     }
     const missing = this.missingDeps(daemon);
@@ -227,7 +255,12 @@ export class SupervisionTree {
       if (!needed.has(dep)) continue;
       const x = this.sup(dep);
       if (x.state === "failed") x.resetBudget();
-      if (x.state === "stopped" || x.state === "failed" || x.state === "waiting")
+      if (
+        x.state === "stopped" ||
+        x.state === "failed" ||
+        x.state === "waiting" ||
+        x.state === "standby"
+      )
         this.startIfReady(x, dep === name ? reason : undefined);
     }
   }
@@ -241,8 +274,8 @@ export class SupervisionTree {
         if (this.set.desired.has(dependent) && d.state === "waiting" && turn) this.startIfReady(d);
       }
     }
-    if ((to === "failed" || to === "stopped") && !this.stopping) {
-      const why = to === "failed" ? "failed" : "stopped";
+    if ((to === "failed" || to === "stopped" || to === "standby") && !this.stopping) {
+      const why = to === "standby" ? "moved to another node" : to;
       void this.stopDependents(daemon.name, `dependency ${daemon.name} ${why}`);
     }
     this.settle.schedule();

@@ -11,6 +11,9 @@ import type { HealthReport, LogLevel } from "../registry/types.js";
  *    ▲          │           │          │
  *    └───── stopping ◄──────┴──────────┤
  *                                   backoff ─► starting …   failed (restart budget spent)
+ *
+ * standby ◄─► starting    (scope "cluster": another node holds the lease; it starts here once
+ *    ▲                      this node acquires it, and returns through stopping when it is lost)
  * ```
  */
 export type DaemonState =
@@ -21,7 +24,8 @@ export type DaemonState =
   | "paused"
   | "stopping"
   | "backoff"
-  | "failed";
+  | "failed"
+  | "standby";
 
 export const DAEMON_STATES: readonly DaemonState[] = [
   "stopped",
@@ -32,6 +36,7 @@ export const DAEMON_STATES: readonly DaemonState[] = [
   "stopping",
   "backoff",
   "failed",
+  "standby",
 ];
 
 /** What `manager.status()` reports for one daemon. */
@@ -161,7 +166,11 @@ export interface ManagerOptions {
   store?: string;
   /** Install SIGTERM/SIGINT handlers that shut down gracefully (default false for the library). */
   handleSignals?: boolean;
-  /** Node identity; default: random id, os.hostname(), process.pid. */
+  /**
+   * Node identity (DESIGN.md §8). `id` is stable across restarts so cursors and records resume;
+   * default `${PREFIX}_NODE_ID`, else `<host>/<profile>` (`<host>/all` without a profile). A
+   * second live process with the same id is refused at start. `host` defaults to os.hostname().
+   */
   node?: { id?: string; host?: string };
   /**
    * Containment of inline daemons (DESIGN.md §11), overriding the config's `contain`: `true`

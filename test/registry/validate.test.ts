@@ -317,18 +317,20 @@ describe("validateConfig", () => {
     ]);
   });
 
-  it("warns about cluster-scoped daemons without a postgres store", () => {
+  it("warns about cluster-scoped daemons on a store no other process shares (memory)", () => {
     const daemons = [daemon("leader_election", { scope: "cluster" })];
-    expect(validate({ daemons }).warnings).toEqual([
+    expect(validate({ daemons, store: "memory:" }).warnings).toEqual([
       {
         severity: "warning",
         code: "cluster-scope-store",
         subject: "leader_election",
         message:
-          'leader_election has scope "cluster", which needs a shared postgres:// store, but the store is "sqlite:.ringmaster/state.db"',
+          'leader_election has scope "cluster", which needs a store the nodes share (postgres://, or one sqlite: file for the processes of one host), but the store is "memory:"',
       },
     ]);
+    // DESIGN.md §8: PostgreSQL across machines, or one SQLite file shared by one host's processes.
     expect(validate({ daemons, store: "postgres://db/ringmaster" }).warnings).toEqual([]);
+    expect(validate({ daemons }).warnings).toEqual([]);
   });
 
   it("reports every problem at once and never throws", () => {
