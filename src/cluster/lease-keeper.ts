@@ -161,7 +161,6 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     };
     const held = () => holdings.get(name) === holding && clock.now() < holding.deadline;
     holding.lease = {
-      name,
       token,
       holder: node,
       get expiresAt() {

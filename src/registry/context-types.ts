@@ -84,7 +84,6 @@ export interface DaemonContext<C = Record<string, unknown>> {
  * deadline passes. `assertHeld()` throws `LeaseLostError` when `held()` is false.
  */
 export interface DaemonLease {
-  readonly name: string;
   readonly token: number;
   readonly holder: string;
   /** The current expiry in ms since the epoch; moves forward with each renewal. */
