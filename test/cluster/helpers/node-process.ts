@@ -2,7 +2,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const FIXTURE = fileURLToPath(new URL("../fixtures/lease-node.ts", import.meta.url));
+/** The node processes: the lease keeper alone, or the whole manager (`fixtures/*.ts`). */
+const FIXTURES = {
+  keeper: fileURLToPath(new URL("../fixtures/lease-node.ts", import.meta.url)),
+  manager: fileURLToPath(new URL("../fixtures/manager-node.ts", import.meta.url)),
+};
 
 /** Short timings so the multi-process tests take seconds: the bounds scale with them. */
 export const FAST = {
@@ -35,7 +39,10 @@ export interface Cluster {
   stopAll(): Promise<void>;
 }
 
-export function nodeCluster(base: Record<string, string>): Cluster {
+export function nodeCluster(
+  base: Record<string, string>,
+  fixture: keyof typeof FIXTURES = "manager",
+): Cluster {
   const lines: NodeLine[] = [];
   const children = new Set<NodeProcess>();
   const waiters = new Set<() => void>();
@@ -43,7 +50,8 @@ export function nodeCluster(base: Record<string, string>): Cluster {
   return {
     lines,
     async spawn(id, env) {
-      const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], {
+      const spawnedAt = Date.now();
+      const child = spawn(process.execPath, ["--import", "tsx", FIXTURES[fixture]], {
         env: { ...process.env, TIMINGS: JSON.stringify(FAST), ...base, NODE_ID: id, ...env },
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -65,7 +73,11 @@ export function nodeCluster(base: Record<string, string>): Cluster {
       const proc: NodeProcess = { id, child, exited, kill: (signal) => child.kill(signal) };
       children.add(proc);
       void exited.then(() => children.delete(proc));
-      await this.waitFor((l) => l.node === id && l.words[0] === "ready", 20_000).catch((error) => {
+      // This process's "ready", not an earlier one of the same id (a node restarted in place).
+      await this.waitFor(
+        (l) => l.node === id && l.words[0] === "ready" && l.at >= spawnedAt,
+        30_000,
+      ).catch((error) => {
         throw new Error(`${id} did not start: ${error}\n${stderr}`);
       });
       return proc;
