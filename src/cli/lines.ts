@@ -148,20 +148,50 @@ function safeJson(value: unknown): string {
 /** The nodes a manager reports (`GET /api/nodes`) as a table. */
 export function nodeViewTable(nodes: readonly NodeView[], p: Painter): string[] {
   return table([
-    ["NODE", "HOST", "PID", "PROFILE", "URL", "STATE"].map((h) => p.bold(h)),
+    ["NODE", "HOST", "PID", "PROFILE", "URL", "STATE", "HOLDS"].map((h) => p.bold(h)),
     ...nodes.map((n) => [
       n.self ? `${n.id} ${p.gray("(this)")}` : n.id,
       n.host,
       String(n.pid),
       n.profile ?? "-",
       n.url ?? "-",
-      n.shuttingDown
-        ? p.yellow("shutting down")
-        : n.ready
-          ? p.green("ready")
-          : n.live
-            ? p.yellow("live, not ready")
-            : p.red("not live"),
+      n.state === "lost"
+        ? p.red("lost")
+        : n.state === "stopped"
+          ? p.gray("stopped")
+          : n.shuttingDown
+            ? p.yellow("shutting down")
+            : n.ready
+              ? p.green("ready")
+              : n.live
+                ? p.yellow("live, not ready")
+                : p.red("not live"),
+      (n.holds ?? []).map((h) => `${h.name}#${h.token}`).join(" ") || "-",
+    ]),
+  ]);
+}
+
+/**
+ * `status --cluster`: one row per daemon, one column per node, each cell the daemon's state on
+ * that node; a cluster daemon's holder is marked with its fencing token (`running #7`).
+ */
+export function clusterMatrix(
+  nodes: ReadonlyArray<Pick<NodeView, "id"> & Pick<Partial<NodeView>, "runs" | "holds">>,
+  p: Painter,
+): string[] {
+  const daemons = [...new Set(nodes.flatMap((n) => (n.runs ?? []).map((r) => r.name)))].sort();
+  if (daemons.length === 0) return [];
+  return table([
+    [p.bold("DAEMON"), ...nodes.map((n) => p.bold(n.id))],
+    ...daemons.map((name) => [
+      name,
+      ...nodes.map((n) => {
+        const state = n.runs?.find((r) => r.name === name)?.state;
+        const held = n.holds?.find((h) => h.name === name);
+        if (!state) return p.gray("-");
+        const word = state === "lost" ? p.red(state) : state === "standby" ? p.gray(state) : state;
+        return held ? `${word} ${p.bold(`#${held.token}`)}` : word;
+      }),
     ]),
   ]);
 }

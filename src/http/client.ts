@@ -86,6 +86,11 @@ export interface NodeView {
   shuttingDown: boolean;
   live: boolean;
   ready: boolean;
+  /** From the cluster view (DESIGN.md §8): `live`, `lost` or `stopped`. */
+  state?: "live" | "lost" | "stopped";
+  lastHeartbeatAt?: number | null;
+  runs?: Array<{ name: string; state: string }>;
+  holds?: Array<{ name: string; token: number; expiresAt: number }>;
 }
 
 /** One entry of `/api/stream`. `data` is the JSON payload (a StateChange for `state`, …). */

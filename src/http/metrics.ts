@@ -2,6 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { BusStats, EventBus } from "../events/types.js";
 import type { HealthStatus } from "../registry/types.js";
 import { DAEMON_STATES, type DaemonStatus, type Manager } from "../supervisor/types.js";
+import { registerLeaseMetrics } from "./lease-metrics.js";
+import type { LeaseStats } from "./port.js";
 import type { JobsApi, StoreStatsSource } from "./seams.js";
 
 const HEALTH_STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unhealthy", "unknown"];
@@ -16,6 +18,8 @@ export interface MetricsSources {
   store?: StoreStatsSource | undefined;
   /** Containment's counts of what no daemon owned (DESIGN.md §11). */
   containment?: (() => { uncaughtErrors: number } | undefined) | undefined;
+  /** This node's cluster leases (`ringmaster_lease_*`). */
+  leases?: (() => LeaseStats) | undefined;
 }
 
 export interface Metrics {
@@ -260,6 +264,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
 
   if (sources.store) registerStoreMetrics(sources.store, registers);
   if (sources.jobs?.stats) registerJobMetrics(sources.jobs, registers);
+  if (sources.leases) registerLeaseMetrics(sources.leases, registers);
 
   return {
     contentType: registry.contentType,

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { ClusterNodeView } from "../cluster/view.js";
 import type { ResolvedDaemon } from "../config/resolve.js";
 import type { DeadLetter, EventBus } from "../events/types.js";
 import type { DependencyGraph } from "../registry/graph.js";
@@ -78,6 +79,18 @@ export interface HttpPort {
    * retry: false when unknown). Absent: the bus's own (`events`).
    */
   deadLetters?: { list(): Promise<DeadLetter[]>; retry(id: string): Promise<boolean> };
+  /** Every node of the cluster, from the store (`GET /api/nodes`); absent without a store. */
+  clusterNodes?(): Promise<ClusterNodeView[]>;
+  /** This node's cluster leases for `/metrics`: held ones with their tokens, and counts. */
+  leases?(): LeaseStats;
   /** The store's write-buffer health for `/metrics`, once there is a store. */
   storeHealth?(): { buffered: number; dropped: number; degraded: boolean; ok: boolean } | undefined;
+}
+
+/** This node's leases as `/metrics` reads them. */
+export interface LeaseStats {
+  /** Every cluster daemon this node may run: held (with its token) or not. */
+  daemons: Array<{ name: string; held: boolean; token: number }>;
+  acquisitions: number;
+  losses: number;
 }

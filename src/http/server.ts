@@ -138,6 +138,7 @@ export async function startHttpServer(
       jobs: options.jobs,
       store: options.storeStats ?? storeStatsOf(port),
       containment: () => port.containment?.(),
+      leases: port.leases?.bind(port),
     }),
   };
   registerProbeRoutes(app, ctx);

@@ -1,3 +1,4 @@
+import { clusterView } from "../cluster/view.js";
 import type { HttpPort } from "../http/port.js";
 import type { Manager } from "../supervisor/types.js";
 import { listDeadLetters, retryDeadLetter } from "./dead-letters.js";
@@ -34,5 +35,26 @@ export function createHttpPort(rt: Runtime, manager: Manager): HttpPort {
     },
     storeHealth: () => rt.persistence?.health(),
     containment: () => rt.containment,
+    async clusterNodes() {
+      const store = rt.persistence?.store;
+      if (!store) return [];
+      return clusterView(store, rt.clock.now(), rt.clusterTimings.nodeTtl);
+    },
+    leases() {
+      const held = rt.cluster?.held() ?? new Map();
+      const stats = rt.cluster?.stats();
+      const names = [...tree.supervisors.values()]
+        .filter((d) => d.spec.scope === "cluster")
+        .map((d) => d.name);
+      return {
+        daemons: names.map((name) => ({
+          name,
+          held: held.has(name),
+          token: held.get(name)?.token ?? 0,
+        })),
+        acquisitions: stats?.acquisitions ?? 0,
+        losses: stats?.losses ?? 0,
+      };
+    },
   };
 }

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { CLUSTER_DEFAULTS } from "../../cluster/defaults.js";
+import { clusterView } from "../../cluster/view.js";
 import { action } from "../action.js";
 import { colourEnabled, painter } from "../ansi.js";
 import { table } from "../format.js";
@@ -44,16 +46,25 @@ Examples:
         }
         const store = await openRecordedStore(remote);
         try {
-          const nodes = (await store.listNodes()).sort((a, b) => b.startedAt - a.startedAt);
+          const now = Date.now();
+          const nodes = (await clusterView(store, now, CLUSTER_DEFAULTS.nodeTtl)).sort(
+            (a, b) => b.startedAt - a.startedAt,
+          );
           println(flags.json ? io.stderr : io.stdout, p.yellow(fallbackNotice(remote)));
           if (flags.json) {
             println(io.stdout, JSON.stringify(nodes, null, 2));
             return EXIT.ok;
           }
-          const now = Date.now();
           const rows = [
-            ["NODE", "HOST", "PID", "PROFILE", "STARTED", "HEARTBEAT", "URL"].map((h) => p.bold(h)),
-            ...nodes.map((n) => [...nodeCells(n, now), nodeUrl(n) ?? "-"]),
+            ["NODE", "HOST", "PID", "PROFILE", "STARTED", "HEARTBEAT", "URL", "STATE", "HOLDS"].map(
+              (h) => p.bold(h),
+            ),
+            ...nodes.map((n) => [
+              ...nodeCells(n, now),
+              nodeUrl(n) ?? "-",
+              n.state === "live" ? p.green(n.state) : n.state === "lost" ? p.red(n.state) : n.state,
+              n.holds.map((h) => `${h.name}#${h.token}`).join(" ") || "-",
+            ]),
           ];
           for (const line of table(rows)) println(io.stdout, line);
           if (nodes.length === 0) println(io.stdout, p.gray("(no node was recorded)"));

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { CLUSTER_DEFAULTS } from "../../cluster/defaults.js";
+import { clusterView } from "../../cluster/view.js";
 import { formatStatusLine } from "../../http/format.js";
 import type { DaemonRecord, NodeRecord } from "../../store/types.js";
 import type { DaemonStatus } from "../../supervisor/types.js";
@@ -6,7 +8,7 @@ import { action } from "../action.js";
 import { ansi, colourEnabled, type Painter, painter } from "../ansi.js";
 import { table } from "../format.js";
 import { CliError, type CliIO, EXIT, println } from "../io.js";
-import { ago, nodeCells, nodeViewTable, recordLine, statusLine } from "../lines.js";
+import { ago, clusterMatrix, nodeCells, nodeViewTable, recordLine, statusLine } from "../lines.js";
 import {
   fallbackNotice,
   openRecordedStore,
@@ -73,7 +75,7 @@ Examples:
           const lines: string[] = [];
           if (flags.cluster) {
             const nodes = await client.nodes();
-            lines.push(...nodeViewTable(nodes, p), "");
+            lines.push(...nodeViewTable(nodes, p), "", ...clusterMatrix(nodes, p), "");
           }
           lines.push("Daemon Status:", ...statuses.map((s) => statusLine(s, now, p)));
           return lines;
@@ -216,6 +218,8 @@ async function recordedStatus(
         ...nodes.map((n) => nodeCells(n, now)),
       ]))
         println(io.stdout, line);
+      const view = await clusterView(store, now, CLUSTER_DEFAULTS.nodeTtl);
+      for (const line of ["", ...clusterMatrix(view, p), ""]) println(io.stdout, line);
     }
     if (shown.length === 0 || byNode.size === 0) {
       println(io.stdout, p.gray("(no daemon was recorded)"));

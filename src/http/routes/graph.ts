@@ -68,8 +68,8 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: ServerContext): v
   app.get(
     "/api/nodes",
     { schema: { response: { 200: { type: "array", items: anyObject } } } },
-    () => [
-      {
+    async () => {
+      const self = {
         ...port.node(),
         self: true,
         url: manager.url ?? null,
@@ -77,7 +77,21 @@ export function registerGraphRoutes(app: FastifyInstance, ctx: ServerContext): v
         shuttingDown: port.shuttingDown,
         live: manager.liveness().ok,
         ready: manager.readiness().ok,
-      },
-    ],
+      };
+      // Every node of the cluster from the store; this one with its own live view merged in.
+      const nodes = (await port.clusterNodes?.()) ?? [];
+      if (!nodes.some((n) => n.id === self.id)) return [self, ...nodes.map(other)];
+      return nodes.map((n) => (n.id === self.id ? { ...n, ...self } : other(n)));
+    },
   );
 }
+
+/** Another node, as `/api/nodes` shows it: its stored view; live and ready as far as it is known. */
+const other = <T extends { state: string }>(n: T) => ({
+  ...n,
+  self: false,
+  started: n.state === "live",
+  shuttingDown: false,
+  live: n.state === "live",
+  ready: n.state === "live",
+});
