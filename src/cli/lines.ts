@@ -148,7 +148,7 @@ function safeJson(value: unknown): string {
 /** The nodes a manager reports (`GET /api/nodes`) as a table. */
 export function nodeViewTable(nodes: readonly NodeView[], p: Painter): string[] {
   return table([
-    ["NODE", "HOST", "PID", "PROFILE", "URL", "STATE", "HOLDS"].map((h) => p.bold(h)),
+    ["NODE", "HOST", "PID", "PROFILE", "URL", "STATE"].map((h) => p.bold(h)),
     ...nodes.map((n) => [
       n.self ? `${n.id} ${p.gray("(this)")}` : n.id,
       n.host,
@@ -166,7 +166,6 @@ export function nodeViewTable(nodes: readonly NodeView[], p: Painter): string[] 
               : n.live
                 ? p.yellow("live, not ready")
                 : p.red("not live"),
-      (n.holds ?? []).map((h) => `${h.name}#${h.token}`).join(" ") || "-",
     ]),
   ]);
 }

@@ -12,7 +12,7 @@ import type {
 } from "./cluster-types.js";
 import { fromJson, toJson } from "./json.js";
 import type { Database } from "./schema.js";
-import { num, numOrNull, type SqlOp } from "./sql-rows.js";
+import { cursorMovesForward, num, numOrNull, type SqlOp } from "./sql-rows.js";
 
 /** The tables as migration 0004 leaves them. */
 export type ClusterDatabase = Omit<Database, "nodes"> & {
@@ -277,15 +277,7 @@ export function sqlClusterMethods(op: SqlOp): ClusterStore {
               .where("token", "=", fence.token)
               .where("expires_at", ">", now),
           )
-          .onConflict((oc) =>
-            oc
-              .column("subscriber")
-              .doUpdateSet((eb) => ({
-                seq: eb.ref("excluded.seq"),
-                updated_at: eb.ref("excluded.updated_at"),
-              }))
-              .where("subscriber_cursors.seq", "<", (eb) => eb.ref("excluded.seq")),
-          )
+          .onConflict(cursorMovesForward)
           .executeTakeFirst();
         return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
       }),

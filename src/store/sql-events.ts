@@ -9,7 +9,7 @@ import { STORE_DEFAULTS } from "./defaults.js";
 import { trimmablePrefix } from "./event-retention.js";
 import { fromJson, toJson } from "./json.js";
 import type { SqlBackend } from "./sql-backend.js";
-import { chunks, num, type SqlOp } from "./sql-rows.js";
+import { chunks, cursorMovesForward, num, type SqlOp } from "./sql-rows.js";
 import type { EventMethods } from "./types.js";
 
 const DEFAULT_TRIM_BATCH = STORE_DEFAULTS.eventRetention.batch;
@@ -93,15 +93,7 @@ export function sqlEventMethods(op: SqlOp, backend: SqlBackend, clock: Clock): E
         await db
           .insertInto("subscriber_cursors")
           .values({ subscriber, seq, updated_at: at })
-          .onConflict((oc) =>
-            oc
-              .column("subscriber")
-              .doUpdateSet((eb) => ({
-                seq: eb.ref("excluded.seq"),
-                updated_at: eb.ref("excluded.updated_at"),
-              }))
-              .where("subscriber_cursors.seq", "<", (eb) => eb.ref("excluded.seq")),
-          )
+          .onConflict(cursorMovesForward)
           .execute();
       }),
 

@@ -3,7 +3,7 @@
  * into statements, and reading column values the way both dialects return them (SQLite gives
  * 0/1 and numbers, PostgreSQL booleans and bigint strings).
  */
-import type { Kysely } from "kysely";
+import type { Kysely, OnConflictBuilder } from "kysely";
 import type { Database } from "./schema.js";
 
 /**
@@ -27,3 +27,13 @@ export const boolOrNull = (value: unknown): boolean | null =>
 export const num = (value: unknown): number => Number(value);
 export const numOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
+
+/** A cursor upsert's conflict rule: the stored cursor moves only forward (never back). */
+export const cursorMovesForward = (oc: OnConflictBuilder<Database, "subscriber_cursors">) =>
+  oc
+    .column("subscriber")
+    .doUpdateSet((eb) => ({
+      seq: eb.ref("excluded.seq"),
+      updated_at: eb.ref("excluded.updated_at"),
+    }))
+    .where("subscriber_cursors.seq", "<", (eb) => eb.ref("excluded.seq"));

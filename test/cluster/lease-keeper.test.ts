@@ -107,7 +107,7 @@ describe("createLeaseKeeper (manual clock)", () => {
     const n1 = await node("n1");
     expect([...n1.running.keys()].sort()).toEqual(DAEMONS);
     const lease = n1.running.get("a");
-    expect(lease).toMatchObject({ name: "a", token: 1, holder: "n1" });
+    expect(lease).toMatchObject({ token: 1, holder: "n1" });
     expect(lease?.held()).toBe(true);
     expect(lease?.expiresAt).toBe(clock.now() + timings.leaseTtl);
   });

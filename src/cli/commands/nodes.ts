@@ -5,7 +5,7 @@ import { action } from "../action.js";
 import { colourEnabled, painter } from "../ansi.js";
 import { table } from "../format.js";
 import { type CliIO, EXIT, println } from "../io.js";
-import { nodeCells, nodeViewTable } from "../lines.js";
+import { clusterMatrix, nodeCells, nodeViewTable } from "../lines.js";
 import {
   fallbackNotice,
   nodeUrl,
@@ -41,7 +41,13 @@ Examples:
             println(io.stdout, JSON.stringify(nodes, null, 2));
             return EXIT.ok;
           }
-          for (const line of nodeViewTable(nodes, p)) println(io.stdout, line);
+          // What runs where, with the holder and token of each cluster daemon.
+          const matrix = clusterMatrix(nodes, p);
+          for (const line of [
+            ...nodeViewTable(nodes, p),
+            ...(matrix.length ? ["", ...matrix] : []),
+          ])
+            println(io.stdout, line);
           return EXIT.ok;
         }
         const store = await openRecordedStore(remote);
