@@ -399,6 +399,20 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
     /** Looks for new events now (e.g. a subscriber became wanted). */
     wake,
     /**
+     * Reads `subscriber`'s cursor from the store again and feeds it from there: a cluster
+     * daemon's subscriber whose lease this node just acquired resumes where the last holder
+     * stopped, not where this node last read.
+     */
+    async reload(subscriber: string): Promise<void> {
+      if (!store || !subscribers.has(subscriber)) return;
+      const cursor = await cursorKeeping.get(store, subscriber);
+      cursors.set(subscriber, cursor);
+      readPos.set(subscriber, cursor);
+      cursorWanted.delete(subscriber);
+      owed.delete(subscriber);
+      wake();
+    },
+    /**
      * Re-delivers a dead letter through `send` (the bus's retry of a live letter, or an inject of
      * one stored by an earlier process); false if `send` could not queue it. The stored letter is
      * removed when its event is handled (or replaced when it dead-letters again).
