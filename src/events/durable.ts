@@ -425,20 +425,6 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
       return false;
     },
     /**
-     * Reads `subscriber`'s cursor from the store again and feeds it from there: a cluster
-     * daemon's subscriber whose lease this node just acquired resumes where the last holder
-     * stopped, not where this node last read.
-     */
-    async reload(subscriber: string): Promise<void> {
-      if (!store || !subscribers.has(subscriber)) return;
-      const cursor = await cursorKeeping.get(store, subscriber);
-      cursors.set(subscriber, cursor);
-      readPos.set(subscriber, cursor);
-      cursorWanted.delete(subscriber);
-      owed.delete(subscriber);
-      wake();
-    },
-    /**
      * Writes what is pending (appends and cursors) and stops. Appends the store cannot take now
      * stay in its outage buffer; the store's `close()` keeps them in the spool for the next start.
      */
