@@ -60,7 +60,11 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     const report: StartReport = {
       running: targets.filter((n) => tree.sup(n).isUp),
       failed: targets.filter((n) => tree.sup(n).state === "failed"),
-      waiting: targets.filter((n) => !tree.sup(n).isUp && tree.sup(n).state !== "failed"),
+      retrying: targets.filter((n) => tree.sup(n).state === "backoff"),
+      waiting: targets.filter((n) => {
+        const d = tree.sup(n);
+        return !d.isUp && d.state !== "failed" && d.state !== "backoff";
+      }),
       pulledIn: targets.filter((n) => !tree.isRequested(n)),
       durationMs: clock.now() - t0,
     };
