@@ -11,6 +11,7 @@ import type { HealthReport } from "../registry/types.js";
 import type { StoreHealth } from "../store/types.js";
 import { selectDaemons } from "../supervisor/select.js";
 import { livenessReasons, readiness, statusOf } from "../supervisor/status.js";
+import type { SupervisionTree } from "../supervisor/tree.js";
 import type {
   DaemonStatus,
   Manager,
@@ -57,17 +58,7 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     if (tree.shuttingDown) throw refuse();
     rt.started = true;
     const targets = await tree.startSet(names, t0);
-    const report: StartReport = {
-      running: targets.filter((n) => tree.sup(n).isUp),
-      failed: targets.filter((n) => tree.sup(n).state === "failed"),
-      retrying: targets.filter((n) => tree.sup(n).state === "backoff"),
-      waiting: targets.filter((n) => {
-        const d = tree.sup(n);
-        return !d.isUp && d.state !== "failed" && d.state !== "backoff";
-      }),
-      pulledIn: targets.filter((n) => !tree.isRequested(n)),
-      durationMs: clock.now() - t0,
-    };
+    const report = startReport(tree, targets, clock.now() - t0);
     rt.emit("manager:ready", report);
     return report;
   }
@@ -194,4 +185,19 @@ function storeWarnings(store: StoreHealth | undefined): string[] {
   return [
     `store ${state}: ${store.message} (${store.buffered} writes buffered, ${store.bytesBuffered} bytes in memory, ${store.spooled} in the spool, ${store.dropped} dropped, ${store.refused} refused)`,
   ];
+}
+
+/** What a start came to: each target by where it rests (see `SettleWatch`). */
+function startReport(tree: SupervisionTree, targets: string[], durationMs: number): StartReport {
+  const state = (n: string) => tree.sup(n).state;
+  return {
+    running: targets.filter((n) => tree.sup(n).isUp),
+    failed: targets.filter((n) => state(n) === "failed"),
+    retrying: targets.filter((n) => state(n) === "backoff"),
+    waiting: targets.filter(
+      (n) => !tree.sup(n).isUp && state(n) !== "failed" && state(n) !== "backoff",
+    ),
+    pulledIn: targets.filter((n) => !tree.isRequested(n)),
+    durationMs,
+  };
 }
