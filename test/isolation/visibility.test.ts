@@ -95,6 +95,12 @@ describe("where isolated daemons run, as status shows it", () => {
     });
     expect(byName.get("idle_worker")?.heapBytes).toBeGreaterThan(0);
     expect(byName.get("inline")).toEqual({ kind: "inline" });
+    const detail = (await (await fetch(`${m.url}/api/daemons/program`)).json()) as {
+      isolation: DaemonStatus["isolation"];
+      options: { kind: string };
+    };
+    expect(detail.isolation).toMatchObject({ kind: "command", pid: command.pid });
+    expect(detail.options.kind).toBe("command"); // not "subscriber": its program is its run
 
     // Stopped, a daemon shows only its kind.
     await m.stopDaemon("program");
