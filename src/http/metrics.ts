@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { BusStats, EventBus } from "../events/types.js";
 import type { HealthStatus } from "../registry/types.js";
 import { DAEMON_STATES, type DaemonStatus, type Manager } from "../supervisor/types.js";
+import { registerIsolationMetrics } from "./isolation-metrics.js";
 import { registerLeaseMetrics } from "./lease-metrics.js";
 import type { LeaseStats } from "./port.js";
 import type { JobsApi, StoreStatsSource } from "./seams.js";
@@ -262,6 +263,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
   });
 
+  registerIsolationMetrics(() => snap().statuses, registers);
   if (sources.store) registerStoreMetrics(sources.store, registers);
   if (sources.jobs?.stats) registerJobMetrics(sources.jobs, registers);
   if (sources.leases) registerLeaseMetrics(sources.leases, registers);

@@ -3,7 +3,13 @@ import type { EventBus } from "../events/types.js";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
-import { type CommandHost, programSpec } from "../isolation/command-daemon.js";
+import {
+  type CommandHost,
+  type ProgramSpec,
+  programRunnerStats,
+  programSpec,
+} from "../isolation/command-daemon.js";
+import type { RunnerStats } from "../isolation/types.js";
 import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
 import type {
@@ -89,6 +95,8 @@ export class DaemonSupervisor {
   cron: Cron | undefined;
 
   public spec: DaemonSpec;
+  /** A command daemon's program stats (see `programSpec`). */
+  private programStats: ProgramSpec["stats"];
 
   constructor(
     spec: DaemonSpec,
@@ -96,20 +104,31 @@ export class DaemonSupervisor {
     readonly host: SupervisorHost,
   ) {
     // A command daemon runs through the same hooks, state machine and timeouts as any other.
-    this.spec = programSpec(spec, host.programs);
+    const run = programSpec(spec, host.programs);
+    this.spec = run.spec;
+    this.programStats = run.stats;
     if (spec.cron) this.cron = new Cron(spec.cron, { paused: true });
   }
 
   /** Takes a new resolved spec and config (stored overrides); applies from the next start. */
   reconfigure(spec: DaemonSpec, config: Readonly<Record<string, unknown>>): void {
     if (this.run) throw new Error(`daemon ${this.name}: cannot reconfigure while ${this.state}`);
-    this.spec = programSpec(spec, this.host.programs);
+    const run = programSpec(spec, this.host.programs);
+    this.spec = run.spec;
+    this.programStats = run.stats;
     this.config = config;
     this.cron = spec.cron ? new Cron(spec.cron, { paused: true }) : undefined;
   }
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /** Where its code runs: the live guest's or program's pid, thread, memory and CPU, else just the kind. */
+  isolation(): RunnerStats {
+    if (this.run?.runner) return this.run.runner.stats();
+    if (this.programStats) return programRunnerStats(this.run && this.programStats(this.run.ctx));
+    return { kind: this.spec.command ? "command" : this.spec.isolation };
   }
 
   private logger: DaemonLogger | undefined;

@@ -140,7 +140,14 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
               restart: spec.restart,
               scope: spec.scope,
               hasHealthHook: spec.health !== undefined,
-              kind: spec.run ? "run" : spec.cycle ? "cycle" : "subscriber",
+              // A command daemon's spec has no hooks of its own: its program is its run.
+              kind: spec.command
+                ? "command"
+                : spec.run
+                  ? "run"
+                  : spec.cycle
+                    ? "cycle"
+                    : "subscriber",
             }
           : {},
         // Secret values (by `secret()` or by name) never leave the process (DESIGN.md §9).
