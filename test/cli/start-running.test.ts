@@ -1,10 +1,31 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
+import type { CliIO } from "../../src/cli/io.js";
+import { findRunningManager } from "../../src/cli/running-manager.js";
 import { loadConfigFile } from "../../src/config/load.js";
 import { createManager, type Manager } from "../../src/index.js";
+import { PG_URL, postgresAvailable, randomSchema } from "../store/helpers/databases.js";
 import { type Captured, cli, RINGMASTER, ROOT, signalSource, tempDir } from "./helpers.js";
 import { deadPort, until } from "./remote-helpers.js";
+
+const quietIO: CliIO = {
+  stdout: { write: () => {} },
+  stderr: { write: () => {} },
+  env: {},
+  exit: () => {},
+};
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
 
 /**
  * The seeds' fleet in small: event_router and auto_sync start by default; evaluation (not
@@ -89,21 +110,41 @@ describe("ringmaster start while a manager runs for the config", () => {
     expect(manager.status("gpu_check").state).toBe("failed");
   });
 
-  it("finds it through the store's node record when the config's port is 0 (same node id)", async () => {
-    const dir = tempDir();
-    const store = `sqlite:${join(dir, "state.db")}`;
-    const fs = await import("node:fs");
-    fs.writeFileSync(join(dir, "ringmaster.config.mjs"), FLEET({ port: 0, store }));
-    const manager = await runningFrom(join(dir, "ringmaster.config.mjs"));
-    const r = await cli(["start", "evaluation"], { cwd: dir });
-    expect(r.stderr).toBe("");
-    expect(r.stdout.split("\n")[0]).toMatch(
-      new RegExp(
-        `^a manager already runs at ${manager.url} \\(it runs as node .+/all\\); starting there:$`,
-      ),
-    );
-    expect(manager.status("evaluation").state).toBe("running");
-  });
+  for (const kind of ["sqlite", "postgres"] as const) {
+    it(`finds it through the store's node record when the config's port is 0 (${kind}, same node id)`, async () => {
+      if (kind === "postgres" && !(await postgresAvailable())) return;
+      const dir = tempDir();
+      const schema = randomSchema();
+      const store =
+        kind === "sqlite" ? `sqlite:${join(dir, "state.db")}` : `${PG_URL}?schema=${schema}`;
+      const fs = await import("node:fs");
+      fs.writeFileSync(join(dir, "ringmaster.config.mjs"), FLEET({ port: 0, store }));
+      try {
+        const manager = await runningFrom(join(dir, "ringmaster.config.mjs"));
+        const r = await cli(["start", "evaluation"], { cwd: dir });
+        expect(r.stderr).toBe("");
+        expect(r.stdout.split("\n")[0]).toMatch(
+          new RegExp(
+            `^a manager already runs at ${manager.url} \\(it runs as node .+/all\\); starting there:$`,
+          ),
+        );
+        expect(manager.status("evaluation").state).toBe("running");
+        // Another node id (here by profile) is another node of the cluster: not this manager.
+        const other = await findRunningManager(
+          await loadConfigFile(join(dir, "ringmaster.config.mjs")),
+          {
+            ...quietIO,
+            cwd: dir,
+          },
+          { profile: "training_node" },
+        );
+        expect(other).toBeUndefined();
+      } finally {
+        await Promise.all(managers.splice(0).map((m) => m.shutdown({ timeout: 5_000 })));
+        if (kind === "postgres") await dropSchema(schema);
+      }
+    });
+  }
 
   it("names an unknown daemon with the closest one, before starting any", async () => {
     const { dir, url, manager } = await fleet(

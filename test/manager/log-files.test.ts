@@ -8,6 +8,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createManager, defineConfig, defineDaemon, type Manager } from "../../src/index.js";
@@ -43,7 +44,7 @@ function openFiles(): string[] {
 }
 
 describe("logFiles: per-daemon log files", () => {
-  it("writes each daemon's lines, command daemons' too, to <dir>/<name>.log and closes them at shutdown", async () => {
+  it("writes each daemon's lines, worker and command daemons' too, to <dir>/<name>.log and closes them at shutdown", async () => {
     const dir = temp();
     const logs = join(dir, "logs");
     const autoSync = defineDaemon({
@@ -67,9 +68,17 @@ describe("logFiles: per-daemon log files", () => {
         "console.log('hello', 'from the program'); setInterval(() => {}, 1000)",
       ],
     });
+    // A worker daemon: its module (the isolation fixtures' ticker) logs "setup" in the worker thread.
+    const worker = defineDaemon({
+      name: "ticker",
+      isolation: "worker",
+      module: fileURLToPath(new URL("../isolation/fixtures/daemons.ts", import.meta.url)),
+      interval: 20,
+      cycle() {},
+    });
     const manager = createManager(
       defineConfig({
-        daemons: [autoSync, pipeline, printer],
+        daemons: [autoSync, pipeline, printer, worker],
         store: `sqlite:${join(dir, "state.db")}`,
         logFiles: logs,
       }),
@@ -81,7 +90,8 @@ describe("logFiles: per-daemon log files", () => {
       () => read(join(logs, "selfplay.log")).includes("hello from the program"),
       "the program's line",
     );
-    expect(openFiles().filter((f) => f.startsWith(logs)).length).toBe(3);
+    await until(() => read(join(logs, "ticker.log")).includes("setup"), "the worker's line");
+    expect(openFiles().filter((f) => f.startsWith(logs)).length).toBe(4);
     const report = await manager.shutdown({ timeout: 5_000 });
     managers.length = 0;
 
@@ -89,6 +99,7 @@ describe("logFiles: per-daemon log files", () => {
       "auto_sync.log",
       "data_pipeline.log",
       "selfplay.log",
+      "ticker.log",
     ]);
     const sync = read(join(logs, "auto_sync.log")).trimEnd().split("\n");
     expect(sync).toHaveLength(2);
@@ -100,6 +111,9 @@ describe("logFiles: per-daemon log files", () => {
       / ERROR export failed \{"token":"\[redacted\]"\}\n$/,
     );
     expect(read(join(logs, "selfplay.log"))).toMatch(/ INFO {2}hello from the program\n/);
+    expect(read(join(logs, "ticker.log"))).toMatch(
+      /^\S+ INFO {2}setup \{"config":\{.*\}\}\n(.*\n)*\S+ INFO {2}cleanup\n$/,
+    );
     expect(report.parts.find((p) => p.name === "logFiles")).toMatchObject({ ok: true });
     expect(openFiles().filter((f) => f.startsWith(logs))).toEqual([]);
   });
