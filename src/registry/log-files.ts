@@ -54,7 +54,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 /**
- * Normalizes `logFiles` (undefined: no log files). Throws a `TypeError` with one line per problem,
+ * Normalizes `logFiles` (undefined: no log files). Throws a `TypeError` naming every problem,
  * e.g. `config option logFiles.maxFiles: expected a whole number from 1 to 1000, found 0`.
  */
 export function logFilesOptions(input: unknown): LogFilesOptions | undefined {
@@ -71,5 +71,5 @@ export function logFilesOptions(input: unknown): LogFilesOptions | undefined {
     const found = issue.input === undefined ? "nothing" : JSON.stringify(issue.input);
     return `${where}: expected ${expected}, found ${found}`;
   });
-  throw new TypeError(lines.join("\n"));
+  throw new TypeError(lines.join("; "));
 }

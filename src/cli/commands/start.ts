@@ -112,6 +112,11 @@ async function runStart(names: string[], given: StartFlags, io: CliIO): Promise<
   });
   if (running) {
     const p = painter(colourEnabled(io.stdout, io.env));
+    if (flags.overrides)
+      println(
+        io.stderr,
+        `warning: --overrides ${flags.overrides} is not applied: the running manager keeps the config it started with`,
+      );
     return startInRunning(running, selectedNames(config, selection, running), io, p);
   }
   // --overrides is the strongest choice of the overrides file: it takes the variable's place.
