@@ -7,7 +7,8 @@ import { CliError, type CliIO, EXIT, println } from "./io.js";
 import { statusLine } from "./lines.js";
 import type { RunningManager } from "./running-manager.js";
 
-const isUp = (s: DaemonStatus | undefined) => s?.state === "running" || s?.state === "paused";
+const isUp = (s: DaemonStatus | undefined): s is DaemonStatus =>
+  s?.state === "running" || s?.state === "paused";
 
 /** Every daemon `name` depends on, directly or through others. */
 function dependencyClosure(name: string, byName: ReadonlyMap<string, DaemonStatus>): Set<string> {
@@ -76,8 +77,9 @@ export async function startInRunning(
   const reported = new Set<string>();
   let code: number = EXIT.ok;
   for (const name of wanted) {
+    if (reported.has(name)) continue; // pulled in by one named before it: said so already
     const was = before.find((s) => s.name === name);
-    if (isUp(was) && was) {
+    if (isUp(was)) {
       line(was, "already running");
       reported.add(name);
       continue;

@@ -97,6 +97,16 @@ describe("ringmaster start while a manager runs for the config", () => {
     expect(r.stdout).not.toContain("ringmaster:");
   });
 
+  it("says a daemon once when an earlier name pulled it in", async () => {
+    const { dir } = await fleet();
+    const r = await cli(["start", "evaluation", "model_registry"], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split("\n").slice(1)).toEqual([
+      "  model_registry: RUNNING (healthy) — pulled in (evaluation depends on it)",
+      "  evaluation: RUNNING (healthy) — started",
+    ]);
+  });
+
   it("starts a category's daemons there too, and exits 1 for one that does not come up", async () => {
     const { dir, manager } = await fleet();
     const ok = await cli(["start", "--category", "TRAINING"], { cwd: dir });
