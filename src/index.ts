@@ -93,6 +93,8 @@ export type {
   JobStatus,
   JobWithActions,
   LaunchOptions,
+  LogFilesInput,
+  LogFilesOptions,
   LogLevel,
   MonitorOptions,
   NodeInfo,

@@ -27,8 +27,17 @@ import { createHandle } from "./handle.js";
 import { createHttpPort } from "./http-port.js";
 import { registerInspection } from "./internal-access.js";
 import { createLifecycle, type Part } from "./lifecycle.js";
+import { createLogFiles } from "./log-files.js";
 import { daemonLog, queryLogs } from "./logs.js";
-import { durablePart, httpPart, jobsPart, programsPart, storePart, sweepersPart } from "./parts.js";
+import {
+  durablePart,
+  httpPart,
+  jobsPart,
+  logFilesPart,
+  programsPart,
+  storePart,
+  sweepersPart,
+} from "./parts.js";
 import type { Runtime } from "./runtime.js";
 import { installSignalHandlers } from "./signals.js";
 
@@ -50,7 +59,7 @@ const NO_JOBS: DaemonJobs = {
  * Declared subscribers get their mailboxes here, so no event is lost to start-up order.
  *
  * This is the composition root: it builds the runtime's parts and hands them to one lifecycle.
- * Start order: programs (the orphan reaper) → store → durable delivery → jobs → sweepers →
+ * Start order: programs (the orphan reaper) → log files → store → durable delivery → jobs → sweepers →
  * cluster → containment → HTTP; then the supervision tree
  * starts the daemons. Shutdown: the daemons (through the tree), then the parts backwards.
  */
@@ -177,6 +186,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     tree,
     programs,
     logRing: new LogRing(),
+    logFiles: config.logFiles ? createLogFiles(config.logFiles, { logger }) : undefined,
     clusterTimings: timings,
     selection: [],
     cluster: undefined,
@@ -191,6 +201,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
   // 5. The parts, in start order (they stop backwards, only the ones that started).
   const parts: Part[] = [
     programsPart(rt),
+    logFilesPart(rt),
     storePart(rt),
     durablePart(rt),
     jobsPart(rt),

@@ -35,6 +35,23 @@ export function programsPart(rt: Runtime): NamedPart {
 }
 
 /**
+ * Per-daemon log files (config `logFiles`): the directory is made before any daemon runs (one
+ * that cannot be made fails `start()`, naming it); the files close after the store, so every line
+ * written until then is on disk.
+ */
+export function logFilesPart(rt: Runtime): NamedPart {
+  return {
+    name: "logFiles",
+    start() {
+      rt.logFiles?.open();
+    },
+    async stop() {
+      await rt.logFiles?.close();
+    },
+  };
+}
+
+/**
  * The store: opened first (a StoreError says what failed, before any daemon runs); the operator
  * overrides saved in it become the last config layer. Closed last, after every daemon's final
  * record is written.

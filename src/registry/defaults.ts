@@ -3,6 +3,7 @@
  * restart policy, the event bus, jobs and the manager, and the pattern a daemon name must match.
  */
 import { MILLISECOND, MINUTE, SECOND } from "./duration.js";
+import { MB } from "./size.js";
 import type { EventBusOptions, RestartPolicy } from "./types.js";
 
 /**
@@ -82,6 +83,8 @@ export const MANAGER_DEFAULTS = {
   maxHeap: undefined as number | undefined,
   /** How often the heap is sampled when `maxHeap` is set. */
   heapSampleInterval: 1 * SECOND,
+  /** Per-daemon log files (`logFiles`), when asked for: rotated at 10 MB, 5 rotated files kept. */
+  logFiles: { maxSize: 10 * MB, maxFiles: 5 },
 };
 
 /** lower_snake_case: a letter, then letters, digits and single underscores. */

@@ -14,6 +14,7 @@ import {
 } from "./defaults.js";
 import { parseDuration } from "./duration.js";
 import { type IsolationOptions, isolationSettings } from "./isolation-options.js";
+import { logFilesOptions } from "./log-files.js";
 import { parseSize } from "./size.js";
 import type {
   ClusterOptions,
@@ -296,6 +297,7 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
         ? MANAGER_DEFAULTS.maxHeap
         : parseSize(input.maxHeap, "config option maxHeap"),
     cluster: clusterOptions(input.cluster ?? {}),
+    logFiles: logFilesOptions(input.logFiles),
   });
 }
 

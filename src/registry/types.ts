@@ -61,3 +61,4 @@ export type {
   LaunchOptions,
   MonitorOptions,
 } from "./job-types.js";
+export type { LogFilesInput, LogFilesOptions } from "./log-files.js";
