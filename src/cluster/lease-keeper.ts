@@ -251,6 +251,8 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     const self: PlacementNode = { id: node, candidates: [...candidates()] };
     const wanted = new Set(self.candidates);
     for (const name of [...holdings.keys()]) if (!wanted.has(name)) await release(name);
+    // Nothing wanted here (no cluster daemon selected or started by hand yet): nothing to read.
+    if (wanted.size === 0 && holdings.size === 0) return;
     const now = clock.now();
     const [nodes, leases] = await Promise.all([
       answer("the node list", store.listNodes(now, timings.nodeTtl)),

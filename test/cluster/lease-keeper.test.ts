@@ -126,6 +126,14 @@ describe("createLeaseKeeper (manual clock)", () => {
     expect(n1.lost).toEqual([]);
   });
 
+  it("a node that wants no cluster daemon (none selected or started by hand) reads nothing", async () => {
+    setup();
+    const counted = controllable(shared);
+    await node("n1", { store: counted.store, candidates: [] });
+    for (let i = 0; i < 5; i++) await clock.advance(timings.renewInterval);
+    expect(counted.calls).toEqual({});
+  });
+
   it("4 daemons on 2 nodes: 2 + 2, and nothing moves while both are healthy", async () => {
     setup();
     const n1 = await node("n1");
