@@ -169,38 +169,24 @@ export function formatPlacement(nodes: readonly PlacedNode[]): string[] {
   return lines;
 }
 
+/** The time of day of a printout, UTC: `11:09:17`. */
+const time = () => new Date().toISOString().slice(11, 19);
+
 async function main() {
   const dir = resolve(process.cwd(), ".ringmaster/cluster");
-  console.log(`starting 3 nodes on sqlite:${join(dir, "state.db")} …`);
-  const cluster = await launchCluster({ dir });
-  for (const n of cluster.nodes) {
-    console.log(`  ${n.profile.padEnd(14)} pid ${n.pid}  ${n.url}  (log: ${n.log})`);
-    void n.exited.then(({ code, signal }) => {
-      if (!stopping) console.log(`node ${n.profile} (pid ${n.pid}) exited: ${signal ?? code}`);
-    });
-  }
-  console.log("kill -9 one of these pids to see its daemons move; Ctrl-C stops all three.\n");
-
+  let cluster: ClusterLaunch | undefined;
   let stopping = false;
-  let last = "";
-  const timer = setInterval(async () => {
-    const nodes = await cluster.placement();
-    if (!nodes || stopping) return;
-    const lines = formatPlacement(nodes);
-    const key = lines.join("\n");
-    if (key === last) return;
-    last = key;
-    console.log(`${new Date().toISOString().slice(11, 19)}  where the cluster daemons run:`);
-    for (const line of lines) console.log(line);
-  }, 500);
+  let timer: ReturnType<typeof setInterval> | undefined;
 
   const shutdown = async () => {
     if (stopping) {
-      for (const n of cluster.nodes) n.child.kill("SIGKILL");
+      for (const n of cluster?.nodes ?? []) n.child.kill("SIGKILL");
       process.exit(1);
     }
     stopping = true;
     clearInterval(timer);
+    // Still booting: launchCluster resolves (or fails) first, then this stops what it started.
+    if (!cluster) return;
     console.log("\nstopping the nodes (Ctrl-C again to kill them) …");
     await cluster.stop();
     for (const n of cluster.nodes) {
@@ -213,8 +199,36 @@ async function main() {
   process.on("SIGTERM", () => void shutdown());
   // The nodes have their own process groups: never leave them behind when the launcher exits.
   process.on("exit", () => {
-    for (const n of cluster.nodes) if (n.child.exitCode === null) n.child.kill("SIGTERM");
+    for (const n of cluster?.nodes ?? []) if (n.child.exitCode === null) n.child.kill("SIGTERM");
   });
+
+  console.log(`starting 3 nodes on sqlite:${join(dir, "state.db")} …`);
+  cluster = await launchCluster({ dir });
+  if (stopping) {
+    stopping = false;
+    return shutdown();
+  }
+  for (const n of cluster.nodes) {
+    console.log(`  ${n.profile.padEnd(14)} pid ${n.pid}  ${n.url}  (log: ${n.log})`);
+    void n.exited.then(({ code, signal }) => {
+      if (!stopping)
+        console.log(`${time()}  node ${n.profile} (pid ${n.pid}) exited: ${signal ?? code}`);
+    });
+  }
+  console.log("kill -9 one of these pids to see its daemons move; Ctrl-C stops all three.\n");
+
+  const running = cluster;
+  let last = "";
+  timer = setInterval(async () => {
+    const nodes = await running.placement();
+    if (!nodes || stopping) return;
+    const lines = formatPlacement(nodes);
+    const key = lines.join("\n");
+    if (key === last) return;
+    last = key;
+    console.log(`${time()}  where the cluster daemons run:`);
+    for (const line of lines) console.log(line);
+  }, 500);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
