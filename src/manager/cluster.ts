@@ -64,17 +64,23 @@ export function clusterPart(rt: Runtime): Part & { readonly name: "cluster" } {
             });
       // The row's candidates follow what is wanted, so the other nodes' placement counts this
       // node for a daemon started here by hand (and stops counting it for one stopped here).
+      // A write that failed (the store is out) is tried again on the next round.
       let published = clusterCandidates(rt).join("\u0000");
+      let publishing = false;
       const wanted = () => {
         const now = desired();
         const key = now.join("\u0000");
-        if (key !== published && !tree.shuttingDown) {
-          published = key;
-          void membership
+        if (key !== published && !publishing && !tree.shuttingDown) {
+          publishing = true;
+          membership
             .setCandidates(now)
-            .catch((error) =>
-              rt.logger.warn({ err: error }, "cluster: updating candidates failed"),
-            );
+            .then(() => {
+              published = key;
+            })
+            .catch((error) => rt.logger.warn({ err: error }, "cluster: updating candidates failed"))
+            .finally(() => {
+              publishing = false;
+            });
         }
         return now;
       };
