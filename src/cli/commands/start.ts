@@ -2,6 +2,7 @@ import { relative, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { settingsVarName } from "../../config/env.js";
 import { deferred } from "../../internal/deferred.js";
+import { interruptCounter } from "../../internal/interrupts.js";
 import { formatDuration } from "../../registry/duration.js";
 import type { Manager } from "../../supervisor/types.js";
 import { action } from "../action.js";
@@ -169,7 +170,10 @@ async function runStart(names: string[], given: StartFlags, io: CliIO): Promise<
 
   const signals = io.signals ?? process;
   const finished = deferred<number>();
+  const interrupt = interruptCounter();
   const onSignal = () => {
+    // The terminal's Ctrl-C relayed once more by a wrapper (npx, tsx) is not a second one.
+    if (interrupt() === "duplicate") return;
     if (shuttingDown) {
       println(io.stderr, "interrupted again: exiting now without waiting for the daemons");
       io.exit(EXIT.interrupted);
