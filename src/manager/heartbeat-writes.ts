@@ -1,16 +1,15 @@
 /**
  * Throttled write-through of daemon heartbeats to their records: a beat writes the daemon's
- * record at once when its last write is at least `interval` old, else once when the interval is
- * up (with whatever the record says then), so a daemon beating every 10 ms costs one write per
- * interval and the stored heartbeat is never more than `interval` behind.
+ * record at once when the last heartbeat write is at least `interval` old, else once when the
+ * interval is up (with whatever the record says then), so a daemon beating every 10 ms costs one
+ * write per interval and the stored heartbeat is never more than about `interval` behind. The
+ * records written on state changes are apart: they neither wait for nor delay a heartbeat.
  */
 import type { Clock, TimerHandle } from "../internal/clock.js";
 
 export interface HeartbeatWrites {
   /** The daemon `name` beat; `write` writes its current record (now or when the interval is up). */
   beat(name: string, write: () => void): void;
-  /** The daemon's record was just written for another reason (a state change): restarts its interval. */
-  written(name: string): void;
   /** Cancels the writes waiting for their interval. */
   stop(): void;
 }
@@ -50,11 +49,6 @@ export function createHeartbeatWrites(options: {
         last + interval - now,
       );
       waiting.set(name, timer);
-    },
-    written(name) {
-      if (stopped) return;
-      cancel(name);
-      lastWrite.set(name, clock.now());
     },
     stop() {
       stopped = true;

@@ -100,10 +100,7 @@ export async function openPersistence(options: {
     store,
     storedOverrides,
     membership,
-    record(record) {
-      beats.written(record.name);
-      write(record);
-    },
+    record: write,
     heartbeat(name, record) {
       if (!closed) beats.beat(name, () => write(record()));
     },
