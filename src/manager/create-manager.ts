@@ -157,6 +157,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
       observed: (event) => emitter.listenerCount(event) > 0,
       stallThreshold: config.stallThreshold,
       createLog: (name) => daemonLog(rt, name),
+      onHeartbeat: (d) => rt.persistence?.heartbeat(d.name, () => layers.recordOf(d)),
       emit,
       programs,
     },

@@ -37,3 +37,10 @@ export const PART_TIMEOUTS = {
 
 /** A part name with a timeout above: every part the composition root builds has both. */
 export type PartName = keyof typeof PART_TIMEOUTS.start;
+
+/**
+ * A running daemon's heartbeat (`ctx.heartbeat()`, or a finished cycle) reaches its record in the
+ * store at most this often: the first beat at once, later ones at most once per interval, the
+ * last of a burst when the interval is up (DESIGN.md §6).
+ */
+export const HEARTBEAT_WRITE_INTERVAL = 5 * SECOND;

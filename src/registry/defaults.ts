@@ -23,6 +23,8 @@ export const DAEMON_DEFAULTS = {
   healthInterval: 30 * SECOND,
   healthTimeout: 5 * SECOND,
   unhealthyThreshold: 3,
+  /** A daemon that beat once (`ctx.heartbeat()`) and then not for this long is unhealthy; default none. */
+  heartbeatTimeout: undefined as number | undefined,
   maxStall: undefined as number | undefined,
   critical: true,
   enabled: true,

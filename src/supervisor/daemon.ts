@@ -50,6 +50,11 @@ export interface SupervisorHost {
   readonly stallThreshold?: number;
   /** Called after every state change. */
   onState(daemon: DaemonSupervisor, from: DaemonState, to: DaemonState): void;
+  /**
+   * Called when the daemon's heartbeat moved (`ctx.heartbeat()`, a finished cycle): the manager
+   * writes it through to the daemon record, throttled. Absent: kept in memory only.
+   */
+  onHeartbeat?(daemon: DaemonSupervisor): void;
   /** Called when a backoff delay has elapsed: the manager starts it again or makes it wait. */
   onBackoffElapsed(daemon: DaemonSupervisor): void;
   /** What command daemons need to run their programs (DESIGN.md §11); absent: none can run. */
@@ -293,11 +298,14 @@ export class DaemonSupervisor {
     return this.spec.subscribes.length > 0 || run.ctx.subscribed;
   }
 
-  /** Records a heartbeat (from `ctx.heartbeat`). */
+  /** Records a heartbeat (from `ctx.heartbeat`, also bridged from worker and process guests). */
   beat(details: Record<string, unknown> | null): void {
-    this.lastHeartbeatAt = this.host.clock.now();
+    const at = this.host.clock.now();
+    this.lastHeartbeatAt = at;
     this.heartbeat = details;
-    this.host.emit("daemon:heartbeat", { name: this.name, at: this.lastHeartbeatAt, details });
+    if (this.run) this.run.lastBeatAt = at;
+    this.host.emit("daemon:heartbeat", { name: this.name, at, details });
+    this.host.onHeartbeat?.(this);
   }
 
   /** Runs the health check now (hook or derived); counts toward `unhealthyThreshold`. */

@@ -137,6 +137,7 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
               healthInterval: spec.healthInterval,
               healthTimeout: spec.healthTimeout,
               unhealthyThreshold: spec.unhealthyThreshold,
+              heartbeatTimeout: spec.heartbeatTimeout ?? null,
               restart: spec.restart,
               scope: spec.scope,
               hasHealthHook: spec.health !== undefined,
