@@ -1,52 +1,15 @@
 import { Fragment } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
-import { LOG_LEVEL_NUMBERS } from "../../../src/store/types.js";
+import { useEffect, useState } from "preact/hooks";
 import { getJson } from "../api";
 import { DaemonCharts } from "../charts/HistoryCharts";
-import { Ago, HealthBadge, StateBadge, Uptime } from "../components/Badges";
+import { Ago, HealthBadge, StateBadge } from "../components/Badges";
 import { Controls } from "../components/Controls";
-import { IsolationFacts } from "../components/Isolation";
 import { clock, formatMs, fullTime, show, showDetail } from "../format";
-import { daemonHref, useLive } from "../hooks";
-import { live, openLogStream } from "../live";
-import {
-  type DaemonDetail,
-  type DaemonStatus,
-  type HealthReport,
-  LOG_LEVELS,
-  type LogEntry,
-  type LogLevel,
-  type StateChange,
-} from "../types";
-
-/** Log lines kept on the page. */
-const LOGS_KEPT = 500;
-
-function NameList({ names, empty = "none" }: { names: string[]; empty?: string }) {
-  if (names.length === 0) return <span class="muted">{empty}</span>;
-  return (
-    <ul class="inline-list">
-      {names.map((n) => (
-        <li key={n}>
-          <a href={daemonHref(n)}>{n}</a>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function Words({ words }: { words: string[] }) {
-  if (words.length === 0) return <span class="muted">none</span>;
-  return (
-    <ul class="inline-list">
-      {words.map((w) => (
-        <li key={w}>
-          <code>{w}</code>
-        </li>
-      ))}
-    </ul>
-  );
-}
+import { useLive } from "../hooks";
+import { live } from "../live";
+import type { DaemonDetail, DaemonStatus, HealthReport, StateChange } from "../types";
+import { SpecCard, StatusCard } from "./DaemonCards";
+import { Logs } from "./DaemonLogs";
 
 /** One daemon: status and controls, spec, config with sources, health, transitions, live logs. */
 export function DaemonView({ name }: { name: string }) {
@@ -94,8 +57,6 @@ export function DaemonView({ name }: { name: string }) {
 
   // The live status wins over the detail's snapshot.
   const s: DaemonStatus = live.daemons.get(detail.name) ?? detail;
-  const up = (s.state === "running" || s.state === "paused") && s.startedAt !== null;
-  const restart = detail.options.restart;
 
   return (
     <section aria-labelledby="daemon-title" class="daemon-page">
@@ -113,138 +74,11 @@ export function DaemonView({ name }: { name: string }) {
       {s.deprecated ? <p class="warn-text">Deprecated: {s.deprecated}</p> : null}
 
       <div class="cards">
-        <article class="card">
-          <h2>Status</h2>
-          <dl>
-            <dt>State</dt>
-            <dd data-testid="detail-state">
-              <StateBadge state={s.state} />
-              {s.state === "backoff" && s.nextRestartAt !== null ? (
-                <>
-                  {" "}
-                  restart {s.restartAttempt}/{s.maxRestarts} <Ago at={s.nextRestartAt} />
-                </>
-              ) : null}
-              {s.waitingOn.length > 0 ? <> on {s.waitingOn.join(", ")}</> : null}
-            </dd>
-            <dt>Uptime</dt>
-            <dd>{up ? <Uptime since={s.startedAt as number} /> : "—"}</dd>
-            <dt>Restarts</dt>
-            <dd data-testid="detail-restarts">
-              {s.restarts} (budget {s.restartAttempt}/{s.maxRestarts})
-            </dd>
-            <dt>Last heartbeat</dt>
-            <dd>
-              <Ago at={s.lastHeartbeatAt} />
-              {s.heartbeat ? <code class="block">{show(s.heartbeat)}</code> : null}
-            </dd>
-            <dt>Cycles</dt>
-            <dd>
-              {s.cycles} ({s.cycleErrors} errors
-              {s.lastCycleDurationMs !== null
-                ? `, last took ${formatMs(s.lastCycleDurationMs)}`
-                : ""}
-              )
-            </dd>
-            <IsolationFacts where={s.isolation} />
-            <dt>Loop stalls</dt>
-            <dd data-testid="detail-stalls">
-              {s.stalls ?? 0}
-              {s.lastStall ? (
-                <>
-                  {" "}
-                  (last blocked the event loop {formatMs(s.lastStall.ms)}{" "}
-                  <Ago at={s.lastStall.at} />)
-                </>
-              ) : null}
-            </dd>
-            <dt>Last error</dt>
-            <dd class="error-cell">
-              {s.lastError ? (
-                <>
-                  {s.lastError} <Ago at={s.lastErrorAt} />
-                </>
-              ) : (
-                "—"
-              )}
-            </dd>
-            {s.pulledInBy.length > 0 ? (
-              <>
-                <dt>Pulled in by</dt>
-                <dd>
-                  <NameList names={s.pulledInBy} />
-                </dd>
-              </>
-            ) : null}
-          </dl>
-        </article>
+        <StatusCard s={s} />
 
         <HealthCard name={s.name} health={s.health} detail={detail} />
 
-        <article class="card">
-          <h2>Spec</h2>
-          <dl>
-            <dt>Category</dt>
-            <dd>
-              {s.category}
-              {s.critical ? <span class="tag">critical</span> : null}
-            </dd>
-            <dt>Depends on</dt>
-            <dd>
-              <NameList names={s.dependsOn} />
-            </dd>
-            <dt>Dependents</dt>
-            <dd>
-              <NameList names={s.dependents} />
-            </dd>
-            <dt>Subscribes to</dt>
-            <dd>
-              <Words words={s.subscribes} />
-            </dd>
-            <dt>Emits</dt>
-            <dd>
-              <Words words={s.emits} />
-            </dd>
-            <dt>Schedule</dt>
-            <dd>
-              {s.schedule.cron
-                ? `cron ${s.schedule.cron}`
-                : s.schedule.interval !== null
-                  ? `every ${formatMs(s.schedule.interval)}`
-                  : detail.options.kind === "subscriber"
-                    ? "on events"
-                    : "long-running"}
-              {detail.options.kind ? <span class="muted"> ({detail.options.kind})</span> : null}
-            </dd>
-            <dt>Restart policy</dt>
-            <dd>
-              {restart ? (
-                <>
-                  {restart.policy}, up to {restart.maxRestarts} restarts,{" "}
-                  {formatMs(restart.initialDelay)} ×{restart.factor} up to{" "}
-                  {formatMs(restart.maxDelay)}
-                  {restart.jitter ? `, jitter ${restart.jitter}` : ""}; budget resets after{" "}
-                  {formatMs(restart.resetAfter)} running
-                </>
-              ) : (
-                "—"
-              )}
-            </dd>
-            <dt>Timeouts</dt>
-            <dd>
-              ready {formatMs(detail.options.readyTimeout)} ({detail.options.readiness}), stop{" "}
-              {formatMs(detail.options.stopTimeout)}
-              {detail.options.cycleTimeout
-                ? `, cycle ${formatMs(detail.options.cycleTimeout)}`
-                : ""}
-            </dd>
-            <dt>Enabled</dt>
-            <dd>
-              {s.enabled ? "yes" : "no"}, auto-start {s.autoStart ? "yes" : "no"}, scope{" "}
-              {detail.options.scope ?? "—"}
-            </dd>
-          </dl>
-        </article>
+        <SpecCard s={s} detail={detail} />
       </div>
 
       <ConfigTable detail={detail} />
@@ -392,101 +226,6 @@ function Transitions({ list }: { list: StateChange[] }) {
           ))}
         </ol>
       )}
-    </article>
-  );
-}
-
-/** The daemon's recent logs, then new lines from the stream as they come, at or above a level. */
-function Logs({ name }: { name: string }) {
-  const [level, setLevel] = useState<LogLevel>("debug");
-  const [lines, setLines] = useState<LogEntry[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [follow, setFollow] = useState(true);
-  const box = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    let current = true;
-    const buffered: LogEntry[] = [];
-    let loaded = false;
-    setLines([]);
-    setError(null);
-    // Lines that arrive while the history loads are kept and added after it.
-    const off = openLogStream(name, (line) => {
-      if (LOG_LEVEL_NUMBERS[line.level] < LOG_LEVEL_NUMBERS[level]) return;
-      const entry: LogEntry = { ...line, daemon: line.name };
-      if (!loaded) buffered.push(entry);
-      else setLines((all) => [...all, entry].slice(-LOGS_KEPT));
-    });
-    getJson<LogEntry[]>(
-      `/api/daemons/${encodeURIComponent(name)}/logs?limit=200&level=${level}`,
-    ).then(
-      (history) => {
-        if (!current) return;
-        loaded = true;
-        const newest = history.at(-1)?.at ?? 0;
-        setLines([...history, ...buffered.filter((b) => b.at > newest)].slice(-LOGS_KEPT));
-      },
-      (e: Error) => {
-        loaded = true;
-        if (current) setError(e.message);
-      },
-    );
-    return () => {
-      current = false;
-      off();
-    };
-  }, [name, level]);
-
-  useEffect(() => {
-    const el = box.current;
-    if (el && follow) el.scrollTop = el.scrollHeight;
-  }, [lines, follow]);
-
-  return (
-    <article class="card wide" aria-labelledby="logs-title">
-      <div class="section-head">
-        <h2 id="logs-title">Logs</h2>
-        <div class="filters">
-          <label>
-            <span>Level</span>
-            <select
-              value={level}
-              onChange={(e) => setLevel(e.currentTarget.value as LogLevel)}
-              aria-label="Minimum log level"
-            >
-              {LOG_LEVELS.map((l) => (
-                <option key={l} value={l}>
-                  {l} and above
-                </option>
-              ))}
-            </select>
-          </label>
-          <label class="inline">
-            <input
-              type="checkbox"
-              checked={follow}
-              onChange={(e) => setFollow(e.currentTarget.checked)}
-            />
-            Follow
-          </label>
-        </div>
-      </div>
-      {error ? <p class="error-text">{error}</p> : null}
-      {/* Focusable so the keyboard can scroll it. */}
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard */}
-      <div class="logs" ref={box} tabIndex={0} role="log" aria-label={`Logs of ${name}`}>
-        {lines.length === 0 ? <p class="muted">No log lines yet.</p> : null}
-        {lines.map((l, i) => (
-          <div key={l.id ?? `${l.at}-${i}`} class={`log log-${l.level}`}>
-            <time dateTime={new Date(l.at).toISOString()}>{clock(l.at)}</time>
-            <span class="log-level">{l.level}</span>
-            <span class="log-message">{l.message}</span>
-            {l.fields && Object.keys(l.fields).length > 0 ? (
-              <span class="log-fields">{show(l.fields)}</span>
-            ) : null}
-          </div>
-        ))}
-      </div>
     </article>
   );
 }
