@@ -155,6 +155,9 @@ export function createBufferedWrites(
       get unreachable() {
         return buffers.some(([, b]) => b.stats().degraded);
       },
+      get launchesWaiting() {
+        return launches.stats().buffered;
+      },
       async flush() {
         await Promise.all(buffers.map(([, b]) => b.flush()));
       },

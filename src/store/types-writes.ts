@@ -53,6 +53,11 @@ export interface StoreWrites {
   launch(launch: NewJobLaunch): void;
   /** The last write failed: the database is unreachable, writes are waiting. */
   readonly unreachable: boolean;
+  /**
+   * Launches waiting to be written (memory and spool): while any wait, a new launch goes after
+   * them through {@link launch} so launches reach the store in the order they were made.
+   */
+  readonly launchesWaiting: number;
   log(row: LogRow): void;
   /** Coalesced by (node, name): only the latest record of a daemon waits in the buffer. */
   daemon(record: DaemonRecord): void;
