@@ -61,3 +61,8 @@ export type {
   LaunchOptions,
   MonitorOptions,
 } from "./job-types.js";
+export type {
+  EventRetention,
+  EventRetentionInput,
+  StoreOptionsInput,
+} from "./store-options.js";

@@ -1,6 +1,7 @@
 /**
  * Every default of the store (URL, write buffers, retention, timeouts), in one place.
  */
+import { MANAGER_DEFAULTS } from "../registry/defaults.js";
 import { HOUR, MINUTE, SECOND } from "../registry/duration.js";
 
 const MB = 1024 * 1024;
@@ -45,7 +46,7 @@ export const STORE_DEFAULTS = {
    * SQLite store, `.ringmaster/` in the working directory otherwise.
    */
   outage: {
-    maxBytes: 64 * MB,
+    maxBytes: MANAGER_DEFAULTS.outageBuffer,
     spoolMaxBytes: 1024 * MB,
     spoolDirectory: ".ringmaster",
     /** A failure repeated during an outage is logged once, then summarised this often. */
@@ -56,7 +57,7 @@ export const STORE_DEFAULTS = {
    * subscriber has passed are removed by the sweeper, `batch` rows per statement with a pause
    * between statements so no sweep holds the event loop (or SQLite's write lock) for long.
    */
-  eventRetention: { maxAge: 7 * 24 * HOUR, maxRows: 1_000_000, batch: 250, pause: 5 },
+  eventRetention: { ...MANAGER_DEFAULTS.eventRetention, batch: 250, pause: 5 },
   /** Log retention, enforced by the sweeper. */
   logRetention: { maxRowsPerDaemon: 10_000, maxAge: 7 * 24 * HOUR, interval: 1 * MINUTE },
 };

@@ -76,6 +76,8 @@ export function createBufferedWrites(
   const outage = { ...STORE_DEFAULTS.outage, ...options.outage };
   const budget = createMemoryBudget(outage.maxBytes);
   let spool: Spool | undefined;
+  /** When a direct call was first seen failing (the buffers keep their own time). */
+  let directSince: number | null = null;
   const common = {
     clock: options.clock,
     isRetryable,
@@ -174,8 +176,14 @@ export function createBufferedWrites(
       let refused = 0;
       let spooled = 0;
       let bufferError: string | null = null;
+      if (directError) directSince ??= options.clock.now();
+      else directSince = null;
+      let since = directSince;
       for (const [name, b] of buffers) {
         const s = b.stats();
+        if (s.degradedSince !== null && (since === null || s.degradedSince < since)) {
+          since = s.degradedSince;
+        }
         buffered += s.buffered;
         dropped += s.dropped;
         refused += s.refused;
@@ -197,6 +205,7 @@ export function createBufferedWrites(
       return {
         ok: open && !degraded,
         degraded,
+        degradedSince: degraded ? since : null,
         message: parts.join("; "),
         buffered,
         dropped,

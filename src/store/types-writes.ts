@@ -19,6 +19,8 @@ export interface StoreHealth {
   ok: boolean;
   /** The database was unreachable on the last attempt: writes are being buffered and retried. */
   degraded: boolean;
+  /** While degraded: since when (the store clock's ms), as first seen by a write; else null. */
+  degradedSince: number | null;
   message: string;
   /** Rows waiting in the write buffers (memory and spool). */
   buffered: number;
