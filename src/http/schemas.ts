@@ -58,6 +58,7 @@ const statusProperties = {
   lastError: nullable("string"),
   lastErrorAt: nullable("number"),
   startedAt: nullable("number"),
+  unstopped: nullable("string"),
   stoppedAt: nullable("number"),
   nextRestartAt: nullable("number"),
   lastHeartbeatAt: nullable("number"),

@@ -64,6 +64,11 @@ export interface DaemonStatus {
   lastErrorAt: number | null;
   startedAt: number | null;
   stoppedAt: number | null;
+  /**
+   * The last stop did not finish in time: why (its work or cleanup outlasted `stopTimeout`, so
+   * it may still hold resources); null when it did. Also its `lastError`. Cleared by a start.
+   */
+  unstopped: string | null;
   nextRestartAt: number | null;
   lastHeartbeatAt: number | null;
   heartbeat: Record<string, unknown> | null;
