@@ -49,6 +49,13 @@ export const STORE_DEFAULTS = {
     maxBytes: MANAGER_DEFAULTS.outageBuffer,
     spoolMaxBytes: 1024 * MB,
     spoolDirectory: ".ringmaster",
+    /**
+     * Bytes counted per row in memory on top of its JSON's: what the heap holds beyond the text
+     * (object headers, string headers, the buffer's own entry). Measured with the heap after a
+     * full collection (test/store/buffer-heap.test.ts): an event row takes ~120 bytes more than
+     * its JSON, a log line ~60, a job launch ~50.
+     */
+    rowOverhead: 128,
     /** A failure repeated during an outage is logged once, then summarised this often. */
     summaryInterval: 30 * SECOND,
   },

@@ -20,7 +20,10 @@ import { createWriteBuffer, type DropReason, type WriteBuffer } from "./write-bu
 
 /** Where writes wait while the database is unreachable (defaults: `STORE_DEFAULTS.outage`). */
 export interface OutageOptions {
-  /** Bytes of serialized rows kept in memory, shared by every buffer. Default 64 MB. */
+  /**
+   * Bytes of rows kept in memory, shared by every buffer: each row counts its JSON's bytes plus
+   * `STORE_DEFAULTS.outage.rowOverhead`, so the bound is on the heap they hold. Default 64 MB.
+   */
   maxBytes?: number;
   /** The spool file for what does not fit in memory; none: the oldest rows are dropped instead. */
   spoolPath?: string;
@@ -94,7 +97,8 @@ export function createBufferedWrites(
     let queue: SpoolQueue<T> | undefined;
     return {
       budget,
-      sizeOf: (row: T) => JSON.stringify(row).length,
+      // UTF-8 bytes of its JSON (text beyond Latin-1 takes 2 bytes a character in the heap).
+      sizeOf: (row: T) => outage.rowOverhead + Buffer.byteLength(JSON.stringify(row)),
       spool() {
         if (!queue && spool) queue = spoolQueue<T>(spool, name);
         return queue;
