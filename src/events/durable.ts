@@ -27,6 +27,12 @@ export const DURABLE_DEFAULTS = {
   sweepInterval: 1 * SECOND,
   /** Own events not yet read back, remembered for local delivery when an outage begins. */
   unreadOwnEvents: 10_000,
+  /**
+   * Events delivered locally to one subscriber during an outage, at most (their ids are kept
+   * until read back, ~80 bytes each): beyond it the subscriber waits for the store, where the
+   * rest are, so a long outage does not grow the heap without bound.
+   */
+  localDeliveryLimit: 50_000,
   /** A failure repeated during an outage is logged once, then summarised this often. */
   outageSummaryInterval: 30 * SECOND,
   /** Retry delays for cursor writes while the store is unreachable. */
@@ -132,8 +138,14 @@ export function createDurableDelivery(options: DurableDeliveryOptions) {
   const deliverLocally = (event: EventEnvelope<string>) => {
     if (!bus || !localTo || !types.has(event.type)) return;
     for (const name of localTo) {
-      if (!subscribers.get(name)?.includes(event.type) || !bus.inject(name, event)) continue;
+      if (!subscribers.get(name)?.includes(event.type)) continue;
       let ids = deliveredLocally.get(name);
+      if (ids && ids.size >= DURABLE_DEFAULTS.localDeliveryLimit) {
+        // Enough kept for this outage: the rest reach it from the store, after these, in order.
+        localTo.delete(name);
+        continue;
+      }
+      if (!bus.inject(name, event)) continue;
       if (!ids) {
         ids = new Set();
         deliveredLocally.set(name, ids);
