@@ -61,6 +61,7 @@ export function createWorker(options: WorkerOptions) {
     logger,
     finished: emitStatus,
     ready: () => soon(),
+    unreachable: () => store.writes.unreachable || store.health().degraded,
   });
   const attemptOptions: AttemptOptions = {
     store,

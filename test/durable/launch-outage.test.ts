@@ -45,6 +45,60 @@ describe.runIf(available)("job launches during a PostgreSQL outage", { timeout: 
         .catch(() => {});
   });
 
+  it("a job that ends during a cut is recorded once the store is back, not run again", async () => {
+    proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
+    const link = proxy;
+    schema = randomSchema();
+    let runs = 0;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let id: string | undefined;
+    const manager = createManager(
+      defineConfig({
+        store: `postgres://postgres@127.0.0.1:${link.port}/test?schema=${schema}`,
+        jobs: [
+          defineJob({
+            type: "gated",
+            run: async () => {
+              runs++;
+              await gate;
+              return { ok: true };
+            },
+          }),
+        ],
+        daemons: [
+          defineDaemon({
+            name: "launcher",
+            async setup(ctx) {
+              id = await ctx.jobs.launch("gated", {}, { reason: "once" });
+            },
+          }),
+        ],
+      }),
+      { logger: false },
+    );
+    await manager.start();
+    await until("the job running", () => runs === 1);
+    link.cut();
+    await until("the store degraded", () => manager.liveness().warnings !== undefined);
+    release();
+    // Longer than the three quick tries (600 ms) the outcome had before giving up.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    link.restore();
+    const direct = createStore(PG_URL, { schema });
+    await direct.open();
+    await until(
+      "the job completed",
+      async () => (await direct.getJob(id as string))?.status === "completed",
+    );
+    expect(await direct.getJob(id as string)).toMatchObject({ attempts: 1, result: { ok: true } });
+    expect(runs).toBe(1);
+    await direct.close();
+    await manager.shutdown();
+  });
+
   for (const fault of ["cut", "hang"] as const) {
     it(`a ${fault} of 6 s: the launcher stays running, every id is stored once and runs, /health recovers`, async () => {
       proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
