@@ -61,7 +61,8 @@ export function createWorker(options: WorkerOptions) {
     logger,
     finished: emitStatus,
     ready: () => soon(),
-    unreachable: () => store.writes.unreachable || store.health().degraded,
+    // Not once stopping: a stop during an outage gives its outcomes up (their leases expire).
+    unreachable: () => !stopping && (store.writes.unreachable || store.health().degraded),
   });
   const attemptOptions: AttemptOptions = {
     store,
