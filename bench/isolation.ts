@@ -267,8 +267,7 @@ const benchmark: Benchmark = {
       const workers = await step("worker daemons", () => fleet("worker", idle));
       const bareForks = await step("bare forks", () => bareFleet("process", dir));
       const processes = await step("process daemons", () => fleet("process", idle));
-      closeProcessSpares();
-      closeWorkerSpares();
+      await Promise.all([closeProcessSpares(), closeWorkerSpares()]);
       const p50 = (xs: number[]) => percentile(xs, 0.5);
       const MB = 1024 * 1024;
       return {

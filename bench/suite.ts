@@ -19,4 +19,5 @@ export const SUITE: readonly SuiteEntry[] = [
   { name: "probes" },
   { name: "restart" },
   { name: "cluster" },
+  { name: "cli" },
 ];

@@ -95,6 +95,8 @@ export type {
   JobStatus,
   JobWithActions,
   LaunchOptions,
+  LogFilesInput,
+  LogFilesOptions,
   LogLevel,
   MonitorOptions,
   NodeInfo,

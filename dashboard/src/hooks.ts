@@ -47,9 +47,10 @@ export type Route =
   | { page: "graph" }
   | { page: "jobs" }
   | { page: "events" }
+  | { page: "nodes" }
   | { page: "daemon"; name: string };
 
-/** Hash routes: `#/`, `#/graph`, `#/jobs`, `#/events`, `#/daemon/<name>`. */
+/** Hash routes: `#/`, `#/graph`, `#/jobs`, `#/events`, `#/nodes`, `#/daemon/<name>`. */
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "");
   const daemon = /^\/daemon\/(.+)$/.exec(path);
@@ -57,6 +58,7 @@ export function parseRoute(hash: string): Route {
   if (path === "/graph") return { page: "graph" };
   if (path === "/jobs") return { page: "jobs" };
   if (path === "/events") return { page: "events" };
+  if (path === "/nodes") return { page: "nodes" };
   return { page: "daemons" };
 }
 

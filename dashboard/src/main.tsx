@@ -11,6 +11,7 @@ import { DaemonsView } from "./views/Daemons";
 import { EventsView } from "./views/Events";
 import { GraphView } from "./views/Graph";
 import { JobsView } from "./views/Jobs";
+import { NodesView } from "./views/Nodes";
 
 function App() {
   const route = useRoute();
@@ -26,6 +27,7 @@ function App() {
         {route.page === "graph" ? <GraphView /> : null}
         {route.page === "jobs" ? <JobsView /> : null}
         {route.page === "events" ? <EventsView /> : null}
+        {route.page === "nodes" ? <NodesView /> : null}
         {route.page === "daemon" ? <DaemonView key={route.name} name={route.name} /> : null}
       </main>
       <Notices />

@@ -110,6 +110,10 @@ export function createLibraryWatcher() {
     category: "media",
     config: watcherConfig,
     interval: "1s",
+    // Each scan ends with a heartbeat, which reaches the daemon record (the seeds'
+    // `SELECT name, status, now() - last_heartbeat FROM daemon_status`); a scan stuck for 30 s
+    // makes it unhealthy, and three such checks restart it.
+    heartbeatTimeout: "30s",
     async setup(ctx) {
       // What earlier runs already described: those files need no new job until they change.
       const done = await ctx.jobs.list({

@@ -84,6 +84,8 @@ export interface CliSettings {
   http: HttpOptions | false;
   store: string | undefined;
   apiToken: string | undefined;
+  /** `${PREFIX}_NODE_ID`, if set. */
+  nodeId?: string | undefined;
 }
 
 /**
@@ -99,7 +101,12 @@ export async function cliSettings(
   try {
     const { resolveConfig } = await import("../config/resolve.js");
     const { settings } = resolveConfig(cli, { env });
-    return { http: settings.http, store: settings.store, apiToken: settings.apiToken };
+    return {
+      http: settings.http,
+      store: settings.store,
+      apiToken: settings.apiToken,
+      nodeId: settings.nodeId,
+    };
   } catch {
     return { http: cli.http, store: undefined, apiToken: undefined };
   }

@@ -66,6 +66,9 @@ export function formatStartReport(report: StartReport): string {
   const list = (names: string[]) => (names.length > 0 ? ` (${names.join(", ")})` : "");
   return (
     `${report.running.length} running, ${report.failed.length} failed${list(report.failed)}, ` +
+    (report.retrying.length > 0
+      ? `${report.retrying.length} retrying${list(report.retrying)}, `
+      : "") +
     `${report.waiting.length} waiting${list(report.waiting)} — started in ${formatDuration(report.durationMs)}${pulled}`
   );
 }

@@ -57,23 +57,31 @@ export function statusLine(status: DaemonStatus, now: number, p: Painter): strin
 }
 
 /**
- * Marks a worker or process daemon: ` [process pid 4242, 52 MB]`, ` [worker thread 3]`;
- * empty for an inline one (and for a status from a manager that does not report it).
+ * Marks a worker, process or command daemon: ` [process pid 4242, 52 MB, 3% CPU]`,
+ * ` [command pid 4250, 2 processes, 31 MB, 97% CPU]`, ` [worker thread 3, 12 MB heap, 40% busy]`
+ * (a worker's CPU is its event loop's utilization); empty for an inline one (and for a status
+ * from a manager that does not report it). Figures appear once the guest has been sampled.
  */
 export function isolationTag(status: DaemonStatus): string {
   const where = status.isolation;
   if (!where || where.kind === "inline") return "";
-  const id =
-    where.kind === "process"
-      ? where.pid !== undefined
-        ? ` pid ${where.pid}`
-        : ""
-      : where.threadId !== undefined
-        ? ` thread ${where.threadId}`
-        : "";
-  const bytes = where.rssBytes ?? where.heapBytes;
-  const memory = bytes !== undefined ? `, ${Math.round(bytes / 2 ** 20)} MB` : "";
-  return ` [${where.kind}${id}${memory}]`;
+  const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+  const parts = [
+    where.kind === "worker"
+      ? where.threadId !== undefined
+        ? `${where.kind} thread ${where.threadId}`
+        : where.kind
+      : where.pid !== undefined
+        ? `${where.kind} pid ${where.pid}`
+        : where.kind,
+  ];
+  if (where.processes !== undefined && where.processes > 1)
+    parts.push(`${where.processes} processes`);
+  if (where.rssBytes !== undefined) parts.push(mb(where.rssBytes));
+  else if (where.heapBytes !== undefined) parts.push(`${mb(where.heapBytes)} heap`);
+  if (where.cpuPercent !== undefined)
+    parts.push(`${Math.round(where.cpuPercent)}% ${where.kind === "worker" ? "busy" : "CPU"}`);
+  return ` [${parts.join(", ")}]`;
 }
 
 /**

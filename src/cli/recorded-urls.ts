@@ -6,6 +6,8 @@ import { parseStoreUrl } from "../store/url.js";
 export const NODE_STALE_AFTER = 20 * SECOND;
 
 interface NodeRow {
+  id: string;
+  host: string;
   url: string | null;
   started_at: number;
   last_heartbeat_at: number | null;
@@ -21,6 +23,18 @@ interface NodeRow {
  * through the store.
  */
 export async function recordedUrls(storeUrl: string, now = Date.now()): Promise<string[]> {
+  return (await recordedNodes(storeUrl, now)).map((n) => n.url);
+}
+
+/** A live node recorded in the store, with the address it serves HTTP on. */
+export interface RecordedNode {
+  id: string;
+  host: string;
+  url: string;
+}
+
+/** Like {@link recordedUrls}, with each node's id and host. */
+export async function recordedNodes(storeUrl: string, now = Date.now()): Promise<RecordedNode[]> {
   let target: ReturnType<typeof parseStoreUrl>;
   try {
     target = parseStoreUrl(storeUrl);
@@ -41,15 +55,17 @@ export async function recordedUrls(storeUrl: string, now = Date.now()): Promise<
   return rows
     .filter((n) => now - Number(n.last_heartbeat_at ?? n.started_at) < NODE_STALE_AFTER)
     .sort((a, b) => Number(b.started_at) - Number(a.started_at))
-    .map((n) => n.url)
-    .filter((u): u is string => typeof u === "string" && u !== "");
+    .filter((n): n is NodeRow & { url: string } => typeof n.url === "string" && n.url !== "")
+    .map((n) => ({ id: n.id, host: n.host, url: n.url }));
 }
 
 async function sqliteRows(path: string): Promise<NodeRow[]> {
   const { default: Database } = await import("better-sqlite3");
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 1 * SECOND });
   try {
-    return db.prepare("SELECT url, started_at, last_heartbeat_at FROM nodes").all() as NodeRow[];
+    return db
+      .prepare("SELECT id, host, url, started_at, last_heartbeat_at FROM nodes")
+      .all() as NodeRow[];
   } finally {
     db.close();
   }
@@ -61,6 +77,8 @@ async function storeRows(storeUrl: string): Promise<NodeRow[]> {
   try {
     await store.open();
     return (await store.listNodes()).map((n) => ({
+      id: n.id,
+      host: n.host,
       url: (n as { url?: string | null }).url ?? null,
       started_at: n.startedAt,
       last_heartbeat_at: n.lastHeartbeatAt ?? null,

@@ -91,6 +91,57 @@ const normalUrl = (raw: string) => {
   return url.replace(/\/+$/, "");
 };
 
+/** The first of `${PREFIX}_<suffix>` and `RINGMASTER_<suffix>` set (not blank): [name, value]. */
+function firstEnv(
+  env: CliIO["env"],
+  envPrefix: string | undefined,
+  suffix: string,
+): [string, string] | undefined {
+  const prefix = upperSnake(envPrefix ?? "RINGMASTER") || "RINGMASTER";
+  for (const name of new Set([`${prefix}_${suffix}`, `RINGMASTER_${suffix}`])) {
+    const v = env[name]?.trim();
+    if (v !== undefined && v !== "") return [name, v];
+  }
+  return undefined;
+}
+
+/** A relative SQLite path made absolute against `cwd` (other URLs as they are). */
+function absoluteStore(cwd: string, raw: string): string {
+  try {
+    const target = parseStoreUrl(raw);
+    if (target.kind === "sqlite" && target.path !== ":memory:" && !isAbsolute(target.path))
+      return `sqlite:${resolve(cwd, target.path)}`;
+  } catch {}
+  return raw;
+}
+
+/**
+ * A client of `base` without a token that, when a call is refused with 401, asks `tokenLater`
+ * once (it loads the config for its token) and, given one, makes the call again with it.
+ */
+function retryOn401(base: string, tokenLater: () => Promise<string | undefined>): RingmasterClient {
+  let client = createClient(base, {});
+  type Method = (...args: unknown[]) => unknown;
+  const call = (key: PropertyKey, args: unknown[]) => (Reflect.get(client, key) as Method)(...args);
+  return new Proxy({} as RingmasterClient, {
+    get(_target, key) {
+      const value: unknown = Reflect.get(client, key);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const result = call(key, args);
+        if (!(result instanceof Promise)) return result;
+        return result.catch(async (error: unknown) => {
+          if (!(error instanceof ApiError) || error.status !== 401) throw error;
+          const token = await tokenLater();
+          if (token === undefined) throw error;
+          client = createClient(base, { token });
+          return call(key, args);
+        });
+      };
+    },
+  });
+}
+
 export async function resolveRemote(flags: RemoteFlags, io: CliIO): Promise<Remote> {
   const cwd = io.cwd ?? process.cwd();
   const file =
@@ -104,26 +155,7 @@ export async function resolveRemote(flags: RemoteFlags, io: CliIO): Promise<Remo
   let settings: CliSettings | undefined;
   let configLoaded = false;
 
-  const envValue = (name: string) => {
-    const v = io.env[name];
-    return v !== undefined && v.trim() !== "" ? v.trim() : undefined;
-  };
-  const envFirst = (suffix: string): [string, string] | undefined => {
-    const prefix = upperSnake(config?.envPrefix ?? "RINGMASTER") || "RINGMASTER";
-    for (const name of new Set([`${prefix}_${suffix}`, `RINGMASTER_${suffix}`])) {
-      const v = envValue(name);
-      if (v !== undefined) return [name, v];
-    }
-    return undefined;
-  };
-  const absoluteStore = (raw: string) => {
-    try {
-      const target = parseStoreUrl(raw);
-      if (target.kind === "sqlite" && target.path !== ":memory:" && !isAbsolute(target.path))
-        return `sqlite:${resolve(cwd, target.path)}`;
-    } catch {}
-    return raw;
-  };
+  const envFirst = (suffix: string) => firstEnv(io.env, config?.envPrefix, suffix);
 
   let url = DEFAULT_URL;
   let urlSource = "the default";
@@ -138,6 +170,7 @@ export async function resolveRemote(flags: RemoteFlags, io: CliIO): Promise<Remo
   };
   const storeUrl = () =>
     absoluteStore(
+      cwd,
       settings?.store ?? envFirst("STORE")?.[1] ?? config?.store ?? MANAGER_DEFAULTS.store,
     );
 
@@ -176,31 +209,15 @@ export async function resolveRemote(flags: RemoteFlags, io: CliIO): Promise<Remo
     }
   };
   /** A client that, refused with 401 while no token was given, loads the config's token once. */
-  const retryingWithConfigToken = (base: string): RingmasterClient => {
-    let client = createClient(base, token === undefined ? {} : { token });
-    if (tokenGiven) return client;
-    type Method = (...args: unknown[]) => unknown;
-    const call = (key: PropertyKey, args: unknown[]) =>
-      (Reflect.get(client, key) as Method)(...args);
-    return new Proxy({} as RingmasterClient, {
-      get(_target, key) {
-        const value: unknown = Reflect.get(client, key);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          const result = call(key, args);
-          if (!(result instanceof Promise)) return result;
-          return result.catch(async (error: unknown) => {
-            if (!(error instanceof ApiError) || error.status !== 401 || configLoaded) throw error;
-            await loadConfig();
-            token = settings?.apiToken;
-            if (token === undefined) throw error;
-            client = createClient(base, { token });
-            return call(key, args);
-          });
-        };
-      },
-    });
-  };
+  const retryingWithConfigToken = (base: string): RingmasterClient =>
+    tokenGiven
+      ? createClient(base, token === undefined ? {} : { token })
+      : retryOn401(base, async () => {
+          if (configLoaded) return undefined;
+          await loadConfig();
+          token = settings?.apiToken;
+          return token;
+        });
   const firstAnswer = async (candidates: Iterable<string>, tried: Set<string>) => {
     for (const candidate of candidates) {
       if (tried.has(candidate)) continue;

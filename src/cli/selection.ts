@@ -91,6 +91,28 @@ export function selectionFor(
 }
 
 /**
+ * The daemons a selection names, from the config (for a manager that already runs): a profile's,
+ * a category's, `--all`'s enabled ones, or the names. No selection refuses: the running manager
+ * already runs its auto-start daemons, and starting "everything" again is not what was meant.
+ */
+export function selectedNames(
+  config: RingmasterConfig,
+  selection: StartOptions & { label: string },
+  running: { url: string },
+): string[] {
+  if (selection.daemons) return [...selection.daemons];
+  if (selection.profile !== undefined) return [...(config.profiles[selection.profile] ?? [])];
+  if (selection.categories) {
+    const categories = new Set(selection.categories);
+    return config.daemons.filter((d) => d.enabled && categories.has(d.category)).map((d) => d.name);
+  }
+  throw new CliError(EXIT.failure, [
+    `a manager already runs for this config at ${running.url}`,
+    "name the daemons to start in it (ringmaster start NAME…, --daemons, --category, --profile or --all), or stop it first with `ringmaster stop`",
+  ]);
+}
+
+/**
  * The name in `known` (a running manager's or the store's daemons) matching `name` in any case;
  * exit 1 with a suggestion otherwise, as the manager answers an unknown name (404).
  */

@@ -251,13 +251,25 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     const self: PlacementNode = { id: node, candidates: [...candidates()] };
     const wanted = new Set(self.candidates);
     for (const name of [...holdings.keys()]) if (!wanted.has(name)) await release(name);
+    // Nothing wanted here (no cluster daemon selected or started by hand yet): nothing to read.
+    if (wanted.size === 0 && holdings.size === 0) return;
     const now = clock.now();
     const [nodes, leases] = await Promise.all([
       answer("the node list", store.listNodes(now, timings.nodeTtl)),
       answer("the lease list", store.listLeases()),
     ]);
+    // A live holder renews before expiry, so another node whose lease ran out unrenewed (not
+    // released: expiry 0) within the last nodeTtl died or is cut off. It is no taker meanwhile:
+    // otherwise, while its row still looks live, its room would keep its daemons waiting for it
+    // until nodeTtl, not taken within leaseTtl + renewInterval.
+    const suspect = new Set<string>();
+    for (const lease of leases) {
+      const ranOut = lease.expiresAt > 0 && lease.expiresAt <= now;
+      if (ranOut && lease.expiresAt > now - timings.nodeTtl && lease.holder !== node)
+        suspect.add(lease.holder);
+    }
     const live: PlacementNode[] = nodes
-      .filter((n) => n.state === "live" && n.id !== node)
+      .filter((n) => n.state === "live" && n.id !== node && !suspect.has(n.id))
       .map((n) => ({ id: n.id, candidates: n.candidates }));
     live.push(self);
     const holders = new Map<string, string>();

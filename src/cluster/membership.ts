@@ -14,6 +14,7 @@ export type MembershipStore = Pick<
   | "pruneNodes"
   | "releaseHolder"
   | "setNodeUrl"
+  | "setNodeCandidates"
 >;
 
 export interface MembershipOptions {
@@ -43,6 +44,8 @@ export interface Membership {
   join(): Promise<void>;
   leave(): Promise<void>;
   setUrl(url: string | null): Promise<void>;
+  /** Updates the cluster daemons this node may run, as placement on every node reads them. */
+  setCandidates(candidates: readonly string[]): Promise<void>;
   /** Every node with its state now. */
   nodes(): Promise<ClusterNode[]>;
 }
@@ -128,6 +131,8 @@ export function createMembership(options: MembershipOptions): Membership {
     },
 
     setUrl: (url) => store.setNodeUrl(info.id, info.instance, url),
+
+    setCandidates: (candidates) => store.setNodeCandidates(info.id, info.instance, candidates),
 
     nodes: () => store.listNodes(clock.now(), timings.nodeTtl),
   };

@@ -1,15 +1,12 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { BusStats, EventBus } from "../events/types.js";
-import type { HealthStatus } from "../registry/types.js";
-import { DAEMON_STATES, type DaemonStatus, type Manager } from "../supervisor/types.js";
+import type { DaemonStatus, Manager } from "../supervisor/types.js";
+import { registerBusMetrics } from "./bus-metrics.js";
+import { registerDaemonMetrics } from "./daemon-metrics.js";
+import { registerIsolationMetrics } from "./isolation-metrics.js";
 import { registerLeaseMetrics } from "./lease-metrics.js";
 import type { LeaseStats } from "./port.js";
 import type { JobsApi, StoreStatsSource } from "./seams.js";
-
-const HEALTH_STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unhealthy", "unknown"];
-
-/** Cycle durations in seconds: from a millisecond tick to a five-minute batch. */
-const CYCLE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export interface MetricsSources {
   manager: Pick<Manager, "status" | "liveness" | "readiness">;
@@ -54,58 +51,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
     return snapshot;
   };
 
-  /** Sets a counter to a cumulative value the manager keeps (they never go down in its life). */
-  const setCounter = (counter: Counter<string>, labels: Record<string, string>, value: number) =>
-    counter.inc(labels, value);
-
-  new Gauge({
-    name: "ringmaster_daemon_state",
-    help: "1 for the state each daemon is in, 0 for the others",
-    labelNames: ["daemon", "state"],
-    registers,
-    collect() {
-      this.reset();
-      for (const s of snap().statuses)
-        for (const state of DAEMON_STATES)
-          this.set({ daemon: s.name, state }, s.state === state ? 1 : 0);
-    },
-  });
-
-  new Gauge({
-    name: "ringmaster_daemon_health",
-    help: "1 for the health status of each daemon's last check, 0 for the others",
-    labelNames: ["daemon", "status"],
-    registers,
-    collect() {
-      this.reset();
-      for (const s of snap().statuses)
-        for (const status of HEALTH_STATUSES)
-          this.set({ daemon: s.name, status }, s.health.status === status ? 1 : 0);
-    },
-  });
-
-  new Counter({
-    name: "ringmaster_daemon_restarts_total",
-    help: "Restarts of each daemon, automatic and manual",
-    labelNames: ["daemon"],
-    registers,
-    collect() {
-      this.reset();
-      for (const s of snap().statuses) setCounter(this, { daemon: s.name }, s.restarts);
-    },
-  });
-
-  new Counter({
-    name: "ringmaster_event_loop_stalls_total",
-    help: "Stalls of the event loop over stallThreshold while each daemon's code ran",
-    labelNames: ["daemon"],
-    registers,
-    collect() {
-      this.reset();
-      for (const s of snap().statuses) setCounter(this, { daemon: s.name }, s.stalls);
-    },
-  });
-
   new Counter({
     name: "ringmaster_uncaught_errors_total",
     help: "Uncaught exceptions and unhandled rejections in code no daemon or job owns",
@@ -113,68 +58,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
     collect() {
       this.reset();
       this.inc(sources.containment?.()?.uncaughtErrors ?? 0);
-    },
-  });
-
-  new Counter({
-    name: "ringmaster_daemon_cycles_total",
-    help: "Cycles each periodic daemon has run",
-    labelNames: ["daemon"],
-    registers,
-    collect() {
-      this.reset();
-      for (const s of snap().statuses) setCounter(this, { daemon: s.name }, s.cycles);
-    },
-  });
-
-  new Counter({
-    name: "ringmaster_daemon_cycle_errors_total",
-    help: "Cycles of each daemon that threw or timed out",
-    labelNames: ["daemon"],
-    registers,
-    collect() {
-      this.reset();
-      for (const s of snap().statuses) setCounter(this, { daemon: s.name }, s.cycleErrors);
-    },
-  });
-
-  new Gauge({
-    name: "ringmaster_daemon_consecutive_errors",
-    help: "Cycle errors in a row for each daemon (0 after a good cycle)",
-    labelNames: ["daemon"],
-    registers,
-    collect() {
-      this.reset();
-      for (const s of snap().statuses) this.set({ daemon: s.name }, s.consecutiveErrors);
-    },
-  });
-
-  new Gauge({
-    name: "ringmaster_daemon_last_cycle_timestamp_seconds",
-    help: "When each daemon's last cycle ended (seconds since the epoch); absent before the first",
-    labelNames: ["daemon"],
-    registers,
-    collect() {
-      this.reset();
-      for (const s of snap().statuses)
-        if (s.lastCycleAt !== null) this.set({ daemon: s.name }, s.lastCycleAt / 1000);
-    },
-  });
-
-  const seenCycles = new Map<string, number>();
-  new Histogram({
-    name: "ringmaster_daemon_cycle_duration_seconds",
-    help: "Duration of daemon cycles, sampled at scrape time (the last cycle of each daemon that ran since the previous scrape)",
-    labelNames: ["daemon"],
-    buckets: CYCLE_BUCKETS,
-    registers,
-    collect() {
-      for (const s of snap().statuses) {
-        const seen = seenCycles.get(s.name) ?? 0;
-        if (s.cycles > seen && s.lastCycleDurationMs !== null)
-          this.observe({ daemon: s.name }, s.lastCycleDurationMs / 1000);
-        seenCycles.set(s.name, s.cycles);
-      }
     },
   });
 
@@ -196,72 +79,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
   });
 
-  const busCounter = (name: string, help: string, read: (stats: BusStats) => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read(snap().bus));
-      },
-    });
-  busCounter(
-    "ringmaster_events_published_total",
-    "Events published on the bus",
-    (b) => b.published,
-  );
-  busCounter(
-    "ringmaster_events_delivered_total",
-    "Event deliveries to subscribers that succeeded",
-    (b) => b.delivered,
-  );
-  busCounter(
-    "ringmaster_events_retried_total",
-    "Event deliveries retried after a handler threw",
-    (b) => b.retried,
-  );
-  busCounter(
-    "ringmaster_events_dead_lettered_total",
-    "Events moved to the dead-letter list (handler failed every attempt, or mailbox full)",
-    (b) => b.deadLettered,
-  );
-  busCounter(
-    "ringmaster_events_mailbox_overflow_total",
-    "Events dead-lettered because a mailbox was full",
-    (b) => b.overflowed,
-  );
-  busCounter(
-    "ringmaster_events_duplicates_total",
-    "Deliveries skipped because the subscriber had already seen the event id",
-    (b) => b.duplicates,
-  );
-  busCounter(
-    "ringmaster_dead_letters_dropped_total",
-    "Dead letters dropped because the dead-letter list was full",
-    (b) => (b as { deadLettersDropped?: number }).deadLettersDropped ?? 0,
-  );
-
-  new Gauge({
-    name: "ringmaster_dead_letters",
-    help: "Dead letters waiting to be retried",
-    registers,
-    collect() {
-      this.set(bus.deadLetters().length);
-    },
-  });
-
-  new Gauge({
-    name: "ringmaster_mailbox_depth",
-    help: "Events waiting in each subscriber's mailbox",
-    labelNames: ["subscriber"],
-    registers,
-    collect() {
-      this.reset();
-      for (const m of snap().bus.mailboxes) this.set({ subscriber: m.subscriber }, m.depth);
-    },
-  });
-
+  registerDaemonMetrics(() => snap().statuses, registers);
+  registerBusMetrics(() => snap().bus, bus, registers);
+  registerIsolationMetrics(() => snap().statuses, registers);
   if (sources.store) registerStoreMetrics(sources.store, registers);
   if (sources.jobs?.stats) registerJobMetrics(sources.jobs, registers);
   if (sources.leases) registerLeaseMetrics(sources.leases, registers);

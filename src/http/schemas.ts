@@ -86,6 +86,7 @@ const statusProperties = {
       kind: { type: "string" },
       pid: { type: "integer" },
       threadId: { type: "integer" },
+      processes: { type: "integer" },
       rssBytes: { type: "number" },
       heapBytes: { type: "number" },
       cpuPercent: { type: "number" },

@@ -2,6 +2,7 @@ import type { DaemonContext, DaemonHooks, DaemonSpec } from "../registry/types.j
 import { type CommandDaemonSpec, type CommandHost, CommandRunner } from "./command-runner.js";
 import type { ProgramStats } from "./command-types.js";
 import { httpHealth } from "./readiness.js";
+import type { RunnerStats } from "./types.js";
 
 export type { CommandDaemonSpec, CommandHost } from "./command-runner.js";
 
@@ -58,24 +59,34 @@ export function commandDaemonHooks(spec: CommandDaemonSpec, host: CommandHost): 
   };
 }
 
+/** A daemon spec as the supervisor runs it, and for a command daemon where to read its program's use. */
+export interface ProgramSpec {
+  spec: DaemonSpec;
+  /** Command daemons only: the stats of the program of the run `ctx` belongs to (undefined before it started). */
+  stats?: ((ctx: Ctx) => ProgramStats | undefined) | undefined;
+}
+
 /**
  * `spec` as the supervisor runs it: a command daemon (`spec.command`) gets the hooks of
- * {@link commandDaemonHooks} (and `readiness: "setup"`, so it is ready when its program is); any
- * other spec is returned as it is. Without `host` (a manager with no programs part) a command
- * daemon's start fails with a clear error.
+ * {@link commandDaemonHooks} (and `readiness: "setup"`, so it is ready when its program is), and
+ * `stats` to read its program's pid and resource use; any other spec is returned as it is.
+ * Without `host` (a manager with no programs part) a command daemon's start fails with a clear
+ * error.
  */
-export function programSpec(spec: DaemonSpec, host: CommandHost | undefined): DaemonSpec {
+export function programSpec(spec: DaemonSpec, host: CommandHost | undefined): ProgramSpec {
   const { command } = spec;
-  if (!command) return spec;
+  if (!command) return { spec };
   if (!host) {
-    return Object.freeze({
-      ...spec,
-      setup() {
-        throw new Error(`command daemon ${spec.name}: this manager cannot run programs`);
-      },
-    });
+    return {
+      spec: Object.freeze({
+        ...spec,
+        setup() {
+          throw new Error(`command daemon ${spec.name}: this manager cannot run programs`);
+        },
+      }),
+    };
   }
-  const { stats: _stats, ...hooks } = commandDaemonHooks(
+  const { stats, ...hooks } = commandDaemonHooks(
     {
       name: spec.name,
       command: command.argv,
@@ -89,5 +100,20 @@ export function programSpec(spec: DaemonSpec, host: CommandHost | undefined): Da
     },
     host,
   );
-  return Object.freeze({ ...spec, readiness: "setup" as const, health: spec.health, ...hooks });
+  return {
+    spec: Object.freeze({ ...spec, readiness: "setup" as const, health: spec.health, ...hooks }),
+    stats,
+  };
+}
+
+/** A command program's stats in the shape status shows for every daemon ({@link RunnerStats}). */
+export function programRunnerStats(stats: ProgramStats | undefined): RunnerStats {
+  if (!stats) return { kind: "command" };
+  return {
+    kind: "command",
+    pid: stats.pid,
+    processes: stats.processes,
+    ...(stats.rssBytes !== null ? { rssBytes: stats.rssBytes } : {}),
+    ...(stats.cpuPercent !== null ? { cpuPercent: stats.cpuPercent } : {}),
+  };
 }

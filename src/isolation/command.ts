@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { deferred } from "../internal/deferred.js";
 import { COMMAND_DEFAULTS } from "./command-defaults.js";
 import type { GroupTracker, ProgramExit, ProgramStats } from "./command-types.js";
 import { createLineSplitter } from "./lines.js";
-import { groupRunning, sampleGroup } from "./proc-stats.js";
+import { type GroupSample, groupRunning, sampleGroup } from "./proc-stats.js";
 
 export interface ProgramOptions {
   /** The program and its arguments: `["python3", "selfplay.py", "--games", "8"]`. */
@@ -132,35 +132,14 @@ export function startProgram(options: ProgramOptions): Program {
     const now = clock.now();
     const group = await sampleGroup(pid);
     if (group === undefined || leader) return;
-    const elapsed = previous?.sampledAt != null ? now - previous.sampledAt : 0;
-    const cpuPercent =
-      previous?.cpuMs != null && previous.sampledAt != null && elapsed > 0
-        ? Math.max(0, ((group.cpuMs - previous.cpuMs) / elapsed) * 100)
-        : null;
-    stats = {
-      kind: "command",
-      pid,
-      processes: group.pids.length,
-      rssBytes: group.rssBytes,
-      cpuMs: group.cpuMs,
-      cpuPercent,
-      sampledAt: now,
-    };
+    stats = sampledStats(pid, previous, group, now);
     if (options.maxMemory !== undefined && group.rssBytes > options.maxMemory) {
       program.stop("memory limit");
     }
     sampleTimer = clock.setTimeout(() => void sample(), sampleInterval);
   };
 
-  const lines = (stream: "stdout" | "stderr") => {
-    const splitter = createLineSplitter((line) => options.onLine(stream, line), maxLineLength);
-    const readable = stream === "stdout" ? child.stdout : child.stderr;
-    readable?.on("data", (chunk: Buffer) => splitter.push(chunk));
-    readable?.on("end", () => splitter.end());
-    readable?.on("close", () => splitter.end());
-  };
-  lines("stdout");
-  lines("stderr");
+  pipeLines(child, options.onLine, maxLineLength);
 
   child.once("error", (error: NodeJS.ErrnoException) => {
     if (pid !== undefined) return; // a late error of a started program (e.g. a kill); exit follows
@@ -173,15 +152,7 @@ export function startProgram(options: ProgramOptions): Program {
   child.once("close", () => closed.resolve());
 
   if (pid !== undefined) {
-    stats = {
-      kind: "command",
-      pid,
-      processes: 1,
-      rssBytes: null,
-      cpuMs: null,
-      cpuPercent: null,
-      sampledAt: null,
-    };
+    stats = sampledStats(pid, undefined, undefined, null);
     tracker?.track(pid, killTimeout);
     if (options.stdin !== undefined) {
       child.stdin?.on("error", () => {}); // EPIPE when the program does not read it
@@ -207,4 +178,55 @@ export function startProgram(options: ProgramOptions): Program {
     stats: () => stats,
   };
   return program;
+}
+
+/**
+ * A program's stats after a sample of its group (`group`) at `now`: CPU is the share of one core
+ * since the previous sample. Without a sample yet, only the pid.
+ */
+function sampledStats(
+  pid: number,
+  previous: ProgramStats | undefined,
+  group: GroupSample | undefined,
+  now: number | null,
+): ProgramStats {
+  if (!group || now === null)
+    return {
+      kind: "command",
+      pid,
+      processes: 1,
+      rssBytes: null,
+      cpuMs: null,
+      cpuPercent: null,
+      sampledAt: null,
+    };
+  const elapsed = previous?.sampledAt != null ? now - previous.sampledAt : 0;
+  const cpuPercent =
+    previous?.cpuMs != null && previous.sampledAt != null && elapsed > 0
+      ? Math.max(0, ((group.cpuMs - previous.cpuMs) / elapsed) * 100)
+      : null;
+  return {
+    kind: "command",
+    pid,
+    processes: group.pids.length,
+    rssBytes: group.rssBytes,
+    cpuMs: group.cpuMs,
+    cpuPercent,
+    sampledAt: now,
+  };
+}
+
+/** Each line of the child's stdout and stderr to `onLine` (over-long lines split). */
+function pipeLines(
+  child: ChildProcess,
+  onLine: ProgramOptions["onLine"],
+  maxLineLength: number,
+): void {
+  for (const stream of ["stdout", "stderr"] as const) {
+    const splitter = createLineSplitter((line) => onLine(stream, line), maxLineLength);
+    const readable = stream === "stdout" ? child.stdout : child.stderr;
+    readable?.on("data", (chunk: Buffer) => splitter.push(chunk));
+    readable?.on("end", () => splitter.end());
+    readable?.on("close", () => splitter.end());
+  }
 }

@@ -8,7 +8,8 @@ export interface SpareKind<T> {
   unpark(guest: T): void;
   /** Calls `listener` when it ends on its own. */
   onEnd(guest: T, listener: () => void): void;
-  end(guest: T): void;
+  /** Ends it; resolves once it is gone (the thread stopped, the process exited). */
+  end(guest: T): Promise<void>;
 }
 
 /** ms after a spare was taken before its replacement starts: a restart gets the CPU first. */
@@ -17,18 +18,23 @@ const REFILL_DELAY = 200;
 /**
  * One warm spare guest per key (entry and limits): a restart takes the spare, which has
  * already paid for starting Node, tsx and the guest runtime, so only the spec module's import
- * and setup remain; a new spare starts shortly after. A spare costs one idle thread or process;
- * it leaves with the manager (a parked process still watches its parent).
+ * and setup remain; a new spare starts shortly after. A spare costs one idle thread or process.
+ * Managers hold the spares while they run ({@link holdSpares}): when the last one stops, every
+ * spare is ended; a parked process also watches its parent, so it leaves with a manager that was
+ * killed.
  */
 export class Spares<T> {
   private parked = new Map<string, T>();
   private refills = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
-  constructor(private kind: SpareKind<T>) {}
+  constructor(private kind: SpareKind<T>) {
+    everySpares.add(this as Spares<unknown>);
+  }
 
   /** The spare for `key` if there is one, else a fresh guest; either way a spare is made next. */
   take(key: string): T {
+    this.closed = false; // a new run after a close: spares are made again
     const spare = this.parked.get(key);
     this.parked.delete(key);
     this.refill(key);
@@ -37,13 +43,21 @@ export class Spares<T> {
     return spare;
   }
 
-  /** Ends every spare and makes no more. */
-  close(): void {
+  /**
+   * Ends every spare and makes no more until the next `take`; resolves once they are all gone.
+   */
+  close(): Promise<void> {
     this.closed = true;
     for (const timer of this.refills.values()) clearTimeout(timer);
     this.refills.clear();
-    for (const spare of this.parked.values()) this.kind.end(spare);
+    const ending = [...this.parked.values()].map((spare) => this.kind.end(spare));
     this.parked.clear();
+    return Promise.all(ending).then(() => {});
+  }
+
+  /** The guests parked now (for tests). */
+  get spares(): readonly T[] {
+    return [...this.parked.values()];
   }
 
   private refill(key: string): void {
@@ -61,4 +75,23 @@ export class Spares<T> {
     timer.unref();
     this.refills.set(key, timer);
   }
+}
+
+const everySpares = new Set<Spares<unknown>>();
+let holders = 0;
+
+/**
+ * Holds the spares of every kind while a manager runs. The returned release ends them all —
+ * and resolves once they are gone — when no other manager in this process holds them any more
+ * (the manager's programs part calls it as it stops). Idempotent.
+ */
+export function holdSpares(): () => Promise<void> {
+  holders++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    holders--;
+    if (holders === 0) await Promise.all([...everySpares].map((spares) => spares.close()));
+  };
 }

@@ -16,8 +16,12 @@ import type { GuestOptions, RunnerExit } from "./types.js";
 
 const STDERR_TAIL = 4096;
 
-/** Sends `signal` to the whole process group led by `pid`; false once there is none. */
+/**
+ * Sends `signal` to the whole process group led by `pid`; false once there is none. A child
+ * that never got a pid (its fork failed) has no group: `kill(-0)` would signal the manager's own.
+ */
 function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  if (!(pid > 0)) return false;
   try {
     process.kill(-pid, signal);
     return true;
@@ -51,12 +55,23 @@ const spares = new Spares<ChildProcess>({
     for (const handle of handles(child)) handle.ref();
   },
   onEnd: (child, listener) => child.once("exit", listener),
-  end: (child) => signalGroup(child.pid ?? 0, "SIGKILL"),
+  end: (child) => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+      return Promise.resolve();
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    signalGroup(child.pid ?? 0, "SIGKILL");
+    return exited;
+  },
 });
 
 /** Ends the spare child processes (a manager's shutdown; they would also leave with it). */
-export function closeProcessSpares(): void {
-  spares.close();
+export function closeProcessSpares(): Promise<void> {
+  return spares.close();
+}
+
+/** The spare child processes parked now (for tests). */
+export function processSpares(): readonly ChildProcess[] {
+  return spares.spares;
 }
 
 /**

@@ -16,18 +16,27 @@ export interface LeaseView {
 /** A host-side `ctx`, as the supervisor builds it: the inline context, plus a lease for cluster daemons. */
 export type HostContext = DaemonContext<unknown> & { readonly lease?: LeaseView | undefined };
 
-/** What a runner reports about where its daemon runs: status, `/api/daemons` and `/metrics` show it. */
+/**
+ * What a runner reports about where its daemon runs: status, `/api/daemons`, `/metrics` and the
+ * dashboard show it. `"command"` is a command daemon (its program is the daemon, §11).
+ */
 export interface RunnerStats {
-  kind: IsolationKind;
-  /** The child's pid (process), or the manager's (inline, worker). */
+  kind: IsolationKind | "command";
+  /** The child's pid (process; command: the program's, also its process group's), or the manager's (worker). */
   pid?: number;
   /** The worker's thread id. */
   threadId?: number;
-  /** Resident set size of the child process, bytes (process only; a thread has none of its own). */
+  /** Command: live processes in the program's group at the last sample. */
+  processes?: number;
+  /** Resident set size, bytes: the child process's (process), the program's whole group (command); a thread has none of its own. */
   rssBytes?: number;
-  /** Used V8 heap of the guest's isolate, bytes. */
+  /** Used V8 heap of the guest's isolate, bytes (worker, process). */
   heapBytes?: number;
-  /** Process: CPU time over the last sample, in % of one core. Worker: event-loop utilization in %. */
+  /**
+   * CPU over the last sample, in % of one core (process: the child's CPU time; command: the
+   * group's, may exceed 100). Worker: its event-loop utilization in % (Node 20 has no per-thread
+   * CPU clock).
+   */
   cpuPercent?: number;
 }
 

@@ -28,12 +28,19 @@ const spares = new Spares<Worker>({
   park: (worker) => worker.unref(),
   unpark: (worker) => worker.ref(),
   onEnd: (worker, listener) => worker.once("exit", listener),
-  end: (worker) => void worker.terminate(),
+  end: async (worker) => {
+    await worker.terminate();
+  },
 });
 
-/** Ends the spare worker threads. */
-export function closeWorkerSpares(): void {
-  spares.close();
+/** Ends the spare worker threads; resolves once they have stopped. */
+export function closeWorkerSpares(): Promise<void> {
+  return spares.close();
+}
+
+/** The spare worker threads parked now (for tests). */
+export function workerSpares(): readonly Worker[] {
+  return spares.spares;
 }
 
 /**

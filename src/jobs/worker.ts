@@ -2,13 +2,12 @@
  * The worker of one manager: claims due jobs of the types it handles into a local queue
  * (local-queue.ts), starts them as slots free (at most `concurrency` handlers of a type at once),
  * runs each attempt (attempt.ts) and writes the outcomes in batches (finishes.ts). Claims and
- * outcome writes go through one pump, one round trip at a time: each carries the outcomes that
- * ended since the last and the next claim (`Store.finishAndClaimJobs`). A job whose lease this
+ * outcome writes go through one pump (pump.ts), one round trip at a time: each carries the
+ * outcomes that ended since the last and the next claim (`Store.finishAndClaimJobs`). A job whose lease this
  * worker lost is left to whoever holds it now.
  */
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { coerceError } from "../internal/errors.js";
 import type { CommandHost } from "../isolation/command-daemon.js";
 import type { JobRecord, JobSpec, NodeInfo } from "../registry/types.js";
 import type { Store } from "../store/types.js";
@@ -18,6 +17,7 @@ import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
 import { JobServiceStoppingError } from "./errors.js";
 import { createFinishes } from "./finishes.js";
 import { createLocalQueue } from "./local-queue.js";
+import { createPump } from "./pump.js";
 import { createQueuedLeases } from "./queued-leases.js";
 import { toUpdate } from "./statuses.js";
 import type { JobUpdate } from "./types.js";
@@ -53,14 +53,13 @@ export function createWorker(options: WorkerOptions) {
   const running = new Map<string, Running>();
   const durations = new Map<string, DurationStats>();
   const queue = createLocalQueue(specs, (spec) => spec.concurrency * d.prefetchPerSlot);
-  let pumping: Promise<void> | undefined;
   let stopping = false;
   const emitStatus = (job: JobRecord) => options.emit("status", toUpdate(job, clock.now()));
   const finishes = createFinishes({
     clock,
     logger,
     finished: emitStatus,
-    ready: () => soon(),
+    ready: () => pumper.soon(),
     // Not once stopping: a stop during an outage gives its outcomes up (their leases expire).
     unreachable: () => !stopping && (store.writes.unreachable || store.health().degraded),
   });
@@ -75,63 +74,17 @@ export function createWorker(options: WorkerOptions) {
     programs: options.programs,
   };
 
-  /**
-   * Writes waiting outcomes and claims what the queue wants, one round trip at a time, until
-   * neither is left; starts queued jobs as slots free. Resolves when idle. Never throws.
-   */
-  let again = false;
-  let scheduled = false;
-  /**
-   * Pumps once the handlers settling in this turn of the event loop have queued their outcomes,
-   * so they share one write.
-   */
-  const soon = () => {
-    if (scheduled || pumping) {
-      again = true;
-      return;
-    }
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      void pump();
-    });
-  };
-  function pump(): Promise<void> {
-    if (pumping) {
-      again = true;
-      return pumping;
-    }
-    pumping = (async () => {
-      do {
-        again = false;
-        startQueued();
-        const batch = finishes.take(d.finishBatch);
-        const wants = stopping ? null : queue.wants();
-        if (batch.length === 0 && !wants) continue;
-        const now = clock.now();
-        try {
-          const { finished, claimed } = await store.finishAndClaimJobs(
-            node.id,
-            batch.map((f) => ({ id: f.job.id, outcome: f.outcome })),
-            wants ? { slots: wants, worker: node.id, leaseMs, now } : null,
-            now,
-          );
-          finishes.written(batch, finished);
-          if (wants) queue.claimed(wants, claimed, now);
-          again = true;
-        } catch (thrown) {
-          if (batch.length > 0) finishes.failed(batch, thrown);
-          if (wants) {
-            logger.warn({ err: coerceError(thrown) }, "jobs: claiming failed; trying again later");
-            queue.claimed(wants, [], now); // the next wake-up (at the latest the poll) tries again
-          }
-        }
-      } while (again);
-    })().finally(() => {
-      pumping = undefined;
-    });
-    return pumping;
-  }
+  const pumper = createPump({
+    store,
+    clock,
+    logger,
+    worker: node.id,
+    leaseMs,
+    queue,
+    finishes,
+    startQueued,
+    stopping: () => stopping,
+  });
 
   function startQueued(): void {
     if (stopping) return;
@@ -161,7 +114,7 @@ export function createWorker(options: WorkerOptions) {
     queue.release(job.type);
     startQueued();
     if (outcome === undefined) {
-      soon();
+      pumper.soon();
       return;
     }
     const elapsed = clock.now() - startedAt;
@@ -190,7 +143,7 @@ export function createWorker(options: WorkerOptions) {
     /** There may be due jobs: claims what the queue wants. Resolves when the pump is idle. */
     tick(): Promise<void> {
       queue.wake();
-      return pump();
+      return pumper.pump();
     },
     /**
      * Aborts a job running or queued here (a cancel from this process); false if it is neither.
@@ -220,7 +173,7 @@ export function createWorker(options: WorkerOptions) {
       stopping = true;
       leases.stop();
       // Queued jobs never started: back to pending at once (after a claim in flight landed).
-      await pumping;
+      await pumper.idle();
       const released = queue.drain().map((job) => finishes.add(job, { status: "released" }));
       const all = () => Promise.all([...running.values()].map((r) => r.done));
       let timer: TimerHandle | undefined;
@@ -235,7 +188,7 @@ export function createWorker(options: WorkerOptions) {
         await all();
       }
       await Promise.all(released);
-      await pumping;
+      await pumper.idle();
     },
   };
 }

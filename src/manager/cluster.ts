@@ -3,7 +3,10 @@
  * `scope: "cluster"` daemons, wired to the supervision tree. A daemon runs here only while this
  * node holds its lease: acquiring it starts the daemon, losing it aborts `ctx.signal` and stops
  * it (it waits in `standby`), and a daemon that stops or fails here gives its lease up at once,
- * so a standby takes over within a second. Membership (the node's row) is the store part's.
+ * so a standby takes over within a second. Every cluster daemon of the config may become a
+ * candidate here, not only those `start()` selected: one an operator starts later (`POST
+ * /api/daemons/:name/start`, `manager.startDaemon`) acquires its lease or waits in `standby`.
+ * Membership (the node's row) is the store part's; this part keeps the row's candidates current.
  */
 import {
   createLeaseKeeper,
@@ -47,18 +50,40 @@ export function clusterPart(rt: Runtime): Part & { readonly name: "cluster" } {
     name: "cluster",
     async start() {
       const persistence = rt.persistence;
-      const names = clusterCandidates(rt);
-      if (!persistence || names.length === 0) return;
-      const { store } = persistence;
       const { tree } = rt;
+      const names = [...tree.supervisors.keys()].filter((n) => isClusterScoped(rt, n));
+      if (!persistence || names.length === 0) return;
+      const { store, membership } = persistence;
       /** Wanted here now: desired, enabled, not failed, and the node is not shutting down. */
-      const wanted = () =>
+      const desired = () =>
         tree.shuttingDown
           ? []
           : names.filter((n) => {
               const d = tree.sup(n);
               return tree.isDesired(n) && d.spec.enabled && d.state !== "failed";
             });
+      // The row's candidates follow what is wanted, so the other nodes' placement counts this
+      // node for a daemon started here by hand (and stops counting it for one stopped here).
+      // A write that failed (the store is out) is tried again on the next round.
+      let published = clusterCandidates(rt).join("\u0000");
+      let publishing = false;
+      const wanted = () => {
+        const now = desired();
+        const key = now.join("\u0000");
+        if (key !== published && !publishing && !tree.shuttingDown) {
+          publishing = true;
+          membership
+            .setCandidates(now)
+            .then(() => {
+              published = key;
+            })
+            .catch((error) => rt.logger.warn({ err: error }, "cluster: updating candidates failed"))
+            .finally(() => {
+              publishing = false;
+            });
+        }
+        return now;
+      };
       keeper = createLeaseKeeper({
         store: store.cluster,
         node: rt.node.id,

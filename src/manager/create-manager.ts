@@ -1,25 +1,30 @@
 import { hostname } from "node:os";
+import type { Logger } from "pino";
 import { clusterTimings } from "../cluster/defaults.js";
 import { resolveNodeId } from "../cluster/node-id.js";
 import { inheritedEnvironment } from "../config/env.js";
+import type { ResolvedDaemon } from "../config/types.js";
 import { createEventBus } from "../events/bus.js";
 import { createDurableDelivery } from "../events/durable.js";
+import type { EventBus } from "../events/types.js";
 import { startHttpServer } from "../http/server.js";
 import { type Clock, systemClock } from "../internal/clock.js";
 import { coerceError } from "../internal/errors.js";
 import { SafeEmitter } from "../internal/safe-emitter.js";
+import type { CommandHost } from "../isolation/command-runner.js";
 import { createReaper } from "../isolation/reaper.js";
 import { ConfigError } from "../registry/errors.js";
 import { createGraph } from "../registry/graph.js";
 import type { DaemonJobs, NodeInfo, RingmasterConfig } from "../registry/types.js";
 import { validateConfig } from "../registry/validate.js";
 import { parseStoreUrl } from "../store/url.js";
+import type { SupervisorHost } from "../supervisor/host.js";
 import { LogRing } from "../supervisor/log-ring.js";
 import { createBaseLogger } from "../supervisor/logger.js";
 import { createSupervisionTree } from "../supervisor/tree.js";
 import type { Manager, ManagerEvents, ManagerOptions } from "../supervisor/types.js";
 import { clusterPart, isClusterScoped } from "./cluster.js";
-import { createConfigLayers } from "./config-layers.js";
+import { type ConfigLayers, createConfigLayers } from "./config-layers.js";
 import { containmentPart } from "./containment-part.js";
 import { clusterCursors } from "./cursors.js";
 import { PART_TIMEOUTS } from "./defaults.js";
@@ -27,8 +32,17 @@ import { createHandle } from "./handle.js";
 import { createHttpPort } from "./http-port.js";
 import { registerInspection } from "./internal-access.js";
 import { createLifecycle, type Part } from "./lifecycle.js";
+import { createLogFiles } from "./log-files.js";
 import { daemonLog, queryLogs } from "./logs.js";
-import { durablePart, httpPart, jobsPart, programsPart, storePart, sweepersPart } from "./parts.js";
+import {
+  durablePart,
+  httpPart,
+  jobsPart,
+  logFilesPart,
+  programsPart,
+  storePart,
+  sweepersPart,
+} from "./parts.js";
 import type { Runtime } from "./runtime.js";
 import { installSignalHandlers } from "./signals.js";
 
@@ -44,13 +58,111 @@ const NO_JOBS: DaemonJobs = {
   list: noJobs,
 };
 
+/** The bus, and durable delivery of declared subscribers unless the store is `memory:`. */
+function createEvents(options: {
+  config: RingmasterConfig;
+  clock: Clock;
+  logger: Logger;
+  storeUrl: string;
+  daemons: Iterable<{ name: string; spec: { subscribes: readonly string[] } }>;
+  /** Whether a subscriber should be fed now (see `DurableDeliveryOptions.active`). */
+  active: (name: string) => boolean;
+  runtime: () => Runtime;
+}) {
+  const { config, clock, logger } = options;
+  const onError = (error: Error, context: string) => logger.error({ err: error }, context);
+  const declared = new Map(
+    [...options.daemons]
+      .filter((d) => d.spec.subscribes.length > 0)
+      .map((d) => [d.name, d.spec.subscribes] as const),
+  );
+  const durable =
+    parseStoreUrl(options.storeUrl).kind === "memory"
+      ? undefined
+      : createDurableDelivery({
+          clock,
+          subscribers: declared,
+          mailboxCapacity: config.events.mailboxCapacity,
+          onError,
+          onNotice: (line) => logger.warn(line),
+          active: options.active,
+          cursors: clusterCursors(options.runtime),
+        });
+  const bus = createEventBus({
+    clock,
+    options: config.events,
+    onError,
+    ...(durable ? { external: true, journal: durable.journal } : {}),
+  });
+  return { bus, durable };
+}
+
+/** The supervision tree over the resolved daemons, wired to the runtime built after it. */
+function buildTree(options: {
+  config: RingmasterConfig;
+  daemons: ResolvedDaemon[];
+  layers: ConfigLayers;
+  bus: EventBus;
+  node: NodeInfo;
+  programs: CommandHost;
+  clock: Clock;
+  emit: SupervisorHost["emit"];
+  observed: SupervisorHost["observed"];
+  /** The set of wanted daemons grew: subscribers may be fed now. */
+  wakeFeeds: () => void;
+  runsHere: (name: string) => boolean;
+  runtime: () => Runtime;
+}) {
+  const { config, daemons, layers, clock, runtime: rt } = options;
+  return createSupervisionTree({
+    graph: createGraph(daemons.map((d) => d.spec)),
+    clock,
+    daemons,
+    startup: config.startup,
+    startupOrder: config.startupOrder,
+    host: {
+      clock,
+      bus: options.bus,
+      node: options.node,
+      // Where a daemon's code runs is the supervisor's business (supervisor/runner.ts).
+      jobsFor: (name) => rt().jobs?.forDaemon(name) ?? NO_JOBS,
+      leaseFor: (name) => rt().cluster?.lease(name),
+      observed: options.observed,
+      stallThreshold: config.stallThreshold,
+      createLog: (name) => daemonLog(rt(), name),
+      onHeartbeat: (d) => rt().persistence?.heartbeat(d.name, () => layers.recordOf(d)),
+      emit: options.emit,
+      programs: options.programs,
+    },
+    beforeStart: (d) => layers.applyPending(d),
+    onState: (d) => {
+      rt().persistence?.record(layers.recordOf(d));
+      if (d.spec.scope === "cluster") rt().cluster?.onState(d);
+    },
+    onDesiredGrew: () => {
+      options.wakeFeeds();
+      rt().cluster?.wake();
+    },
+    mayRun: options.runsHere,
+  });
+}
+
+/** This node's identity, and its id for a profile (start() completes it with the one it picks). */
+function nodeIdentity(given: ManagerOptions["node"], fromEnv: string | undefined) {
+  const host = given?.host ?? hostname();
+  const nodeIdFor = (profile: string | null) =>
+    resolveNodeId({ explicit: given?.id, fromEnv, host, profile });
+  const node: NodeInfo = { id: nodeIdFor(null), host, pid: process.pid, profile: null };
+  return { node, nodeIdFor };
+}
+
 /**
  * Creates a manager for `config`. Validates the registry and resolves every daemon's config at
  * once: any problem throws a {@link ConfigError} with one line per problem, before anything runs.
  * Declared subscribers get their mailboxes here, so no event is lost to start-up order.
  *
  * This is the composition root: it builds the runtime's parts and hands them to one lifecycle.
- * Start order: programs (the orphan reaper) → store → durable delivery → jobs → sweepers →
+ * Start order: programs (the orphan reaper) → log files → store → durable delivery → jobs → sweepers →
  * cluster → containment → HTTP; then the supervision tree
  * starts the daemons. Shutdown: the daemons (through the tree), then the parts backwards.
  */
@@ -80,44 +192,21 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
 
   // 3. Events: the bus, and durable delivery of declared subscribers with a persistent store.
   const storeUrl = options.store ?? resolved.settings.store;
-  const onBusError = (error: Error, context: string) => logger.error({ err: error }, context);
-  const declared = new Map(
-    [...resolved.daemons.values()]
-      .filter((d) => d.spec.subscribes.length > 0)
-      .map((d) => [d.name, d.spec.subscribes] as const),
-  );
-  const durable =
-    parseStoreUrl(storeUrl).kind === "memory"
-      ? undefined
-      : createDurableDelivery({
-          clock,
-          subscribers: declared,
-          mailboxCapacity: config.events.mailboxCapacity,
-          onError: onBusError,
-          onNotice: (line) => logger.warn(line),
-          active: (name) => rt.tree.isDesired(name) && runsHere(name),
-          cursors: clusterCursors(() => rt),
-        });
-  const bus = createEventBus({
-    clock,
-    options: config.events,
-    onError: onBusError,
-    ...(durable ? { external: true, journal: durable.journal } : {}),
-  });
-  // The node id is stable across restarts (DESIGN.md §8): the option, `${PREFIX}_NODE_ID`, or
-  // `<host>/<profile>`, completed with the profile when start() picks one.
-  const host = options.node?.host ?? hostname();
-  const nodeId = (profile: string | null) =>
-    resolveNodeId({
-      explicit: options.node?.id,
-      fromEnv: resolved.settings.nodeId,
-      host,
-      profile,
-    });
-  const node: NodeInfo = { id: nodeId(null), host, pid: process.pid, profile: null };
   /** A cluster daemon runs here only while this node holds its lease. */
   const runsHere = (name: string) =>
     !isClusterScoped(rt, name) || rt.cluster?.lease(name) !== undefined;
+  const { bus, durable } = createEvents({
+    config,
+    clock,
+    logger,
+    storeUrl,
+    daemons: resolved.daemons.values(),
+    active: (name) => rt.tree.isDesired(name) && runsHere(name),
+    runtime: () => rt,
+  });
+  // The node id is stable across restarts (DESIGN.md §8): the option, `${PREFIX}_NODE_ID`, or
+  // `<host>/<profile>`, completed with the profile when start() picks one.
+  const { node, nodeIdFor } = nodeIdentity(options.node, resolved.settings.nodeId);
 
   // Programs (command daemons and jobs) and the reaper that outlives them all.
   const reaper = createReaper({
@@ -132,35 +221,19 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
 
   // 4. The supervision tree: one supervisor per daemon, fed by the one dependency graph.
   const daemons = [...resolved.daemons.values()];
-  const tree = createSupervisionTree({
-    graph: createGraph(daemons.map((d) => d.spec)),
-    clock,
+  const tree = buildTree({
+    config,
     daemons,
-    startup: config.startup,
-    startupOrder: config.startupOrder,
-    host: {
-      clock,
-      bus,
-      node,
-      // Where a daemon's code runs is the supervisor's business (supervisor/runner.ts).
-      jobsFor: (name) => rt.jobs?.forDaemon(name) ?? NO_JOBS,
-      leaseFor: (name) => rt.cluster?.lease(name),
-      observed: (event) => emitter.listenerCount(event) > 0,
-      stallThreshold: config.stallThreshold,
-      createLog: (name) => daemonLog(rt, name),
-      emit,
-      programs,
-    },
-    beforeStart: (d) => layers.applyPending(d),
-    onState: (d) => {
-      rt.persistence?.record(layers.recordOf(d));
-      if (d.spec.scope === "cluster") rt.cluster?.onState(d);
-    },
-    onDesiredGrew: () => {
-      durable?.wake();
-      rt.cluster?.wake();
-    },
-    mayRun: runsHere,
+    layers,
+    bus,
+    node,
+    programs,
+    clock,
+    emit,
+    observed: (event) => emitter.listenerCount(event) > 0,
+    wakeFeeds: () => durable?.wake(),
+    runsHere,
+    runtime: () => rt,
   });
   for (const d of daemons) if (d.spec.subscribes.length > 0) bus.declare(d.name, d.spec.subscribes);
 
@@ -169,7 +242,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     clock,
     logger,
     node,
-    nodeIdFor: nodeId,
+    nodeIdFor,
     storeUrl,
     layers,
     bus,
@@ -177,6 +250,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     tree,
     programs,
     logRing: new LogRing(),
+    logFiles: config.logFiles ? createLogFiles(config.logFiles, { logger }) : undefined,
     clusterTimings: timings,
     selection: [],
     cluster: undefined,
@@ -191,6 +265,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
   // 5. The parts, in start order (they stop backwards, only the ones that started).
   const parts: Part[] = [
     programsPart(rt),
+    logFilesPart(rt),
     storePart(rt),
     durablePart(rt),
     jobsPart(rt),

@@ -11,6 +11,7 @@ export const PART_TIMEOUTS = {
   closeGrace: 2 * SECOND,
   start: {
     programs: 1 * SECOND,
+    logFiles: 5 * SECOND,
     store: 60 * SECOND,
     durable: 30 * SECOND,
     jobs: 30 * SECOND,
@@ -22,6 +23,8 @@ export const PART_TIMEOUTS = {
   stop: {
     /** The reaper ends after every program; it may still be killing a stuck one (killTimeout). */
     programs: 30 * SECOND,
+    /** Ending the log files: their last lines reach the disk. */
+    logFiles: 10 * SECOND,
     store: 60 * SECOND,
     durable: 60 * SECOND,
     jobs: 60 * SECOND,
@@ -34,3 +37,10 @@ export const PART_TIMEOUTS = {
 
 /** A part name with a timeout above: every part the composition root builds has both. */
 export type PartName = keyof typeof PART_TIMEOUTS.start;
+
+/**
+ * A running daemon's heartbeat (`ctx.heartbeat()`, or a finished cycle) reaches its record in the
+ * store at most this often: the first beat at once, later ones at most once per interval, the
+ * last of a burst when the interval is up (DESIGN.md §6).
+ */
+export const HEARTBEAT_WRITE_INTERVAL = 5 * SECOND;

@@ -11,6 +11,7 @@ import type { HealthReport } from "../registry/types.js";
 import type { StoreHealth } from "../store/types.js";
 import { selectDaemons } from "../supervisor/select.js";
 import { livenessReasons, readiness, statusOf } from "../supervisor/status.js";
+import type { SupervisionTree } from "../supervisor/tree.js";
 import type {
   DaemonStatus,
   Manager,
@@ -58,13 +59,7 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
     if (tree.shuttingDown) throw refuse();
     rt.started = true;
     const targets = await tree.startSet(names, t0);
-    const report: StartReport = {
-      running: targets.filter((n) => tree.sup(n).isUp),
-      failed: targets.filter((n) => tree.sup(n).state === "failed"),
-      waiting: targets.filter((n) => !tree.sup(n).isUp && tree.sup(n).state !== "failed"),
-      pulledIn: targets.filter((n) => !tree.isRequested(n)),
-      durationMs: clock.now() - t0,
-    };
+    const report = startReport(tree, targets, clock.now() - t0);
     rt.emit("manager:ready", report);
     return report;
   }
@@ -210,5 +205,20 @@ function storeReport(store: StoreHealth): ProbeStoreReport {
     spoolBytes: store.spoolBytes,
     dropped: store.dropped,
     refused: store.refused,
+  };
+}
+
+/** What a start came to: each target by where it rests (see `SettleWatch`). */
+function startReport(tree: SupervisionTree, targets: string[], durationMs: number): StartReport {
+  const state = (n: string) => tree.sup(n).state;
+  return {
+    running: targets.filter((n) => tree.sup(n).isUp),
+    failed: targets.filter((n) => state(n) === "failed"),
+    retrying: targets.filter((n) => state(n) === "backoff"),
+    waiting: targets.filter(
+      (n) => !tree.sup(n).isUp && state(n) !== "failed" && state(n) !== "backoff",
+    ),
+    pulledIn: targets.filter((n) => !tree.isRequested(n)),
+    durationMs,
   };
 }

@@ -24,15 +24,19 @@ export async function queryLogs(rt: Runtime, query: LogQuery): Promise<LogEntry[
   }));
 }
 
-/** A daemon's `ctx.log`: to the base logger, the in-memory ring, the store and `daemon:log`. */
+/**
+ * A daemon's `ctx.log` (inline, worker, process and command daemons alike): to the base logger,
+ * the in-memory ring, the store, the daemon's log file (config `logFiles`) and `daemon:log`.
+ */
 export function daemonLog(
-  rt: Pick<Runtime, "clock" | "logger" | "logRing" | "persistence" | "emit">,
+  rt: Pick<Runtime, "clock" | "logger" | "logRing" | "persistence" | "emit" | "logFiles">,
   name: string,
 ) {
   return createDaemonLogger(rt.logger, name, (level, message, fields) => {
     const at = rt.clock.now();
     rt.logRing.push({ at, daemon: name, level, message, fields });
     rt.persistence?.log({ time: at, daemon: name, level, message, fields });
+    rt.logFiles?.write({ at, daemon: name, level, message, fields });
     rt.emit("daemon:log", { name, level, message, fields, at });
   });
 }

@@ -1,3 +1,4 @@
+import { holdSpares } from "../isolation/host-spares.js";
 import { createJobService } from "../jobs/index.js";
 import type { HttpOptions } from "../registry/types.js";
 import { clusterCandidates } from "./cluster.js";
@@ -11,17 +12,41 @@ import type { Runtime } from "./runtime.js";
 type NamedPart = Part & { readonly name: PartName };
 
 /**
- * Programs (command daemons and jobs): started first and stopped last, so the orphan reaper
- * outlives every program the manager starts. Its process starts with the first program and kills
- * them all if the manager dies, even by `kill -9` (isolation/reaper.ts); stopping ends it once
- * the daemons and jobs have stopped their programs.
+ * Programs and guests (command daemons and jobs, worker and process daemons): started first and
+ * stopped last, so the orphan reaper outlives every program the manager starts. Its process
+ * starts with the first program and kills them all if the manager dies, even by `kill -9`
+ * (isolation/reaper.ts); stopping ends it once the daemons and jobs have stopped their programs.
+ * The manager holds the warm spare threads and processes of isolated daemons while it runs
+ * (isolation/host-spares.ts); stopping ends them, unless another manager in this process still
+ * holds them.
  */
 export function programsPart(rt: Runtime): NamedPart {
+  let releaseSpares: (() => Promise<void>) | undefined;
   return {
     name: "programs",
-    start() {},
+    start() {
+      releaseSpares = holdSpares();
+    },
     async stop() {
-      await rt.programs.reaper.stop();
+      await Promise.all([rt.programs.reaper.stop(), releaseSpares?.()]);
+      releaseSpares = undefined;
+    },
+  };
+}
+
+/**
+ * Per-daemon log files (config `logFiles`): the directory is made before any daemon runs (one
+ * that cannot be made fails `start()`, naming it); the files close after the store, so every line
+ * written until then is on disk.
+ */
+export function logFilesPart(rt: Runtime): NamedPart {
+  return {
+    name: "logFiles",
+    start() {
+      rt.logFiles?.open();
+    },
+    async stop() {
+      await rt.logFiles?.close();
     },
   };
 }

@@ -8,12 +8,15 @@ import { createStore } from "../store/open.js";
 import { spoolPathFor } from "../store/spool.js";
 import { type LogSweeper, startLogSweeper } from "../store/sweeper.js";
 import type { DaemonRecord, LogRow, Store, StoreHealth } from "../store/types.js";
+import { HEARTBEAT_WRITE_INTERVAL } from "./defaults.js";
+import { createHeartbeatWrites } from "./heartbeat-writes.js";
 
 /**
  * The manager's link to its store: opens it (one clear error if it cannot), joins the cluster as
  * this node (its row in `nodes` and heartbeat, `cluster/membership.ts`: a second live process with
- * the same node id is refused here, before anything is written under that id), writes daemon records and log lines through the store's batching
- * writer, and runs the log retention sweeper. A store that goes away degrades the manager but
+ * the same node id is refused here, before anything is written under that id), writes daemon
+ * records (on every state change, and heartbeats throttled) and log lines through the store's
+ * batching writer, and runs the log retention sweeper. A store that goes away degrades the manager but
  * never stops a daemon: every write here is non-blocking.
  */
 export interface Persistence {
@@ -23,6 +26,11 @@ export interface Persistence {
   /** This node's row in `nodes`. */
   readonly membership: Membership;
   record(record: Omit<DaemonRecord, "node" | "updatedAt">): void;
+  /**
+   * The daemon `name` beat: its record (built by `record` when written) reaches the store at
+   * most every {@link HEARTBEAT_WRITE_INTERVAL}, through the same batching writer.
+   */
+  heartbeat(name: string, record: () => Omit<DaemonRecord, "node" | "updatedAt">): void;
   log(row: Omit<LogRow, "node">): void;
   health(): StoreHealth;
   /** Records the node's HTTP address (so the CLI can find this manager). */
@@ -97,12 +105,17 @@ export async function openPersistence(options: {
     onError: (error) => logger.warn(`log retention sweep failed: ${describeError(error)}`),
   });
   let closed = false;
+  const write = (record: Omit<DaemonRecord, "node" | "updatedAt">) => {
+    if (!closed) store.writes.daemon({ ...record, node: node.id, updatedAt: clock.now() });
+  };
+  const beats = createHeartbeatWrites({ clock, interval: HEARTBEAT_WRITE_INTERVAL });
   return {
     store,
     storedOverrides,
     membership,
-    record(record) {
-      if (!closed) store.writes.daemon({ ...record, node: node.id, updatedAt: clock.now() });
+    record: write,
+    heartbeat(name, record) {
+      if (!closed) beats.beat(name, () => write(record()));
     },
     log(row) {
       if (!closed) store.writes.log({ ...row, node: node.id });
@@ -112,6 +125,7 @@ export async function openPersistence(options: {
     async close() {
       if (closed) return;
       closed = true;
+      beats.stop();
       sweeper.stop();
       try {
         await membership

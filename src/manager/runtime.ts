@@ -13,6 +13,7 @@ import type { ManagerEvents } from "../supervisor/types.js";
 import type { ClusterRuntime } from "./cluster.js";
 import type { ConfigLayers } from "./config-layers.js";
 import type { ContainmentCounts } from "./containment-part.js";
+import type { LogFiles } from "./log-files.js";
 import type { Persistence } from "./persistence.js";
 
 /**
@@ -34,6 +35,8 @@ export interface Runtime {
   readonly durable: DurableDelivery | undefined;
   readonly tree: SupervisionTree;
   readonly logRing: LogRing;
+  /** Per-daemon log files, when the config asks for them (`logFiles`). */
+  readonly logFiles: LogFiles | undefined;
   /** How command daemons and jobs start programs, with the orphan reaper they report to. */
   readonly programs: CommandHost & { readonly reaper: Reaper };
   /** `config.cluster`'s timings with their defaults, checked (DESIGN.md §8). */

@@ -1,16 +1,21 @@
 import type { Logger } from "pino";
 import { coerceError, describeError } from "../internal/errors.js";
+import { interruptCounter } from "../internal/interrupts.js";
 import type { ShutdownReport } from "../supervisor/types.js";
 
-/** SIGTERM/SIGINT shut down gracefully; a second signal exits at once. */
+/**
+ * SIGTERM/SIGINT shut down gracefully; a second signal exits at once (one within a second of the
+ * first is the same interrupt relayed twice, see `internal/interrupts.ts`).
+ */
 export function installSignalHandlers(
   shutdown: () => Promise<ShutdownReport>,
   logger: Logger,
 ): void {
-  let count = 0;
+  const interrupt = interruptCounter();
   const onSignal = (signal: NodeJS.Signals) => {
-    count++;
-    if (count > 1) {
+    const kind = interrupt();
+    if (kind === "duplicate") return;
+    if (kind === "again") {
       logger.warn(`${signal} again: exiting now`);
       process.exit(130);
     }

@@ -5,6 +5,7 @@
 import type { DaemonSpec, Duration } from "./daemon-types.js";
 import type { EventBusOptions } from "./event-types.js";
 import type { JobSpec } from "./job-types.js";
+import type { LogFilesInput, LogFilesOptions } from "./log-files.js";
 import type { Size } from "./size.js";
 import type { EventRetention, EventRetentionInput, StoreOptionsInput } from "./store-options.js";
 
@@ -65,6 +66,12 @@ export interface RingmasterConfigInput {
   maxHeap?: Size;
   /** Cluster timings and placement (DESIGN.md §8); defaults in `src/cluster/defaults.ts`. */
   cluster?: ClusterOptionsInput;
+  /**
+   * Per-daemon log files beside the store: `"logs/"` writes each daemon's lines to
+   * `logs/<name>.log` (one line each: time, level, message, fields), rotated at `maxSize`
+   * (default 10 MB) keeping `maxFiles` rotated files (default 5). Default none.
+   */
+  logFiles?: LogFilesInput;
 }
 
 /** What `cluster:` accepts: the timings (durations) and the preferred nodes of daemons. */
@@ -128,6 +135,8 @@ export interface RingmasterConfig {
   /** bytes, or undefined for no heap watch */
   readonly maxHeap: number | undefined;
   readonly cluster: ClusterOptions;
+  /** Per-daemon log files, or undefined for none. */
+  readonly logFiles: LogFilesOptions | undefined;
 }
 
 export type ValidationSeverity = "error" | "warning";

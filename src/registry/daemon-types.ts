@@ -104,6 +104,12 @@ export interface DaemonOptions<C = Record<string, unknown>>
   healthTimeout?: Duration;
   unhealthyThreshold?: number;
   /**
+   * A daemon that called `ctx.heartbeat()` once in a run and then not for this long is
+   * unhealthy (`"heartbeat 42 s old"`), which counts toward `unhealthyThreshold` like a failed
+   * health check (it is looked at on every check, `healthInterval`). Default none.
+   */
+  heartbeatTimeout?: Duration;
+  /**
    * A stall of the event loop longer than this while this daemon's code runs fails it (an inline
    * daemon shares the loop with every other); default none: stalls are only counted and logged.
    */
@@ -151,6 +157,8 @@ export interface DaemonSpec<C = any> extends DaemonHooks<C>, IsolationSettings {
   readonly healthInterval: number;
   readonly healthTimeout: number;
   readonly unhealthyThreshold: number;
+  /** ms, or undefined: heartbeat age is not checked. */
+  readonly heartbeatTimeout: number | undefined;
   /** ms, or undefined: stalls only counted (see `stallThreshold` of the config). */
   readonly maxStall: number | undefined;
   readonly restart: Readonly<RestartPolicy>;

@@ -23,6 +23,8 @@ export const DAEMON_DEFAULTS = {
   healthInterval: 30 * SECOND,
   healthTimeout: 5 * SECOND,
   unhealthyThreshold: 3,
+  /** A daemon that beat once (`ctx.heartbeat()`) and then not for this long is unhealthy; default none. */
+  heartbeatTimeout: undefined as number | undefined,
   maxStall: undefined as number | undefined,
   critical: true,
   enabled: true,
@@ -87,6 +89,8 @@ export const MANAGER_DEFAULTS = {
   outageBuffer: 64 * MB,
   /** `events.retention`: events older than `maxAge` (ms) or beyond the newest `maxRows` go. */
   eventRetention: { maxAge: 7 * 24 * HOUR, maxRows: 1_000_000 },
+  /** Per-daemon log files (`logFiles`), when asked for: rotated at 10 MB, 5 rotated files kept. */
+  logFiles: { maxSize: 10 * MB, maxFiles: 5 },
 };
 
 /** lower_snake_case: a letter, then letters, digits and single underscores. */

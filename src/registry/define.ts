@@ -14,6 +14,7 @@ import {
 } from "./defaults.js";
 import { parseDuration } from "./duration.js";
 import { type IsolationOptions, isolationSettings } from "./isolation-options.js";
+import { logFilesOptions } from "./log-files.js";
 import { parseSize } from "./size.js";
 import { eventRetention, storeOptions } from "./store-options.js";
 import type {
@@ -31,6 +32,17 @@ import type {
 
 const optionalDuration = (value: DaemonOptions["interval"], what: string) =>
   value === undefined ? undefined : parseDuration(value, what);
+
+/** An optional duration that must be more than 0 ms (a zero timeout would fail every check). */
+function positiveDuration(value: DaemonOptions["interval"], what: string): number | undefined {
+  const ms = optionalDuration(value, what);
+  if (ms !== undefined && ms <= 0) {
+    throw new TypeError(
+      `${what}: expected a duration of more than 0 ms such as "30s", found ${ms}`,
+    );
+  }
+  return ms;
+}
 
 function count(value: number | undefined, fallback: number, what: string, min = 0): number {
   if (value === undefined) return fallback;
@@ -147,6 +159,9 @@ export function defineDaemon<C = Record<string, unknown>>(
       at("unhealthyThreshold"),
       1,
     ),
+    heartbeatTimeout:
+      positiveDuration(options.heartbeatTimeout, at("heartbeatTimeout")) ??
+      DAEMON_DEFAULTS.heartbeatTimeout,
     maxStall: optionalDuration(options.maxStall, at("maxStall")) ?? DAEMON_DEFAULTS.maxStall,
     restart,
     critical: options.critical ?? DAEMON_DEFAULTS.critical,
@@ -300,6 +315,7 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
         ? MANAGER_DEFAULTS.maxHeap
         : parseSize(input.maxHeap, "config option maxHeap"),
     cluster: clusterOptions(input.cluster ?? {}),
+    logFiles: logFilesOptions(input.logFiles),
   });
 }
 

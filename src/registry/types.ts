@@ -61,6 +61,7 @@ export type {
   LaunchOptions,
   MonitorOptions,
 } from "./job-types.js";
+export type { LogFilesInput, LogFilesOptions } from "./log-files.js";
 export type {
   EventRetention,
   EventRetentionInput,

@@ -78,6 +78,11 @@ export interface ClusterStore {
   heartbeatNode(id: string, instance: string, now: number): Promise<boolean>;
   /** Updates what a node runs from (its URL once the HTTP server listens). */
   setNodeUrl(id: string, instance: string, url: string | null): Promise<void>;
+  /**
+   * Updates the cluster daemons a node may run (an operator started or stopped one outside its
+   * profile): placement on every node reads them from the row.
+   */
+  setNodeCandidates(id: string, instance: string, candidates: readonly string[]): Promise<void>;
   /** Marks a clean leave; the row stays (`stopped`) until pruned. */
   leaveNode(id: string, instance: string, now: number): Promise<void>;
   /** Every node, oldest start first, with its state as of `now`. */

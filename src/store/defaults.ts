@@ -22,6 +22,13 @@ export const STORE_DEFAULTS = {
    * a second later, by the client (`query_timeout`), which is what notices a silent partition.
    */
   statementTimeout: 5 * SECOND,
+  /**
+   * PostgreSQL: how long the client waits for one statement of a migration (instead of
+   * `statementTimeout` + 1 s). A migration that rewrites a big table lifts the server's
+   * statement_timeout for its transaction (`SET LOCAL statement_timeout = 0`, migration 0005).
+   * A manager gives its store part as long to open (`PART_TIMEOUTS.start.store`).
+   */
+  migrationTimeout: 1 * MINUTE,
   /** PostgreSQL: a transaction left idle this long is ended by the server (its locks released). */
   idleInTransactionTimeout: 30 * SECOND,
   /** PostgreSQL: TCP keep-alive probes start after the connection is idle this long. */

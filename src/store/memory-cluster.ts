@@ -56,6 +56,11 @@ export function memoryClusterMethods(maps: MemoryClusterMaps = {}): ClusterStore
       if (row && row.instance === instance) row.url = url;
     },
 
+    async setNodeCandidates(id, instance, candidates) {
+      const row = nodes.get(id);
+      if (row && row.instance === instance) row.candidates = [...candidates];
+    },
+
     async leaveNode(id, instance, now) {
       const row = nodes.get(id);
       if (!row || row.instance !== instance) return;

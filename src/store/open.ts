@@ -21,6 +21,8 @@ export interface CreateStoreOptions {
   schema?: string;
   /** PostgreSQL: how long to wait for a connection. Default 5 s. */
   connectTimeoutMs?: number;
+  /** PostgreSQL: the longest a statement may run. Default 5 s (`STORE_DEFAULTS.statementTimeout`). */
+  statementTimeoutMs?: number;
   /** PostgreSQL: pool size. Default 10. */
   poolSize?: number;
   /** The batching writer behind `store.writes`. */
@@ -54,6 +56,9 @@ export function createStore(
         ...(schema !== undefined ? { schema } : {}),
         ...(options.connectTimeoutMs !== undefined
           ? { connectTimeoutMs: options.connectTimeoutMs }
+          : {}),
+        ...(options.statementTimeoutMs !== undefined
+          ? { statementTimeoutMs: options.statementTimeoutMs }
           : {}),
         ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
       });

@@ -107,6 +107,20 @@ export function createPostgresStore(
         dialect: new PostgresDialect({ pool: discardingTimedOut(pool) }),
       });
     },
+    async migrationDatabase() {
+      // One connection whose client waits out a long migration statement (the server's limit is
+      // the migration's business: SET LOCAL); everything else keeps the store's timeouts.
+      const pool = new pg.Pool({
+        ...config,
+        max: 1,
+        query_timeout: STORE_DEFAULTS.migrationTimeout,
+      });
+      pool.on("error", () => {});
+      pool.on("connect", (client) => client.on("error", () => {}));
+      return new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: discardingTimedOut(pool) }),
+      });
+    },
     async lockEvents(trx) {
       await sql`select pg_advisory_xact_lock(hashtext(${lockKey}))`.execute(trx);
     },

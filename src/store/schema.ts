@@ -5,7 +5,8 @@ import type { Generated } from "kysely";
 
 /**
  * The tables as Kysely sees them. Column names are snake_case; times are bigint ms since the
- * epoch; JSON is stored as text (the same in both dialects); booleans are `boolean` columns,
+ * epoch, except the daemon record's on PostgreSQL, which are `timestamptz` (read as `Date`; see
+ * `sql-rows.ts` for the mapping, and the view `daemon_status` over them); JSON is stored as text (the same in both dialects); booleans are `boolean` columns,
  * written as 1/0 (SQLite keeps integers, PostgreSQL accepts them as boolean input).
  */
 export interface Database {
@@ -27,10 +28,24 @@ export interface Database {
     auto_start: number | boolean;
     restart_count: number;
     last_error: string | null;
-    started_at: number | null;
-    last_heartbeat_at: number | null;
+    /** ms on SQLite, `timestamptz` on PostgreSQL (like `last_heartbeat_at` and `updated_at`). */
+    started_at: number | Date | null;
+    last_heartbeat_at: number | Date | null;
     heartbeat_details: string | null;
-    updated_at: number;
+    updated_at: number | Date;
+  };
+  /** A view over `daemons` for the seeds' SQL (migration 0005); times as the backend shows them. */
+  daemon_status: {
+    node_id: string;
+    name: string;
+    status: string;
+    enabled: number | boolean;
+    auto_start: number | boolean;
+    restarts: number;
+    last_error: string | null;
+    /** `timestamptz` on PostgreSQL, ISO-8601 text (UTC) on SQLite. */
+    started_at: Date | string | null;
+    last_heartbeat: Date | string | null;
   };
   daemon_settings: {
     name: string;

@@ -20,6 +20,11 @@ export interface SqlBackend {
   url: string;
   /** Opens the database; throws a {@link StoreError} saying what failed. */
   connect(): Promise<Kysely<Database>>;
+  /**
+   * A handle for running the migrations on, closed after them; absent: the one `connect` gave.
+   * PostgreSQL's waits longer for a statement than the store's (a big table being converted).
+   */
+  migrationDatabase?(): Promise<Kysely<Database>>;
   /** PostgreSQL: the schema the migrator's own tables live in. */
   migrationTableSchema?: string;
   /** Runs inside the append transaction, first: makes seqs commit in seq order. */

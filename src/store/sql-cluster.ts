@@ -133,6 +133,16 @@ export function sqlClusterMethods(op: SqlOp): ClusterStore {
           .execute();
       }),
 
+    setNodeCandidates: (id, instance, candidates) =>
+      run(async (db) => {
+        await db
+          .updateTable("nodes")
+          .set({ candidates: toJson([...candidates]) })
+          .where("id", "=", id)
+          .where("instance", "=", instance)
+          .execute();
+      }),
+
     leaveNode: (id, instance, now) =>
       run(async (db) => {
         await db

@@ -71,7 +71,12 @@ export function createSqlConnection(backend: SqlBackend): SqlConnection {
       if (opened) return;
       db = await backend.connect();
       try {
-        await migrateSqlDatabase(db, backend);
+        const migrating = (await backend.migrationDatabase?.()) ?? db;
+        try {
+          await migrateSqlDatabase(migrating, backend);
+        } finally {
+          if (migrating !== db) await migrating.destroy().catch(() => {});
+        }
       } catch (thrown) {
         const error = coerceError(thrown);
         await db.destroy().catch(() => {});

@@ -3,11 +3,16 @@
  * sharing the database, and what each last knew about each daemon).
  */
 import { fromJson, toJson } from "./json.js";
-import { bool, chunks, num, numOrNull, type SqlOp } from "./sql-rows.js";
+import { bool, chunks, ms, msOrNull, num, numOrNull, type SqlOp, timeWriter } from "./sql-rows.js";
 import type { DaemonRecord, NodeMethods, NodeRecord } from "./types.js";
 
-/** The nodes and daemon records part of the SQL store. */
-export function sqlNodeMethods(op: SqlOp): NodeMethods {
+/**
+ * The nodes and daemon records part of the SQL store. The daemon record's times are `timestamptz`
+ * on PostgreSQL (ms on SQLite); they go in and come out as ms.
+ */
+export function sqlNodeMethods(kind: "sqlite" | "postgres", op: SqlOp): NodeMethods {
+  const time = timeWriter(kind);
+  const timeOrNull = (at: number | null) => (at === null ? null : time(at));
   return {
     upsertNode: (node) =>
       op(async (db) => {
@@ -84,10 +89,10 @@ export function sqlNodeMethods(op: SqlOp): NodeMethods {
                 auto_start: r.autoStart ? 1 : 0,
                 restart_count: r.restartCount,
                 last_error: r.lastError,
-                started_at: r.startedAt,
-                last_heartbeat_at: r.lastHeartbeatAt,
+                started_at: timeOrNull(r.startedAt),
+                last_heartbeat_at: timeOrNull(r.lastHeartbeatAt),
                 heartbeat_details: r.heartbeatDetails === null ? null : toJson(r.heartbeatDetails),
-                updated_at: r.updatedAt,
+                updated_at: time(r.updatedAt),
               })),
             )
             .onConflict((oc) =>
@@ -124,10 +129,10 @@ export function sqlNodeMethods(op: SqlOp): NodeMethods {
             autoStart: bool(r.auto_start),
             restartCount: num(r.restart_count),
             lastError: r.last_error,
-            startedAt: numOrNull(r.started_at),
-            lastHeartbeatAt: numOrNull(r.last_heartbeat_at),
+            startedAt: msOrNull(r.started_at),
+            lastHeartbeatAt: msOrNull(r.last_heartbeat_at),
             heartbeatDetails: fromJson(r.heartbeat_details) as Record<string, unknown> | null,
-            updatedAt: num(r.updated_at),
+            updatedAt: ms(r.updated_at),
           }),
         );
       }),

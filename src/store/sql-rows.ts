@@ -28,6 +28,19 @@ export const num = (value: unknown): number => Number(value);
 export const numOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 
+/**
+ * How one backend's `timestamptz` columns take a time in ms: a `Date` on PostgreSQL (the daemon
+ * record, migration 0005), the number itself on SQLite, where every time is ms.
+ */
+export type TimeWriter = (ms: number) => number | Date;
+export const timeWriter = (kind: "sqlite" | "postgres"): TimeWriter =>
+  kind === "postgres" ? (ms) => new Date(ms) : (ms) => ms;
+/** A time column read back as ms, whichever it is (a `Date`, a number, a bigint string). */
+export const ms = (value: unknown): number =>
+  value instanceof Date ? value.getTime() : Number(value);
+export const msOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : ms(value);
+
 /** A cursor upsert's conflict rule: the stored cursor moves only forward (never back). */
 export const cursorMovesForward = (oc: OnConflictBuilder<Database, "subscriber_cursors">) =>
   oc

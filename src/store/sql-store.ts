@@ -53,7 +53,7 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
       return buffered.writes;
     },
 
-    ...sqlNodeMethods(op),
+    ...sqlNodeMethods(backend.kind, op),
     ...sqlDaemonSettingsMethods(op),
     ...sqlLogMethods(op),
     ...sqlEventMethods(op, backend, options.clock),

@@ -156,6 +156,7 @@ export function endCycle(
   stats.lastCycleAt = ended;
   stats.lastCycleDurationMs = ended - started;
   d.lastHeartbeatAt = ended;
+  d.host.onHeartbeat?.(d);
   if (d.host.observed("daemon:cycle")) {
     d.host.emit("daemon:cycle", {
       name: d.name,

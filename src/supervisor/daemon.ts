@@ -1,54 +1,25 @@
 import { Cron } from "croner";
-import type { EventBus } from "../events/types.js";
-import type { Clock, TimerHandle } from "../internal/clock.js";
+import type { TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
-import { type CommandHost, programSpec } from "../isolation/command-daemon.js";
+import { type ProgramSpec, programRunnerStats, programSpec } from "../isolation/command-daemon.js";
+import type { RunnerStats } from "../isolation/types.js";
 import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
-import type {
-  DaemonJobs,
-  DaemonLease,
-  DaemonLogger,
-  DaemonSpec,
-  DaemonStats,
-  HealthReport,
-  NodeInfo,
-} from "../registry/types.js";
+import type { DaemonLogger, DaemonSpec, DaemonStats, HealthReport } from "../registry/types.js";
 import { runAs } from "./async-context.js";
 import { mayRestart, restartDelay } from "./backoff.js";
 import { tick } from "./cycles.js";
 import { UNKNOWN_HEALTH } from "./health.js";
-import { checkHealth, currentHealth, healthStatus, scheduleHealth } from "./health-check.js";
+import { checkHealth, currentHealth, healthStatus } from "./health-check.js";
+import type { SupervisorHost } from "./host.js";
+import { openRun, warnUnhandledTypes } from "./open-run.js";
 import { releaseOwner } from "./owner.js";
 import { createRun, type Run, type StopResult, tearDown } from "./run.js";
-import { startWork } from "./runner.js";
 import { assertTransition } from "./state.js";
-import type { DaemonState, ManagerEvents } from "./types.js";
+import type { DaemonState } from "./types.js";
 
-/** What a daemon supervisor needs from its manager. */
-export interface SupervisorHost {
-  clock: Clock;
-  bus: EventBus;
-  node: NodeInfo;
-  /** The daemon's `ctx.jobs`. */
-  jobsFor(name: string): DaemonJobs;
-  /** The daemon's `ctx.lease`: the cluster lease this node holds for it, if any. */
-  leaseFor?(name: string): DaemonLease | undefined;
-  /** The daemon's `ctx.log` (created on first use). */
-  createLog(name: string): DaemonLogger;
-  emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
-  /** Whether anyone listens to `event` (to skip building payloads nobody reads). */
-  observed(event: keyof ManagerEvents): boolean;
-  /** ms: the manager's `stallThreshold` (for messages). */
-  readonly stallThreshold?: number;
-  /** Called after every state change. */
-  onState(daemon: DaemonSupervisor, from: DaemonState, to: DaemonState): void;
-  /** Called when a backoff delay has elapsed: the manager starts it again or makes it wait. */
-  onBackoffElapsed(daemon: DaemonSupervisor): void;
-  /** What command daemons need to run their programs (DESIGN.md §11); absent: none can run. */
-  programs?: CommandHost | undefined;
-}
+export type { SupervisorHost };
 
 /**
  * Supervises one daemon: runs its hooks, drives its state machine, restarts it with backoff,
@@ -91,6 +62,8 @@ export class DaemonSupervisor {
   cron: Cron | undefined;
 
   public spec: DaemonSpec;
+  /** A command daemon's program stats (see `programSpec`). */
+  private programStats: ProgramSpec["stats"];
 
   constructor(
     spec: DaemonSpec,
@@ -98,20 +71,31 @@ export class DaemonSupervisor {
     readonly host: SupervisorHost,
   ) {
     // A command daemon runs through the same hooks, state machine and timeouts as any other.
-    this.spec = programSpec(spec, host.programs);
+    const run = programSpec(spec, host.programs);
+    this.spec = run.spec;
+    this.programStats = run.stats;
     if (spec.cron) this.cron = new Cron(spec.cron, { paused: true });
   }
 
   /** Takes a new resolved spec and config (stored overrides); applies from the next start. */
   reconfigure(spec: DaemonSpec, config: Readonly<Record<string, unknown>>): void {
     if (this.run) throw new Error(`daemon ${this.name}: cannot reconfigure while ${this.state}`);
-    this.spec = programSpec(spec, this.host.programs);
+    const run = programSpec(spec, this.host.programs);
+    this.spec = run.spec;
+    this.programStats = run.stats;
     this.config = config;
     this.cron = spec.cron ? new Cron(spec.cron, { paused: true }) : undefined;
   }
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /** Where its code runs: the live guest's or program's pid, thread, memory and CPU, else just the kind. */
+  isolation(): RunnerStats {
+    if (this.run?.runner) return this.run.runner.stats();
+    if (this.programStats) return programRunnerStats(this.run && this.programStats(this.run.ctx));
+    return { kind: this.spec.command ? "command" : this.spec.isolation };
   }
 
   private logger: DaemonLogger | undefined;
@@ -212,64 +196,13 @@ export class DaemonSupervisor {
       );
       return;
     }
-    await runAs(run.owner, () => this.open(run, this.spec.readyTimeout - (clock.now() - began)));
-  }
-
-  /** Setup within what is left of `readyTimeout`, then `running` and the work. */
-  private async open(run: Run, readyWithin: number): Promise<void> {
-    const { spec } = this;
-    try {
-      run.setup = Promise.resolve().then(() => run.hooks.setup?.(run.ctx));
-      const ready =
-        spec.readiness === "setup"
-          ? run.setup
-          : run.setup.then(() => {
-              if (spec.run) startWork(this, run);
-              return run.ctx.readyGate?.promise;
-            });
-      const outcome = await withTimeout(this.host.clock, ready, Math.max(0, readyWithin));
-      if (run !== this.run) return;
-      if (!outcome.ok) {
-        // Given up on: the teardown runs cleanup without waiting for it again.
-        run.setup.catch(() => {});
-        run.setup = undefined;
-        throw new Error(`not ready within ${formatDuration(spec.readyTimeout)} (readyTimeout)`);
-      }
-    } catch (error) {
-      if (run === this.run) this.fail(run, error, "setup");
-      return;
-    }
-    this.readyAt = this.host.clock.now();
-    this.transition("running");
-    if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
-    this.warnUnhandledTypes();
-    startWork(this, run);
-    // The first cycle may already have failed the run: then it has no timers to arm.
-    if (run !== this.run || run.ended) return;
-    // A first check right away, so status shows a verdict instead of "not checked yet".
-    void checkHealth(this, { scheduled: true }).then(() => {
-      if (run === this.run) scheduleHealth(this, run);
-    });
-    if (this.spec.restart.resetAfter > 0 && this.restartAttempt > 0) {
-      run.resetTimer = this.host.clock.setTimeout(() => {
-        if (this.run === run) this.restartAttempt = 0;
-      }, this.spec.restart.resetAfter);
-    }
-  }
-
-  private warnedUnhandled = false;
-  /** A declared event type with no handler after setup is almost always a mistake: say so once. */
-  /** @internal */
-  warnUnhandledTypes(): void {
-    if (this.warnedUnhandled || this.spec.subscribes.length === 0) return;
-    const box = this.host.bus.stats().mailboxes.find((m) => m.subscriber === this.name);
-    const missing = this.spec.subscribes.filter((t) => !box?.attached.includes(t));
-    if (missing.length === 0) return;
-    this.warnedUnhandled = true;
-    this.log.warn(
-      `subscribes to ${missing.join(", ")} but set up no handler for ${missing.length === 1 ? "it" : "them"}; those events wait in its mailbox (call ctx.events.subscribe in setup)`,
+    await runAs(run.owner, () =>
+      openRun(this, run, this.spec.readyTimeout - (clock.now() - began)),
     );
   }
+
+  /** @internal Set once the warning about declared types without a handler was given. */
+  warnedUnhandled = false;
 
   /** Whether the daemon uses the bus this run (declared subscriptions, or subscribe() calls). */
   /** @internal */
@@ -277,11 +210,14 @@ export class DaemonSupervisor {
     return this.spec.subscribes.length > 0 || run.ctx.subscribed;
   }
 
-  /** Records a heartbeat (from `ctx.heartbeat`). */
+  /** Records a heartbeat (from `ctx.heartbeat`, also bridged from worker and process guests). */
   beat(details: Record<string, unknown> | null): void {
-    this.lastHeartbeatAt = this.host.clock.now();
+    const at = this.host.clock.now();
+    this.lastHeartbeatAt = at;
     this.heartbeat = details;
-    this.host.emit("daemon:heartbeat", { name: this.name, at: this.lastHeartbeatAt, details });
+    if (this.run) this.run.lastBeatAt = at;
+    this.host.emit("daemon:heartbeat", { name: this.name, at, details });
+    this.host.onHeartbeat?.(this);
   }
 
   /** Runs the health check now (hook or derived); counts toward `unhealthyThreshold`. */
@@ -443,7 +379,7 @@ export class DaemonSupervisor {
     this.readyAt = this.host.clock.now();
     this.transition("running");
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);
-    this.warnUnhandledTypes();
+    warnUnhandledTypes(this);
     if (run.tickWhenResumed) {
       run.tickWhenResumed = false;
       runAs(run.owner, tick, this, run);

@@ -4,7 +4,13 @@ import { formatDuration } from "../registry/duration.js";
 import type { HealthReport } from "../registry/types.js";
 import { runAs } from "./async-context.js";
 import type { DaemonSupervisor } from "./daemon.js";
-import { deriveHealth, normalizeHealth, STALE_INTERVALS, UNKNOWN_HEALTH } from "./health.js";
+import {
+  deriveHealth,
+  normalizeHealth,
+  STALE_INTERVALS,
+  staleHeartbeat,
+  UNKNOWN_HEALTH,
+} from "./health.js";
 import type { Run } from "./run.js";
 
 // Health checks of one daemon: the hook (within healthTimeout) or a derived verdict, the
@@ -45,6 +51,9 @@ export async function checkHealth(
 function evaluate(d: DaemonSupervisor, run: Run): Promise<HealthReport> {
   const { clock } = d.host;
   const check = (async (): Promise<HealthReport> => {
+    // A heartbeat gone quiet is unhealthy whatever the hook would say.
+    const stale = heartbeatVerdict(d, run);
+    if (stale) return stale;
     const hook = run.hooks.health;
     if (!hook) return derivedHealth(d);
     try {
@@ -100,10 +109,21 @@ function countTowardThreshold(d: DaemonSupervisor, run: Run, report: HealthRepor
   }
 }
 
+/** The `heartbeatTimeout` verdict for the current run while it runs (not while paused). */
+function heartbeatVerdict(d: DaemonSupervisor, run: Run | undefined): HealthReport | undefined {
+  if (d.spec.heartbeatTimeout === undefined || !run || d.state !== "running") return undefined;
+  return staleHeartbeat({
+    now: d.host.clock.now(),
+    lastBeatAt: run.lastBeatAt,
+    timeout: d.spec.heartbeatTimeout,
+  });
+}
+
 /** Just the health status, without building a report (for probes). */
 export function healthStatus(d: DaemonSupervisor): HealthReport["status"] {
   if (!d.isUp) return d.state === "failed" || d.state === "backoff" ? "unhealthy" : "unknown";
   if (d.spec.health) return d.health.status;
+  if (heartbeatVerdict(d, d.run)) return "unhealthy";
   if (d.spec.cycle && d.state !== "paused") {
     const period = d.spec.interval ?? d.period;
     const last = d.stats.lastCycleAt ?? d.startedAt;
@@ -125,6 +145,8 @@ export function currentHealth(d: DaemonSupervisor): HealthReport {
 }
 
 export function derivedHealth(d: DaemonSupervisor): HealthReport {
+  const stale = heartbeatVerdict(d, d.run);
+  if (stale) return stale;
   return deriveHealth({
     now: d.host.clock.now(),
     period: d.spec.cycle ? d.period : undefined,

@@ -1,4 +1,4 @@
-import { formatDuration } from "../registry/duration.js";
+import { formatDuration, SECOND } from "../registry/duration.js";
 import type { HealthReport, HealthStatus } from "../registry/types.js";
 
 const STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unhealthy", "unknown"];
@@ -86,6 +86,27 @@ export function deriveHealth(facts: {
     message,
     details: { consecutiveErrors: facts.consecutiveErrors, lastCycleAt: facts.lastCycleAt },
     checkedAt: facts.now,
+    source: "derived",
+  };
+}
+
+/**
+ * `heartbeatTimeout`: a daemon that beat (`ctx.heartbeat()`) in this run and then not for longer
+ * than `timeout` is unhealthy, `"heartbeat 42 s old"`; one that never beat is not judged by it.
+ */
+export function staleHeartbeat(facts: {
+  now: number;
+  lastBeatAt: number | null;
+  timeout: number | undefined;
+}): HealthReport | undefined {
+  const { now, lastBeatAt, timeout } = facts;
+  if (timeout === undefined || lastBeatAt === null || now - lastBeatAt <= timeout) return undefined;
+  const age = now - lastBeatAt;
+  return {
+    status: "unhealthy",
+    message: `heartbeat ${Math.floor(age / SECOND)} s old (heartbeatTimeout ${formatDuration(timeout)})`,
+    details: { lastHeartbeatAt: lastBeatAt, heartbeatAgeMs: age },
+    checkedAt: now,
     source: "derived",
   };
 }

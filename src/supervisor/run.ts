@@ -31,6 +31,8 @@ export interface Run {
   cycleDelay: number | undefined;
   onCycleTimer: (() => void) | undefined;
   unhealthyStreak: number;
+  /** When the daemon last called `ctx.heartbeat()` in this run (for `heartbeatTimeout`). */
+  lastBeatAt: number | null;
   healthTimer: TimerHandle | undefined;
   resetTimer: TimerHandle | undefined;
   healthInFlight: Promise<HealthReport> | undefined;
@@ -76,6 +78,7 @@ export function createRun(d: DaemonSupervisor): Run {
     cycleDelay: undefined,
     onCycleTimer: undefined,
     unhealthyStreak: 0,
+    lastBeatAt: null,
     healthTimer: undefined,
     resetTimer: undefined,
     healthInFlight: undefined,

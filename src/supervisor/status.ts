@@ -45,7 +45,7 @@ export function statusOf(tree: SupervisionTree, name: string): DaemonStatus {
     autoStart: spec.autoStart,
     deprecated: spec.deprecated ?? null,
     schedule: { interval: spec.interval ?? null, cron: spec.cron ?? null },
-    isolation: d.run?.runner?.stats() ?? { kind: spec.isolation },
+    isolation: d.isolation(),
   };
 }
 

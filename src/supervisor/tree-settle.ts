@@ -1,7 +1,10 @@
 /**
  * When a set of daemons has "come to rest", for `start()`, `startDaemon()` and `restartDaemon()`:
- * running, failed, stopped, in standby (a cluster daemon another node runs), waiting on something that will not start by itself, or running since
- * the call. Waiters are checked once per turn of the event loop, not on every state change.
+ * running, failed, stopped, in standby (a cluster daemon another node runs), in backoff after a
+ * failed start (it retries by its policy, nobody waits for that), waiting on something that will
+ * not start by itself or is in backoff, or running since the call. So a start never waits longer
+ * than the slowest `readyTimeout` along the graph, however many retries a policy allows. Waiters
+ * are checked once per turn of the event loop, not on every state change.
  */
 import { deferred } from "../internal/deferred.js";
 import type { DaemonSupervisor } from "./daemon.js";
@@ -48,7 +51,13 @@ export class SettleWatch {
     for (const name of names) {
       const d = this.supervisors.get(name) as DaemonSupervisor;
       if (!d.spec.enabled) continue;
-      if (d.isUp || d.state === "failed" || d.state === "stopped" || d.state === "standby")
+      if (
+        d.isUp ||
+        d.state === "failed" ||
+        d.state === "stopped" ||
+        d.state === "standby" ||
+        d.state === "backoff"
+      )
         continue;
       if (d.readyAt !== null && d.readyAt >= since) continue;
       if (d.state === "waiting" && this.blocked(name)) continue;
@@ -58,8 +67,9 @@ export class SettleWatch {
   }
 
   /**
-   * A desired daemon that will not start without outside help: a dependency failed, is disabled,
-   * is not wanted, or is stopped (its `run()` finished).
+   * A desired daemon that will not start without outside help, or not before a retry: a
+   * dependency failed, is disabled, is not wanted, is stopped (its `run()` finished) or is in
+   * backoff.
    */
   private blocked(name: string, seen = new Set<string>()): boolean {
     if (seen.has(name)) return true;
@@ -68,7 +78,13 @@ export class SettleWatch {
       const d = this.supervisors.get(dep);
       if (!d) return true;
       // A dependency in standby runs on another node: not here until this node takes its lease.
-      if (d.state === "failed" || d.state === "stopped" || d.state === "standby") return true;
+      if (
+        d.state === "failed" ||
+        d.state === "stopped" ||
+        d.state === "standby" ||
+        d.state === "backoff"
+      )
+        return true;
       if (!d.spec.enabled) return true;
       if (!this.isDesired(dep) && !d.isUp) return true;
       if (d.state === "waiting" && this.blocked(dep, seen)) return true;

@@ -103,7 +103,12 @@ export interface StartOptions {
 export interface StartReport {
   running: string[];
   failed: string[];
-  /** Still waiting, on a dependency that failed. */
+  /**
+   * In backoff after a failed start: they retry by their restart policy on their own, and
+   * `start()` did not wait for that (it never waits longer than the slowest `readyTimeout`).
+   */
+  retrying: string[];
+  /** Still waiting, on a dependency that failed, is retrying or is not wanted. */
   waiting: string[];
   /** Dependencies started because a requested daemon needed them. */
   pulledIn: string[];

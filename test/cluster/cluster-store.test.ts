@@ -162,6 +162,14 @@ describe.each(kinds)("ClusterStore (%s)", (kind) => {
       expect(await cluster.heartbeatNode("n3", "n3-i1", T0 + 9)).toBe(false);
     });
 
+    it("setNodeCandidates replaces what a node may run, for its own instance only", async () => {
+      await cluster.joinNode(node("n1"), { now: T0, nodeTtl: TTL });
+      await cluster.setNodeCandidates("n1", "n1-i1", ["alpha", "beta"]);
+      await cluster.setNodeCandidates("n1", "n1-other", ["gamma"]);
+      const [row] = await cluster.listNodes(T0 + 1, TTL);
+      expect(row?.candidates).toEqual(["alpha", "beta"]);
+    });
+
     it("pruneNodes removes long-gone nodes with their per-node cursors, and keeps the rest", async () => {
       await cluster.joinNode(node("n1"), { now: T0, nodeTtl: TTL });
       await cluster.joinNode(node("n2"), { now: T0, nodeTtl: TTL });

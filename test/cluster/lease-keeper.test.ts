@@ -126,6 +126,14 @@ describe("createLeaseKeeper (manual clock)", () => {
     expect(n1.lost).toEqual([]);
   });
 
+  it("a node that wants no cluster daemon (none selected or started by hand) reads nothing", async () => {
+    setup();
+    const counted = controllable(shared);
+    await node("n1", { store: counted.store, candidates: [] });
+    for (let i = 0; i < 5; i++) await clock.advance(timings.renewInterval);
+    expect(counted.calls).toEqual({});
+  });
+
   it("4 daemons on 2 nodes: 2 + 2, and nothing moves while both are healthy", async () => {
     setup();
     const n1 = await node("n1");
@@ -142,6 +150,34 @@ describe("createLeaseKeeper (manual clock)", () => {
       await clock.advance(timings.renewInterval);
     }
     expect(new Map([...n1.running, ...n2.running].map(([n, l]) => [n, l.token]))).toEqual(placed);
+  });
+
+  it("an even spread over 3 nodes: a dead node's daemons move within leaseTtl + renewInterval, before its row counts as lost", async () => {
+    setup();
+    const six = ["a", "b", "c", "d", "e", "f"];
+    const cut = controllable(shared);
+    const n1 = await node("n1", { candidates: six });
+    const n2 = await node("n2", { candidates: six });
+    const n3 = await node("n3", { candidates: six, store: cut.store });
+    for (let i = 0; i < 8; i++) {
+      await beat("n1", "n2", "n3");
+      await clock.advance(timings.renewInterval);
+    }
+    expect([n1, n2, n3].map((n) => n.running.size)).toEqual([2, 2, 2]);
+    const orphans = [...n3.running.keys()];
+    // n3 dies right after a heartbeat: no more renewals, no heartbeats. Its row stays live
+    // until nodeTtl (15 s), longer than leaseTtl + renewInterval (13 s).
+    await beat("n3");
+    cut.hang();
+    const diedAt = clock.now();
+    const survivors = () => new Set([...n1.running.keys(), ...n2.running.keys()]);
+    while (!orphans.every((d) => survivors().has(d))) {
+      await beat("n1", "n2");
+      await clock.advance(250);
+      expect(clock.now() - diedAt).toBeLessThanOrEqual(timings.leaseTtl + timings.renewInterval);
+    }
+    expect(clock.now() - diedAt).toBeLessThan(timings.nodeTtl);
+    expect([n1.running.size, n2.running.size]).toEqual([3, 3]);
   });
 
   it("a holder cut off from its store stops the daemon at its deadline, before anyone can acquire", async () => {

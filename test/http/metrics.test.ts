@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { defineDaemon } from "ringmaster";
 import { describe, expect, it } from "vitest";
+import { idleProcess, idleWorker } from "../isolation/fixtures/fleet.js";
 import { serve, ticker, until } from "./helpers.js";
 
 const hasPromtool = spawnSync("promtool", ["--version"]).status === 0;
@@ -111,4 +112,72 @@ describe("GET /metrics", () => {
     expect(textA).not.toContain('daemon="only_in_b"');
     expect(textB).toContain('daemon="only_in_b"');
   });
+
+  it("shows each isolated daemon's kind, pid or thread, memory and CPU, read at scrape time", async () => {
+    const program = defineDaemon({
+      name: "program",
+      command: ["sh", "-c", "sleep 1000 & wait"],
+      killTimeout: 300,
+    });
+    const { manager, url } = await serve([idleProcess, idleWorker, program, ticker("alpha")]);
+    await until(
+      () =>
+        manager.status("idle_worker").isolation.cpuPercent !== undefined &&
+        manager.status("idle_process").isolation.rssBytes !== undefined &&
+        manager.status("program").isolation.cpuPercent !== undefined,
+      10_000,
+    );
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const value = (series: string) => {
+      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    const proc = manager.status("idle_process").isolation;
+    const thread = manager.status("idle_worker").isolation;
+    const command = manager.status("program").isolation;
+    const info = (daemon: string, kind: string, pid: unknown, threadId: unknown) =>
+      `ringmaster_daemon_isolation_info{daemon="${daemon}",kind="${kind}",pid="${pid}",thread_id="${threadId}"}`;
+    expect(value(info("idle_process", "process", proc.pid, ""))).toBe(1);
+    expect(value(info("idle_worker", "worker", "", thread.threadId))).toBe(1);
+    expect(value(info("program", "command", command.pid, ""))).toBe(1);
+    expect(text).not.toMatch(/^ringmaster_daemon_\w+\{daemon="alpha"[^}]*kind=/m); // inline: none
+
+    expect(
+      value('ringmaster_daemon_rss_bytes{daemon="idle_process",kind="process"}'),
+    ).toBeGreaterThan(10 * 2 ** 20);
+    expect(value('ringmaster_daemon_rss_bytes{daemon="program",kind="command"}')).toBeGreaterThan(
+      0,
+    );
+    expect(
+      value('ringmaster_daemon_rss_bytes{daemon="idle_worker",kind="worker"}'),
+    ).toBeUndefined();
+    expect(
+      value('ringmaster_daemon_heap_bytes{daemon="idle_worker",kind="worker"}'),
+    ).toBeGreaterThan(0);
+    expect(
+      value('ringmaster_daemon_heap_bytes{daemon="idle_process",kind="process"}'),
+    ).toBeGreaterThan(0);
+    for (const [daemon, kind] of [
+      ["idle_process", "process"],
+      ["idle_worker", "worker"],
+      ["program", "command"],
+    ])
+      expect(
+        value(`ringmaster_daemon_cpu_ratio{daemon="${daemon}",kind="${kind}"}`),
+      ).toBeGreaterThanOrEqual(0);
+
+    // A stopped program has no pid and no figures; a new one shows up at the next scrape.
+    await manager.stopDaemon("program");
+    const stopped = await (await fetch(`${url}/metrics`)).text();
+    expect(stopped).toContain(
+      'ringmaster_daemon_isolation_info{daemon="program",kind="command",pid="",thread_id=""} 1',
+    );
+    expect(stopped).not.toMatch(/^ringmaster_daemon_(rss_bytes|cpu_ratio)\{daemon="program"/m);
+    if (hasPromtool)
+      for (const scrape of [text, stopped]) {
+        const result = await promtoolCheck(scrape);
+        expect(result.output).toBe("");
+        expect(result.code).toBe(0);
+      }
+  }, 30_000);
 });

@@ -69,7 +69,7 @@ describe("isolated daemons under the manager", () => {
     expect(where).toMatchObject({ kind: "worker", pid: process.pid });
     expect(where.threadId).toBeGreaterThan(0);
     expect(isolationTag(manager.status("greeter"))).toMatch(
-      new RegExp(`^ \\[worker thread ${where.threadId}(, \\d+ MB)?\\]$`),
+      new RegExp(`^ \\[worker thread ${where.threadId}(, \\d+ MB heap)?(, \\d+% busy)?\\]$`),
     );
     expect(manager.status("inline_greeter").isolation).toEqual({ kind: "inline" });
   });

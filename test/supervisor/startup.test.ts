@@ -121,6 +121,29 @@ describe("start-up along the dependency graph", () => {
     expect(manager.status("manual").lastError).toBe("not ready within 2s (readyTimeout)");
   });
 
+  it("answers within the slowest readyTimeout although the hung daemon has retries left", async () => {
+    const hung = defineDaemon({
+      name: "hung",
+      readyTimeout: "2s",
+      async setup(ctx) {
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+      },
+    });
+    const { clock, manager, statesOf } = setup([
+      hung,
+      slow("after_hung", 0, ["hung"]),
+      slow("quick", 500),
+    ]);
+    const report = await drive(clock, manager.start(), 100);
+    expect(report.durationMs).toBeLessThanOrEqual(2_100);
+    expect(report.running).toEqual(["quick"]);
+    expect(report.retrying).toEqual(["hung"]);
+    expect(report.waiting).toEqual(["after_hung"]);
+    expect(report.failed).toEqual([]);
+    expect(statesOf("hung")).toEqual(["starting", "backoff"]);
+    expect(manager.status("hung").lastError).toBe("not ready within 2s (readyTimeout)");
+  });
+
   it("becomes running when a manual-readiness daemon calls ctx.ready()", async () => {
     const d = defineDaemon({
       name: "listener",

@@ -8,6 +8,7 @@ const PAGES: Array<{ page: Route["page"]; href: string; label: string }> = [
   { page: "graph", href: "#/graph", label: "Graph" },
   { page: "jobs", href: "#/jobs", label: "Jobs" },
   { page: "events", href: "#/events", label: "Events" },
+  { page: "nodes", href: "#/nodes", label: "Nodes" },
 ];
 
 function Probe({

@@ -5,6 +5,7 @@ import { getJson } from "../api";
 import { DaemonCharts } from "../charts/HistoryCharts";
 import { Ago, HealthBadge, StateBadge, Uptime } from "../components/Badges";
 import { Controls } from "../components/Controls";
+import { IsolationFacts } from "../components/Isolation";
 import { clock, formatMs, fullTime, show, showDetail } from "../format";
 import { daemonHref, useLive } from "../hooks";
 import { live, openLogStream } from "../live";
@@ -145,6 +146,7 @@ export function DaemonView({ name }: { name: string }) {
                 : ""}
               )
             </dd>
+            <IsolationFacts where={s.isolation} />
             <dt>Loop stalls</dt>
             <dd data-testid="detail-stalls">
               {s.stalls ?? 0}

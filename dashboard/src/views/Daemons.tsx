@@ -4,6 +4,7 @@ import { FleetCharts } from "../charts/HistoryCharts";
 import { RunningJobs } from "../charts/RunningJobs";
 import { Ago, HealthBadge, StateBadge, Uptime } from "../components/Badges";
 import { Controls } from "../components/Controls";
+import { IsolationTag } from "../components/Isolation";
 import { daemonHref, useLive } from "../hooks";
 import { live } from "../live";
 import { DAEMON_STATES, type DaemonStatus } from "../types";
@@ -171,6 +172,7 @@ class Row extends Component<{ status: DaemonStatus }> {
           <a href={daemonHref(s.name)} class="daemon-link">
             {s.name}
           </a>{" "}
+          <IsolationTag where={s.isolation} />
           {s.deprecated ? (
             <span class="tag tag-warn" title={s.deprecated}>
               deprecated

@@ -65,6 +65,13 @@ Examples:
   $ ringmaster jobs cancel 01JH5X… --reason "superseded by a newer model"`,
     );
 
+  listCommand(jobs, io);
+  showCommand(jobs, io);
+  cancelCommand(jobs, io);
+}
+
+/** `ringmaster jobs list` (the default). */
+function listCommand(jobs: Command, io: CliIO): void {
   remoteOptions(
     jobs.command("list", { isDefault: true }).description("list recent jobs, newest first"),
   )
@@ -113,27 +120,14 @@ Examples:
           println(io.stdout, p.gray("(no jobs)"));
           return EXIT.ok;
         }
-        const now = Date.now();
-        const lines = table([
-          ["ID", "TYPE", "STATUS", "PROGRESS", "ATTEMPTS", "LAUNCHED BY", "UPDATED", "ERROR"].map(
-            (h) => p.bold(h),
-          ),
-          ...rows.map((j) => [
-            j.id,
-            j.type,
-            paintJobStatus(j.status, p),
-            j.progress !== undefined ? `${Math.round(j.progress)}%` : "-",
-            j.attempts !== undefined ? `${j.attempts}/${j.maxAttempts ?? "?"}` : "-",
-            j.launchedBy ?? "-",
-            j.updatedAt !== undefined ? ago(j.updatedAt, now) : "-",
-            j.error ? p.red(j.error) : "",
-          ]),
-        ]);
-        for (const line of lines) println(io.stdout, line);
+        for (const line of jobTable(rows, p)) println(io.stdout, line);
         return EXIT.ok;
       }),
     );
+}
 
+/** `ringmaster jobs show <id>`: one job with its recorded actions. */
+function showCommand(jobs: Command, io: CliIO): void {
   remoteOptions(
     jobs
       .command("show")
@@ -173,7 +167,10 @@ Examples:
         return EXIT.ok;
       }),
     );
+}
 
+/** `ringmaster jobs cancel <id>`. */
+function cancelCommand(jobs: Command, io: CliIO): void {
   remoteOptions(
     jobs
       .command("cancel")
@@ -205,6 +202,26 @@ Example:
         return EXIT.ok;
       }),
     );
+}
+
+/** The list's table: one job a line, newest first as given. */
+function jobTable(rows: JobLike[], p: Painter): string[] {
+  const now = Date.now();
+  return table([
+    ["ID", "TYPE", "STATUS", "PROGRESS", "ATTEMPTS", "LAUNCHED BY", "UPDATED", "ERROR"].map((h) =>
+      p.bold(h),
+    ),
+    ...rows.map((j) => [
+      j.id,
+      j.type,
+      paintJobStatus(j.status, p),
+      j.progress !== undefined ? `${Math.round(j.progress)}%` : "-",
+      j.attempts !== undefined ? `${j.attempts}/${j.maxAttempts ?? "?"}` : "-",
+      j.launchedBy ?? "-",
+      j.updatedAt !== undefined ? ago(j.updatedAt, now) : "-",
+      j.error ? p.red(j.error) : "",
+    ]),
+  ]);
 }
 
 /** Runs `read` against the recorded store, printing the fallback notice first. */

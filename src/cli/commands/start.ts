@@ -2,6 +2,7 @@ import { relative, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { settingsVarName } from "../../config/env.js";
 import { deferred } from "../../internal/deferred.js";
+import { interruptCounter } from "../../internal/interrupts.js";
 import { formatDuration } from "../../registry/duration.js";
 import type { Manager } from "../../supervisor/types.js";
 import { action } from "../action.js";
@@ -10,12 +11,16 @@ import { checkConfig, loadCliConfig, withCliDefaults } from "../config.js";
 import { formatShutdownReport, formatStartReport } from "../format.js";
 import { CliError, type CliIO, EXIT, println } from "../io.js";
 import { createLineLogger, LOG_LEVELS } from "../log.js";
-import { type SelectionFlags, selectionFor } from "../selection.js";
+import { findRunningManager } from "../running-manager.js";
+import { type SelectionFlags, selectedNames, selectionFor } from "../selection.js";
+import { startInRunning } from "../start-in-running.js";
 import { createStatusView, type StatusView } from "../status-view.js";
 
 interface StartFlags extends SelectionFlags {
   config?: string;
   overrides?: string;
+  url?: string;
+  token?: string;
   tui: boolean;
   logLevel: string;
 }
@@ -25,8 +30,9 @@ export function startCommand(program: Command, io: CliIO): void {
   program
     .command("start")
     .description(
-      "start daemons in dependency order and supervise them in the foreground until Ctrl-C",
+      "start daemons in dependency order and supervise them in the foreground until Ctrl-C; with a manager already running, start the named daemons in it",
     )
+    .argument("[names...]", "daemons to start (any case); the same as --daemons")
     .option("-c, --config <file>", "config module (default: ./ringmaster.config.ts)")
     .option(
       "--overrides <file>",
@@ -50,6 +56,8 @@ export function startCommand(program: Command, io: CliIO): void {
     )
     .option("--all", "start every enabled daemon, including those without autoStart")
     .option("--no-tui", "plain log lines even on a terminal")
+    .option("--url <url>", "start the daemons in the manager running at this address")
+    .option("--token <token>", "API token of the running manager (default: $RINGMASTER_API_TOKEN)")
     .addOption(
       new Option("--log-level <level>", "least severe log level shown")
         .choices(LOG_LEVELS)
@@ -63,16 +71,34 @@ autoStart runs. On a terminal a live status view updates in place; otherwise (or
 log lines go to stdout. Ctrl-C (SIGINT) or SIGTERM stops every daemon, dependents first, and
 prints what stopped and how long it took; a second Ctrl-C exits at once.
 
+When a manager already runs for this config (it answers at the config's HTTP address, or it is
+recorded in the store as the node this start would be), the chosen daemons are started in it
+instead, through its API: each is printed with what happened (started, already running, pulled
+in as a dependency) and the command exits (1 if one did not come up). \`ringmaster start NAME\`
+starts one stopped daemon that way. Without a selection it refuses: the manager runs already.
+
 Examples:
   $ ringmaster start --config examples/training-pipeline/ringmaster.config.ts
   $ ringmaster start --profile coordinator --overrides config/unified_loop.yaml
   $ ringmaster start --daemons AUTO_SYNC,data_pipeline --no-tui
+  $ ringmaster start evaluation        # in the manager already running, if there is one
   $ RINGMASTER_TRAINING_TRIGGER_THRESHOLD_GAMES=200 ringmaster start --category pipeline`,
     )
-    .action(action(io, (flags: StartFlags) => runStart(flags, io)));
+    .action(action(io, (names: string[], flags: StartFlags) => runStart(names, flags, io)));
 }
 
-async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
+/** `--daemons a,b` and positional names together; with another selection, a usage error. */
+function withNames(names: readonly string[], flags: StartFlags): StartFlags {
+  if (names.length === 0) return flags;
+  if (flags.profile !== undefined || flags.category !== undefined || flags.all)
+    throw new CliError(EXIT.usage, [
+      `daemon names (${names.join(", ")}) cannot be used with --profile, --category or --all`,
+    ]);
+  return { ...flags, daemons: [...names, flags.daemons].filter(Boolean).join(",") };
+}
+
+async function runStart(names: string[], given: StartFlags, io: CliIO): Promise<number> {
+  const flags = withNames(names, given);
   const [loaded, { createManager }] = await Promise.all([
     loadCliConfig(flags.config, io),
     import("../../manager/create-manager.js"),
@@ -80,6 +106,20 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
   const { file } = loaded;
   const config = withCliDefaults(loaded.config);
   const selection = selectionFor(config, flags);
+  const running = await findRunningManager(config, io, {
+    url: flags.url,
+    token: flags.token,
+    profile: selection.profile,
+  });
+  if (running) {
+    const p = painter(colourEnabled(io.stdout, io.env));
+    if (flags.overrides)
+      println(
+        io.stderr,
+        `warning: --overrides ${flags.overrides} is not applied: the running manager keeps the config it started with`,
+      );
+    return startInRunning(running, selectedNames(config, selection, running), io, p);
+  }
   // --overrides is the strongest choice of the overrides file: it takes the variable's place.
   const env = flags.overrides
     ? {
@@ -130,7 +170,10 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number> {
 
   const signals = io.signals ?? process;
   const finished = deferred<number>();
+  const interrupt = interruptCounter();
   const onSignal = () => {
+    // The terminal's Ctrl-C relayed once more by a wrapper (npx, tsx) is not a second one.
+    if (interrupt() === "duplicate") return;
     if (shuttingDown) {
       println(io.stderr, "interrupted again: exiting now without waiting for the daemons");
       io.exit(EXIT.interrupted);

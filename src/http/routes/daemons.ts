@@ -137,10 +137,18 @@ export function registerDaemonRoutes(app: FastifyInstance, ctx: ServerContext): 
               healthInterval: spec.healthInterval,
               healthTimeout: spec.healthTimeout,
               unhealthyThreshold: spec.unhealthyThreshold,
+              heartbeatTimeout: spec.heartbeatTimeout ?? null,
               restart: spec.restart,
               scope: spec.scope,
               hasHealthHook: spec.health !== undefined,
-              kind: spec.run ? "run" : spec.cycle ? "cycle" : "subscriber",
+              // A command daemon's spec has no hooks of its own: its program is its run.
+              kind: spec.command
+                ? "command"
+                : spec.run
+                  ? "run"
+                  : spec.cycle
+                    ? "cycle"
+                    : "subscriber",
             }
           : {},
         // Secret values (by `secret()` or by name) never leave the process (DESIGN.md §9).

@@ -3,6 +3,7 @@ import { initial } from "./0001-initial.js";
 import { jobLeases } from "./0002-job-leases.js";
 import { nodeUrl } from "./0003-node-url.js";
 import { cluster } from "./0004-cluster.js";
+import { daemonStatus } from "./0005-daemon-status.js";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -17,6 +18,7 @@ function migrations(dialect: MigrationDialect): Record<string, Migration> {
     "0002-job-leases": jobLeases(dialect),
     "0003-node-url": nodeUrl(dialect),
     "0004-cluster": cluster(dialect),
+    "0005-daemon-status": daemonStatus(dialect),
   };
 }
 
