@@ -20,7 +20,6 @@ import { eventRetention, storeOptions } from "./store-options.js";
 import type {
   ClusterOptions,
   ClusterOptionsInput,
-  DaemonContext,
   DaemonOptions,
   DaemonSpec,
   JobContext,
