@@ -1,8 +1,17 @@
+/**
+ * One node's leases (DESIGN.md §8), composed of its concerns: renewal and deadlines
+ * (held-leases.ts), what to take and shed each round (lease-acquisition.ts, over placement.ts),
+ * and giving leases up (lease-release.ts). This file runs the rounds: one at a time, every
+ * `renewInterval` and on a wake-up, from `start()` until `stop()` gave every lease up.
+ */
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import type { ClusterStore, HeldLeaseRef } from "../store/cluster-types.js";
+import type { ClusterStore } from "../store/cluster-types.js";
+import { answerWithin } from "./answer.js";
 import type { ClusterTimings } from "./defaults.js";
-import { type DaemonLease, type LeaseLossReason, LeaseLostError } from "./lease.js";
-import { type PlacementNode, planPlacement } from "./placement.js";
+import { HeldLeases } from "./held-leases.js";
+import type { DaemonLease, LeaseLossReason } from "./lease.js";
+import { leaseAcquisition } from "./lease-acquisition.js";
+import { daemonStopper, leaseRelease } from "./lease-release.js";
 import { reporter } from "./report.js";
 
 export type LeaseStore = Pick<
@@ -71,227 +80,59 @@ export interface LeaseKeeper {
   stats(): LeaseKeeperStats;
 }
 
-interface Holding {
-  token: number;
-  expiresAt: number;
-  deadline: number;
-  releasing: boolean;
-  lease: DaemonLease;
-}
-
 export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
   const { store, node, clock, timings } = options;
-  const holdings = new Map<string, Holding>();
   const stats: LeaseKeeperStats = { acquisitions: 0, losses: 0, releases: 0, renewals: 0 };
-  const candidates = (): readonly string[] =>
-    typeof options.candidates === "function" ? options.candidates() : options.candidates;
+  const report = reporter(options.onError);
+  const answer = answerWithin(clock, timings.leaseTtl);
+  const stopDaemon = daemonStopper((name, reason) => options.onLost(name, reason), report);
   let tickTimer: TimerHandle | undefined;
-  let deadlineTimer: TimerHandle | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   let inFlight: Promise<void> | undefined;
   let again = false;
   let stopped = false;
   let started = false;
 
-  const report = reporter(options.onError);
-
-  /** The store's answer, or a rejection once `leaseTtl` passed without one (a hung connection). */
-  const answer = <T>(what: string, pending: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const timer = clock.setTimeout(
-        () => reject(new Error(`the store did not answer ${what} within ${timings.leaseTtl} ms`)),
-        timings.leaseTtl,
-      );
-      pending.then(
-        (value) => {
-          clock.clearTimeout(timer);
-          resolve(value);
-        },
-        (error) => {
-          clock.clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-
-  const callLost = (name: string, reason: LeaseLossReason): Promise<void> => {
-    try {
-      return Promise.resolve(options.onLost(name, reason)).catch(report);
-    } catch (thrown) {
-      report(thrown);
-      return Promise.resolve();
-    }
-  };
-
-  /** Drops a lease that is no longer safe to run under; the daemon is told at once. */
-  const lose = (name: string, reason: "deadline" | "lost") => {
-    const holding = holdings.get(name);
-    if (!holding) return;
-    holdings.delete(name);
-    stats.losses++;
-    // A lease being released is already stopping its daemon.
-    if (!holding.releasing) void callLost(name, reason);
-  };
-
-  const armDeadline = () => {
-    if (deadlineTimer) clock.clearTimeout(deadlineTimer);
-    deadlineTimer = undefined;
-    let first = Number.POSITIVE_INFINITY;
-    for (const holding of holdings.values()) first = Math.min(first, holding.deadline);
-    if (first !== Number.POSITIVE_INFINITY) {
-      deadlineTimer = clock.setTimeout(checkDeadlines, Math.max(0, first - clock.now()));
-    }
-  };
-
-  function checkDeadlines() {
-    const now = clock.now();
-    for (const [name, holding] of [...holdings]) {
-      if (now >= holding.deadline) lose(name, "deadline");
-    }
-    armDeadline();
-  }
-
-  const hold = (name: string, token: number, sentAt: number): DaemonLease => {
-    const holding: Holding = {
-      token,
-      expiresAt: sentAt + timings.leaseTtl,
-      deadline: sentAt + timings.leaseTtl - timings.safetyMargin,
-      releasing: false,
-      lease: undefined as unknown as DaemonLease,
-    };
-    const held = () => holdings.get(name) === holding && clock.now() < holding.deadline;
-    holding.lease = {
-      token,
-      holder: node,
-      get expiresAt() {
-        return holding.expiresAt;
-      },
-      held,
-      assertHeld() {
-        if (!held()) throw new LeaseLostError(name, token);
-      },
-    };
-    holdings.set(name, holding);
-    return holding.lease;
-  };
-
-  const renew = async () => {
-    const refs: HeldLeaseRef[] = [...holdings].map(([name, h]) => ({ name, token: h.token }));
-    if (refs.length === 0) return;
-    const sentAt = clock.now();
-    stats.renewals++;
-    let renewed: HeldLeaseRef[];
-    try {
-      renewed = await answer("a renewal", store.renewLeases(node, refs, timings.leaseTtl, sentAt));
-    } catch (error) {
-      report(error);
-      checkDeadlines();
-      return;
-    }
-    // The clock first: an answer that arrives after a deadline (a stalled loop, a slow store)
-    // does not bring a lease back.
-    checkDeadlines();
-    const ok = new Set(renewed.map((r) => `${r.name}\u0000${r.token}`));
-    for (const ref of refs) {
-      const holding = holdings.get(ref.name);
-      if (!holding || holding.token !== ref.token) continue;
-      if (!ok.has(`${ref.name}\u0000${ref.token}`)) {
-        lose(ref.name, "lost");
-        continue;
-      }
-      holding.expiresAt = sentAt + timings.leaseTtl;
-      holding.deadline = holding.expiresAt - timings.safetyMargin;
-    }
-    armDeadline();
-  };
-
-  const acquire = async (name: string): Promise<boolean> => {
-    const sentAt = clock.now();
-    const token = await answer(
-      "an acquisition",
-      store.acquireLease(name, node, timings.leaseTtl, sentAt),
-    );
-    if (token === null) return false;
-    const now = clock.now();
-    if (stopped || now >= sentAt + timings.leaseTtl - timings.safetyMargin) {
-      // Acquired too late to be trusted (or while stopping): never run, give it back.
-      await store.releaseLease(name, node, token).catch(report);
-      return false;
-    }
-    const lease = hold(name, token, sentAt);
-    stats.acquisitions++;
-    armDeadline();
-    try {
-      options.onAcquired(name, lease);
-    } catch (error) {
-      report(error);
-    }
-    return true;
-  };
-
-  const release = async (name: string) => {
-    const holding = holdings.get(name);
-    if (!holding || holding.releasing) return;
-    holding.releasing = true;
-    await callLost(name, "released");
-    // Lost to its deadline while the daemon stopped: not ours to release any more.
-    if (holdings.get(name) !== holding) return;
-    holdings.delete(name);
-    stats.releases++;
-    armDeadline();
-    try {
-      await answer("a release", store.releaseLease(name, node, holding.token));
-      await options.wake?.notify();
-    } catch (error) {
-      report(error);
-    }
-  };
-
-  const place = async () => {
-    const self: PlacementNode = { id: node, candidates: [...candidates()] };
-    const wanted = new Set(self.candidates);
-    for (const name of [...holdings.keys()]) if (!wanted.has(name)) await release(name);
-    // Nothing wanted here (no cluster daemon selected or started by hand yet): nothing to read.
-    if (wanted.size === 0 && holdings.size === 0) return;
-    const now = clock.now();
-    const [nodes, leases] = await Promise.all([
-      answer("the node list", store.listNodes(now, timings.nodeTtl)),
-      answer("the lease list", store.listLeases()),
-    ]);
-    // A live holder renews before expiry, so another node whose lease ran out unrenewed (not
-    // released: expiry 0) within the last nodeTtl died or is cut off. It is no taker meanwhile:
-    // otherwise, while its row still looks live, its room would keep its daemons waiting for it
-    // until nodeTtl, not taken within leaseTtl + renewInterval.
-    const suspect = new Set<string>();
-    for (const lease of leases) {
-      const ranOut = lease.expiresAt > 0 && lease.expiresAt <= now;
-      if (ranOut && lease.expiresAt > now - timings.nodeTtl && lease.holder !== node)
-        suspect.add(lease.holder);
-    }
-    const live: PlacementNode[] = nodes
-      .filter((n) => n.state === "live" && n.id !== node && !suspect.has(n.id))
-      .map((n) => ({ id: n.id, candidates: n.candidates }));
-    live.push(self);
-    const holders = new Map<string, string>();
-    for (const lease of leases) if (lease.expiresAt > now) holders.set(lease.name, lease.holder);
-    const plan = planPlacement({
-      self: node,
-      nodes: live,
-      holders,
-      held: new Set(holdings.keys()),
-      ...(options.prefer ? { prefer: options.prefer } : {}),
-    });
-    for (const name of plan.shed) await release(name);
-    let taken = 0;
-    for (const name of plan.acquire) {
-      if (stopped || taken >= plan.limit) break;
-      if (await acquire(name)) taken++;
-    }
-  };
+  const held = new HeldLeases({
+    store,
+    node,
+    clock,
+    timings,
+    answer,
+    stats,
+    onLost: (name, reason) => void stopDaemon(name, reason),
+    report,
+  });
+  const release = leaseRelease({
+    store,
+    node,
+    held,
+    answer,
+    stats,
+    stopDaemon,
+    ...(options.wake ? { wake: options.wake } : {}),
+    report,
+  });
+  const place = leaseAcquisition({
+    store,
+    node,
+    clock,
+    timings,
+    answer,
+    held,
+    stats,
+    candidates: () =>
+      typeof options.candidates === "function" ? options.candidates() : options.candidates,
+    ...(options.prefer ? { prefer: options.prefer } : {}),
+    stopped: () => stopped,
+    release,
+    onAcquired: (name, lease) => options.onAcquired(name, lease),
+    report,
+  });
 
   /** One round at a time; a round asked for meanwhile runs (placement only) right after. */
   const round = (withRenewal: boolean): Promise<void> => {
-    checkDeadlines();
+    held.checkDeadlines();
     if (stopped) return Promise.resolve();
     if (inFlight) {
       again = true;
@@ -299,7 +140,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     }
     inFlight = (async () => {
       try {
-        if (withRenewal) await renew();
+        if (withRenewal) await held.renew();
         do {
           again = false;
           if (!stopped) await place();
@@ -340,22 +181,14 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       if (stopped) return;
       stopped = true;
       if (tickTimer) clock.clearTimeout(tickTimer);
-      await Promise.all([...holdings.keys()].map((name) => release(name)));
-      if (deadlineTimer) clock.clearTimeout(deadlineTimer);
+      await Promise.all(held.names().map((name) => release(name)));
+      held.stopTimer();
       await unlisten?.().catch(report);
     },
 
     release,
-
-    held() {
-      const out = new Map<string, DaemonLease>();
-      for (const [name, holding] of holdings)
-        if (holding.lease.held()) out.set(name, holding.lease);
-      return out;
-    },
-
+    held: () => held.held(),
     tick: () => round(true),
-
     stats: () => ({ ...stats }),
   };
 }

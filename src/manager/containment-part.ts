@@ -38,7 +38,7 @@ const HOW: Record<EscapeKind, string> = {
  */
 export function containmentPart(rt: Runtime, options: ContainmentOptions): Part {
   const { counts } = options;
-  const stops: Array<() => void> = [];
+  const stops: Array<() => void | Promise<void>> = [];
   let shuttingDown = false;
   return {
     name: "containment",
@@ -86,8 +86,8 @@ export function containmentPart(rt: Runtime, options: ContainmentOptions): Part 
           ),
         );
     },
-    stop() {
-      for (const stop of stops.splice(0).reverse()) stop();
+    async stop() {
+      for (const stop of stops.splice(0).reverse()) await stop();
     },
   };
 }

@@ -56,27 +56,35 @@ parentPort.on("message", () => {
 
 interface Watch {
   listeners: Set<StallListener>;
-  stop(): void;
+  /** Resolves once the worker has closed its inspector session and exited (see below). */
+  stop(): Promise<void>;
 }
+
+/**
+ * How long a stop waits for the worker to close its session. A process that exits while the
+ * session is open prints "Waiting for the debugger to disconnect..." and waits for it.
+ */
+const WORKER_EXIT_WAIT = 500;
 
 let watch: Watch | undefined;
 
 /**
  * Starts watching for `listener` (one watch per process, shared by every manager; the last one
- * to stop ends it). `checkInterval` is the resolution of the measured stall.
+ * to stop ends it, and its stop resolves once the watch's worker is gone). `checkInterval` is the
+ * resolution of the measured stall.
  */
-export function watchStalls(listener: StallListener, checkInterval: number): () => void {
+export function watchStalls(listener: StallListener, checkInterval: number): () => Promise<void> {
   watch ??= runUnowned(() => startWatch(checkInterval, listener.threshold));
   const w = watch;
   w.listeners.add(listener);
   let stopped = false;
-  return () => {
+  return async () => {
     if (stopped) return;
     stopped = true;
     w.listeners.delete(listener);
     if (w.listeners.size === 0) {
-      w.stop();
       if (watch === w) watch = undefined;
+      await w.stop();
     }
   };
 }
@@ -139,11 +147,21 @@ function startWatch(checkInterval: number, firstThreshold: number): Watch {
   }
   return {
     listeners,
-    stop() {
+    async stop() {
       clearInterval(timer);
       delete (globalThis as Record<string, unknown>)[PROBE];
-      worker?.postMessage("stop");
+      const w = worker;
       worker = undefined;
+      if (!w) return;
+      const exited = new Promise<void>((resolve) => w.once("exit", () => resolve()));
+      w.postMessage("stop");
+      let waiting: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => {
+        waiting = setTimeout(() => resolve(true), WORKER_EXIT_WAIT);
+        waiting.unref();
+      });
+      if (await Promise.race([exited.then(() => false), late])) await w.terminate();
+      clearTimeout(waiting);
     },
   };
 }

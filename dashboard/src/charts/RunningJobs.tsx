@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { getJson } from "../api";
+import { ProgressBar } from "../components/ProgressBar";
 import { live } from "../live";
 import type { JobRecord, JobUpdate } from "../types";
 
@@ -63,27 +64,12 @@ export function RunningJobs() {
       <a href="#/jobs" class="running-jobs-title">
         Jobs running: <strong>{jobs.size}</strong>
       </a>
-      {shown.map((j) => {
-        const progress = Math.max(0, Math.min(100, Math.round(j.progress)));
-        return (
-          <div key={j.id} class="running-job" data-job={j.id}>
-            <span class="running-job-type">{j.type}</span>
-            <div
-              class="progress"
-              role="progressbar"
-              aria-label={`${j.type} progress`}
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={progress}
-            >
-              <div class="bar" style={{ width: `${progress}%` }} />
-            </div>
-            <span class="progress-text">
-              {progress}%{j.message ? ` ${j.message}` : ""}
-            </span>
-          </div>
-        );
-      })}
+      {shown.map((j) => (
+        <div key={j.id} class="running-job" data-job={j.id}>
+          <span class="running-job-type">{j.type}</span>
+          <ProgressBar progress={j.progress} message={j.message} label={`${j.type} progress`} />
+        </div>
+      ))}
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { refusal } from "../actions";
 import { getJson, post } from "../api";
 import { Ago } from "../components/Badges";
+import { ProgressBar } from "../components/ProgressBar";
 import { formatDuration, show } from "../format";
 import { daemonHref } from "../hooks";
 import { live } from "../live";
@@ -138,7 +139,6 @@ function JobItem({ job }: { job: JobRecord }) {
   const [actions, setActions] = useState<JobAction[] | null>(null);
   const [busy, setBusy] = useState(false);
   const active = job.status === "running" || job.status === "pending";
-  const progress = Math.max(0, Math.min(100, Math.round(job.progress)));
 
   useEffect(() => {
     if (!open) return;
@@ -191,19 +191,11 @@ function JobItem({ job }: { job: JobRecord }) {
       </div>
       {job.status === "running" || (job.status !== "pending" && job.progress > 0) ? (
         <div class="progress-row">
-          <div
-            class="progress"
-            role="progressbar"
-            aria-label={`Progress of ${job.type} ${job.id.slice(0, 8)}`}
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={progress}
-          >
-            <div class="bar" style={{ width: `${progress}%` }} />
-          </div>
-          <span class="progress-text">
-            {progress}%{job.progressMessage ? ` ${job.progressMessage}` : ""}
-          </span>
+          <ProgressBar
+            progress={job.progress}
+            message={job.progressMessage}
+            label={`Progress of ${job.type} ${job.id.slice(0, 8)}`}
+          />
         </div>
       ) : null}
       {job.status === "pending" && job.runAt > Date.now() ? (
