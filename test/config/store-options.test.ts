@@ -176,7 +176,7 @@ describe.runIf(available)(
       for (let i = 0; i < 100; i++) manager.events.publish("BUFFER_FILL", { pad: "x".repeat(500) });
       const store = manager.liveness().store;
       expect(store).toMatchObject({ state: "degraded" });
-    expect(store?.since).toBeGreaterThan(0);
+      expect(store?.since).toBeGreaterThan(0);
       expect(store?.bytesBuffered).toBeLessThanOrEqual(8 * 1024);
       expect(store?.bytesBuffered).toBeGreaterThan(4 * 1024);
       expect(store?.spooled).toBeGreaterThan(80);
