@@ -5,6 +5,10 @@
  *
  *   npx tsx bench/soak.ts            npm run bench:soak       (SOAK_MINUTES per phase, default 10)
  *
+ * `SOAK_PHASES=postgres` runs one phase only; `SOAK_OUTAGE_BUFFER=8MB` sets `store.outageBuffer`
+ * (default 64 MB), so a short run can fill it. Run under `node --expose-gc --import tsx` to sample
+ * the heap after a full collection (live memory, not garbage waiting for the collector).
+ *
  * Figures per phase: RSS and heap slope after warm-up (the first fifth; target < 1 MB/min), the
  * store's event rows and file size against `maxRows`, events lost (published, not handled by
  * each subscriber; target 0), duplicates, and on PostgreSQL the peak heap during the cut (target
@@ -30,6 +34,13 @@ const CUT_MS = Math.min(60_000, PHASE_MS / 2);
 const SAMPLE_MS = 2_000;
 const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const MB = 1024 * 1024;
+const PHASES = (process.env.SOAK_PHASES ?? "sqlite,postgres").split(",") as Array<
+  "sqlite" | "postgres"
+>;
+const OUTAGE_BUFFER = process.env.SOAK_OUTAGE_BUFFER;
+const outageBufferBytes = OUTAGE_BUFFER
+  ? defineConfig({ daemons: [], store: { outageBuffer: OUTAGE_BUFFER } }).outageBuffer
+  : STORE_DEFAULTS.outage.maxBytes;
 
 interface Sample {
   at: number;
@@ -89,7 +100,7 @@ async function phase(kind: "sqlite" | "postgres") {
   let startedAt = 0;
   const manager = createManager(
     defineConfig({
-      store: url,
+      store: { url, outageBuffer: outageBufferBytes },
       storePollInterval: "50ms",
       jobs: [
         defineJob({
@@ -151,18 +162,27 @@ async function phase(kind: "sqlite" | "postgres") {
   const t0 = Date.now();
   const samples: Sample[] = [];
   let cutPeakHeap = 0;
+  /** The heap at the last sample before the cut, and the most the outage buffer held in it. */
+  let heapBeforeCut = 0;
+  let cutPeakBuffered = 0;
   let cutting = false;
   const cutFrom = PHASE_MS / 2 - CUT_MS / 2;
   while (Date.now() - t0 < PHASE_MS) {
     await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
     const at = Date.now() - t0;
+    // With --expose-gc the heap is sampled after a full collection: what is live, not garbage.
+    (globalThis as { gc?: () => void }).gc?.();
     const { rss, heapUsed } = process.memoryUsage();
     samples.push({ at, rss, heap: heapUsed });
     if (proxy && !cutting && at >= cutFrom && at < cutFrom + CUT_MS) {
       cutting = true;
+      heapBeforeCut = heapUsed;
       proxy.cut();
     }
-    if (cutting) cutPeakHeap = Math.max(cutPeakHeap, heapUsed);
+    if (cutting) {
+      cutPeakHeap = Math.max(cutPeakHeap, heapUsed);
+      cutPeakBuffered = Math.max(cutPeakBuffered, manager.liveness().store?.bytesBuffered ?? 0);
+    }
     if (proxy && cutting && at >= cutFrom + CUT_MS) {
       cutting = false;
       proxy.restore();
@@ -232,7 +252,10 @@ async function phase(kind: "sqlite" | "postgres") {
       ? {
           cutSeconds: CUT_MS / 1000,
           cutPeakHeapMB: Math.round(cutPeakHeap / MB),
-          cutHeapTargetMB: Math.round(STORE_DEFAULTS.outage.maxBytes / MB) + 30,
+          cutHeapTargetMB: Math.round(outageBufferBytes / MB) + 30,
+          outageBufferMB: Number((outageBufferBytes / MB).toFixed(1)),
+          heapBeforeCutMB: Math.round(heapBeforeCut / MB),
+          cutPeakBufferedMB: Number((cutPeakBuffered / MB).toFixed(1)),
         }
       : {}),
     eventRows: rows,
@@ -243,6 +266,7 @@ async function phase(kind: "sqlite" | "postgres") {
   };
 }
 
-const results = [await phase("sqlite"), await phase("postgres")];
+const results = [];
+for (const kind of PHASES) results.push(await phase(kind));
 for (const r of results) console.log(JSON.stringify(r, null, 2));
 process.exit(0);

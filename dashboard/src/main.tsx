@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { Header } from "./components/Header";
 import { Notices } from "./components/Notices";
+import { StoreBanner } from "./components/StoreBanner";
 import { TokenDialog } from "./components/TokenDialog";
 import { useRoute } from "./hooks";
 import { live } from "./live";
@@ -20,6 +21,7 @@ function App() {
         Skip to content
       </a>
       <Header route={route} />
+      <StoreBanner />
       <main id="main" tabIndex={-1}>
         {route.page === "daemons" ? <DaemonsView /> : null}
         {route.page === "graph" ? <GraphView /> : null}

@@ -14,6 +14,11 @@ export interface OutageDeliveryOptions {
   types: ReadonlySet<string>;
   /** Own events not yet read back, remembered for local delivery when an outage begins. */
   unreadOwnEvents: number;
+  /**
+   * Events delivered locally to one subscriber in one outage, at most: past it the subscriber
+   * gets the rest from the store after the outage (after these, so in order).
+   */
+  localDeliveryLimit: number;
   bus(): EventBus | undefined;
   /** Whether the store is unreachable now. */
   unreachable(): boolean;
@@ -72,9 +77,14 @@ export class OutageDelivery {
     const bus = this.options.bus();
     if (!bus || !this.localTo || !this.options.types.has(event.type)) return;
     for (const name of this.localTo) {
-      if (!this.options.subscribers.get(name)?.includes(event.type) || !bus.inject(name, event))
-        continue;
+      if (!this.options.subscribers.get(name)?.includes(event.type)) continue;
       let ids = this.deliveredLocally.get(name);
+      if (ids && ids.size >= this.options.localDeliveryLimit) {
+        // Enough kept for this outage (each id waits to be read back): the rest come from the store.
+        this.localTo.delete(name);
+        continue;
+      }
+      if (!bus.inject(name, event)) continue;
       if (!ids) {
         ids = new Set();
         this.deliveredLocally.set(name, ids);

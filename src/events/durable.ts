@@ -31,6 +31,12 @@ export const DURABLE_DEFAULTS = {
   sweepInterval: 1 * SECOND,
   /** Own events not yet read back, remembered for local delivery when an outage begins. */
   unreadOwnEvents: 10_000,
+  /**
+   * Events delivered locally to one subscriber during an outage, at most (their ids are kept
+   * until read back, ~80 bytes each): beyond it the subscriber waits for the store, where the
+   * rest are, so a long outage does not grow the heap without bound.
+   */
+  localDeliveryLimit: 50_000,
   /** A failure repeated during an outage is logged once, then summarised this often. */
   outageSummaryInterval: 30 * SECOND,
   /** Retry delays for cursor writes while the store is unreachable. */
@@ -130,6 +136,7 @@ export class DurableDelivery {
       subscribers,
       types,
       unreadOwnEvents: DURABLE_DEFAULTS.unreadOwnEvents,
+      localDeliveryLimit: DURABLE_DEFAULTS.localDeliveryLimit,
       bus: () => this.bus,
       unreachable: () => (this.store as Store).writes.unreachable,
       backlogged: (name) => this.backlogged(name),

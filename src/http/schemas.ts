@@ -22,7 +22,24 @@ export const healthSchema = {
 
 export const probeSchema = {
   type: "object",
-  properties: { ok: { type: "boolean" }, reasons: stringArray, warnings: stringArray },
+  properties: {
+    ok: { type: "boolean" },
+    reasons: stringArray,
+    warnings: stringArray,
+    store: {
+      type: "object",
+      properties: {
+        state: { type: "string" },
+        since: nullable("number"),
+        buffered: { type: "integer" },
+        bytesBuffered: { type: "integer" },
+        spooled: { type: "integer" },
+        spoolBytes: { type: "integer" },
+        dropped: { type: "integer" },
+        refused: { type: "integer" },
+      },
+    },
+  },
 } as const;
 
 const statusProperties = {
@@ -41,6 +58,7 @@ const statusProperties = {
   lastError: nullable("string"),
   lastErrorAt: nullable("number"),
   startedAt: nullable("number"),
+  unstopped: nullable("string"),
   stoppedAt: nullable("number"),
   nextRestartAt: nullable("number"),
   lastHeartbeatAt: nullable("number"),

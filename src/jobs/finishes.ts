@@ -2,7 +2,9 @@
  * Outcomes of attempts waiting to be written. The worker takes them in batches and writes each
  * batch in one statement, with its next claim riding along (`Store.finishAndClaimJobs`); a failed
  * write is tried again, 3 times per outcome (after 200 ms, then 400 ms), and then given up: the
- * job's lease expires and it is reclaimed.
+ * job's lease expires and it is reclaimed. While the store is unreachable (an outage) failures
+ * are not counted: the outcome is tried every second until the store is back, so an attempt
+ * that ended during a short outage is recorded then instead of running again after its lease.
  */
 import type { Logger } from "pino";
 import type { Clock } from "../internal/clock.js";
@@ -17,6 +19,8 @@ export interface FinishesOptions {
   finished(record: JobRecord): void;
   /** Outcomes are waiting (new ones, or ones to try again): take and write them. */
   ready(): void;
+  /** The store is unreachable now (a failed write is then not counted against the tries). */
+  unreachable?: () => boolean;
 }
 
 /** An attempt's outcome waiting to be written. */
@@ -30,8 +34,9 @@ export interface Finishing {
 
 const TRIES = 3;
 const RETRY_STEP_MS = 200;
+const OUTAGE_RETRY_MS = 1000;
 
-export function createFinishes({ clock, logger, finished, ready }: FinishesOptions) {
+export function createFinishes({ clock, logger, finished, ready, unreachable }: FinishesOptions) {
   const queue: Finishing[] = [];
   return {
     /** Queues how `job`'s attempt ended; resolves once written (or given up). Never rejects. */
@@ -70,7 +75,15 @@ export function createFinishes({ clock, logger, finished, ready }: FinishesOptio
     },
     /** Writing `batch` failed: each outcome is tried again later, or given up after {@link TRIES}. */
     failed(batch: readonly Finishing[], thrown: unknown): void {
+      const outage = unreachable?.() ?? false;
       for (const f of batch) {
+        if (outage) {
+          clock.setTimeout(() => {
+            queue.push(f);
+            ready();
+          }, OUTAGE_RETRY_MS);
+          continue;
+        }
         f.tries++;
         if (f.tries >= TRIES) {
           logger.error(

@@ -6,13 +6,19 @@
  * A wake-up may let a worker claim (and even finish) a job before the launch's own write has
  * returned; updates about a job being launched are held back ({@link Launches.hold}) until the
  * launch emitted `pending`, so listeners see pending → running → completed in order.
+ *
+ * While the store is unreachable a launch still returns its id (made here): the job and its
+ * action wait in the store's outage buffer (`store.writes.launch`) and are written in order once
+ * it is back; the write's own wake-up lets the workers run them then. A launch whose direct write
+ * failed because the database went away goes the same way, so an ambiguous write (committed, its
+ * answer lost) is written again, which `launchJobs` treats as already done.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../internal/clock.js";
 import { suggest } from "../registry/suggest.js";
 import type { JobRecord, JobSpec, LaunchOptions, NodeInfo } from "../registry/types.js";
-import type { Store } from "../store/types.js";
+import type { NewJobLaunch, Store } from "../store/types.js";
 import { createBatcher } from "./batcher.js";
 import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
 import { JobPayloadError, UnknownJobTypeError } from "./errors.js";
@@ -39,6 +45,30 @@ export function createLaunches(options: LaunchesOptions) {
     (batch: Parameters<Store["launchJobs"]>[0][number][]) => store.launchJobs(batch),
     JOB_SERVICE_DEFAULTS.launchBatch,
   );
+
+  /**
+   * Writes `launches` now (`direct`), or, while the store is unreachable or earlier launches
+   * still wait in its outage buffer, hands them to that buffer in order and resolves with null.
+   * A full spool's `StoreUnavailableError` reaches the caller.
+   */
+  const stored = async <R>(
+    launches: readonly NewJobLaunch[],
+    direct: () => Promise<R>,
+  ): Promise<R | null> => {
+    const buffer = () => {
+      for (const launch of launches) store.writes.launch(launch);
+      log.debug(`jobs: store unreachable; ${launches.length} launch(es) wait in its outage buffer`);
+      return null;
+    };
+    if (store.writes.unreachable || store.writes.launchesWaiting > 0) return buffer();
+    try {
+      return await direct();
+    } catch (thrown) {
+      // Degraded now: the database did not answer (a refusal, e.g. a constraint, is not that).
+      if (!store.health().degraded) throw thrown;
+      return buffer();
+    }
+  };
 
   /** The spec of `type`; an {@link UnknownJobTypeError} when no `defineJob` declares it. */
   const specOf = (type: string): JobSpec => {
@@ -91,10 +121,13 @@ export function createLaunches(options: LaunchesOptions) {
     launchOptions: LaunchOptions,
   ): Promise<string> {
     const now = clock.now();
-    const { job, created } = await batcher.add({
+    const launch: NewJobLaunch = {
       job: newJob(id, daemon, type, spec, value, launchOptions, now),
       action: { daemon, action: "launched", reason: launchOptions.reason, at: now, node: node.id },
-    });
+    };
+    const result = await stored([launch], () => batcher.add(launch));
+    if (!result) return id;
+    const { job, created } = result;
     if (!created) {
       log.debug(
         { job: job.id, dedupKey: job.dedupKey },
@@ -134,7 +167,8 @@ export function createLaunches(options: LaunchesOptions) {
     }));
     for (const { job } of batch) launching.set(job.id, []);
     try {
-      const results = await store.launchJobs(batch);
+      const results = await stored(batch, () => store.launchJobs(batch));
+      if (!results) return batch.map(({ job }) => job.id);
       for (const { job } of results) emit("status", toUpdate(job, clock.now()));
       options.launched();
       return results.map(({ job }) => job.id);

@@ -60,6 +60,8 @@ export function createWorker(options: WorkerOptions) {
     logger,
     finished: emitStatus,
     ready: () => pumper.soon(),
+    // Not once stopping: a stop during an outage gives its outcomes up (their leases expire).
+    unreachable: () => !stopping && (store.writes.unreachable || store.health().degraded),
   });
   const attemptOptions: AttemptOptions = {
     store,

@@ -17,6 +17,7 @@ import type {
   Manager,
   ManagerEvents,
   ProbeReport,
+  ProbeStoreReport,
   ShutdownReport,
   StartOptions,
   StartReport,
@@ -96,8 +97,13 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
 
   function liveness(): ProbeReport {
     const reasons = livenessReasons(tree);
-    const warnings = storeWarnings(rt.persistence?.health());
-    return { ok: reasons.length === 0, reasons, ...(warnings.length > 0 ? { warnings } : {}) };
+    const store = rt.persistence?.health();
+    const warnings = storeWarnings(store);
+    return {
+      ok: reasons.length === 0,
+      reasons,
+      ...(warnings.length > 0 && store ? { warnings, store: storeReport(store) } : {}),
+    };
   }
 
   /**
@@ -181,10 +187,25 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
  */
 function storeWarnings(store: StoreHealth | undefined): string[] {
   if (!store || (store.ok && store.spooled === 0)) return [];
-  const state = store.ok ? "catching up" : store.degraded ? "degraded" : "not ok";
   return [
-    `store ${state}: ${store.message} (${store.buffered} writes buffered, ${store.bytesBuffered} bytes in memory, ${store.spooled} in the spool, ${store.dropped} dropped, ${store.refused} refused)`,
+    `store ${storeState(store)}: ${store.message} (${store.buffered} writes buffered, ${store.bytesBuffered} bytes in memory, ${store.spooled} in the spool, ${store.dropped} dropped, ${store.refused} refused)`,
   ];
+}
+
+const storeState = (store: StoreHealth): ProbeStoreReport["state"] =>
+  store.ok ? "catching up" : store.degraded ? "degraded" : "not ok";
+
+function storeReport(store: StoreHealth): ProbeStoreReport {
+  return {
+    state: storeState(store),
+    since: store.degradedSince,
+    buffered: store.buffered,
+    bytesBuffered: store.bytesBuffered,
+    spooled: store.spooled,
+    spoolBytes: store.spoolBytes,
+    dropped: store.dropped,
+    refused: store.refused,
+  };
 }
 
 /** What a start came to: each target by where it rests (see `SettleWatch`). */

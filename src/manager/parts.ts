@@ -68,6 +68,8 @@ export function storePart(rt: Runtime): NamedPart {
         logger: rt.logger,
         timings: rt.clusterTimings,
         candidates: clusterCandidates(rt),
+        outageBuffer: rt.config.outageBuffer,
+        eventRetention: rt.config.events.retention,
         onEvicted: () => {
           rt.logger.error(
             `node ${rt.node.id}: another process took this node's row over; shutting down`,

@@ -49,6 +49,10 @@ export async function openPersistence(options: {
   candidates: readonly string[];
   /** Another process took this node's row over: this one must stop. */
   onEvicted(): void;
+  /** Bytes of writes kept in memory while the store is unreachable (`store.outageBuffer`). */
+  outageBuffer?: number;
+  /** Stored events older than `maxAge` ms or beyond the newest `maxRows` go (`events.retention`). */
+  eventRetention?: { maxAge: number; maxRows: number };
 }): Promise<Persistence> {
   const { clock, node, logger } = options;
   let dropped = 0;
@@ -56,7 +60,10 @@ export async function openPersistence(options: {
     clock,
     pollIntervalMs: options.pollIntervalMs,
     writes: {
-      outage: { spoolPath: spoolPathFor(options.url, node.id) },
+      outage: {
+        spoolPath: spoolPathFor(options.url, node.id),
+        ...(options.outageBuffer !== undefined ? { maxBytes: options.outageBuffer } : {}),
+      },
       onDrop: (drop) => {
         dropped += drop.count;
         logger.warn(
@@ -89,6 +96,12 @@ export async function openPersistence(options: {
   }
   const sweeper: LogSweeper = startLogSweeper(store, {
     clock,
+    ...(options.eventRetention
+      ? {
+          eventMaxAgeMs: options.eventRetention.maxAge,
+          eventMaxRows: options.eventRetention.maxRows,
+        }
+      : {}),
     onError: (error) => logger.warn(`log retention sweep failed: ${describeError(error)}`),
   });
   let closed = false;

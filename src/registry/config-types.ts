@@ -7,6 +7,7 @@ import type { EventBusOptions } from "./event-types.js";
 import type { JobSpec } from "./job-types.js";
 import type { LogFilesInput, LogFilesOptions } from "./log-files.js";
 import type { Size } from "./size.js";
+import type { EventRetention, EventRetentionInput, StoreOptionsInput } from "./store-options.js";
 
 export interface HttpOptions {
   host: string;
@@ -30,8 +31,12 @@ export interface RingmasterConfigInput {
   startupOrder?: readonly string[];
   /** `"parallel"` (default): along the dependency graph. `"sequential"`: `startupOrder`, one at a time. */
   startup?: "parallel" | "sequential";
-  /** `sqlite:PATH`, `postgres://…` or `memory:`. Default `sqlite:.ringmaster/state.db`. */
-  store?: string;
+  /**
+   * `sqlite:PATH`, `postgres://…` or `memory:` (default `sqlite:.ringmaster/state.db`), or
+   * `{ url, outageBuffer }`: `outageBuffer` bounds the writes kept in memory while the store is
+   * unreachable (`"64MB"` or bytes, default 64 MB); beyond it they go to a local spool file.
+   */
+  store?: string | StoreOptionsInput;
   /** SQLite: how often other processes' events and jobs are polled for. Default 1 s. */
   storePollInterval?: Duration;
   /** Re-deliver dead letters of failed handlers this often (a built-in sweeper); default off. */
@@ -42,8 +47,11 @@ export interface RingmasterConfigInput {
   daemonConfig?: Record<string, Record<string, unknown>>;
   /** Path of a YAML overrides file (`daemons: { auto_sync: { enabled: true, batchSize: 50 } }`). */
   overridesFile?: string;
-  /** Event bus tuning. */
-  events?: Partial<EventBusOptions>;
+  /**
+   * Event bus tuning, and `retention: { maxAge, maxRows }` of stored events (default `"7d"`
+   * and 1,000,000): older or beyond the newest `maxRows`, they are swept in small batches.
+   */
+  events?: Partial<EventBusOptions> & { retention?: EventRetentionInput };
   /** Manager-wide settings. */
   shutdownTimeout?: Duration;
   /**
@@ -105,7 +113,10 @@ export interface RingmasterConfig {
   readonly profiles: Readonly<Record<string, readonly string[]>>;
   readonly startupOrder: readonly string[] | undefined;
   readonly startup: "parallel" | "sequential";
+  /** The store URL. */
   readonly store: string;
+  /** Bytes (`store.outageBuffer`): writes kept in memory while the store is unreachable. */
+  readonly outageBuffer: number;
   /** ms */
   readonly storePollInterval: number;
   /** ms, or undefined for no dead-letter sweeper */
@@ -115,7 +126,7 @@ export interface RingmasterConfig {
   readonly httpOmitted?: true;
   readonly daemonConfig: Readonly<Record<string, Record<string, unknown>>>;
   readonly overridesFile: string | undefined;
-  readonly events: EventBusOptions;
+  readonly events: EventBusOptions & { readonly retention: EventRetention };
   /** ms */
   readonly shutdownTimeout: number;
   readonly contain: boolean | "shutdown";

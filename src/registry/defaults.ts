@@ -2,7 +2,7 @@
  * Every default of the registry in one place, durations in milliseconds: daemon options, the
  * restart policy, the event bus, jobs and the manager, and the pattern a daemon name must match.
  */
-import { MILLISECOND, MINUTE, SECOND } from "./duration.js";
+import { HOUR, MILLISECOND, MINUTE, SECOND } from "./duration.js";
 import { MB } from "./size.js";
 import type { EventBusOptions, RestartPolicy } from "./types.js";
 
@@ -85,6 +85,10 @@ export const MANAGER_DEFAULTS = {
   maxHeap: undefined as number | undefined,
   /** How often the heap is sampled when `maxHeap` is set. */
   heapSampleInterval: 1 * SECOND,
+  /** `store.outageBuffer`: bytes of writes kept in memory while the store is unreachable. */
+  outageBuffer: 64 * MB,
+  /** `events.retention`: events older than `maxAge` (ms) or beyond the newest `maxRows` go. */
+  eventRetention: { maxAge: 7 * 24 * HOUR, maxRows: 1_000_000 },
   /** Per-daemon log files (`logFiles`), when asked for: rotated at 10 MB, 5 rotated files kept. */
   logFiles: { maxSize: 10 * MB, maxFiles: 5 },
 };

@@ -16,10 +16,10 @@ import { parseDuration } from "./duration.js";
 import { type IsolationOptions, isolationSettings } from "./isolation-options.js";
 import { logFilesOptions } from "./log-files.js";
 import { parseSize } from "./size.js";
+import { eventRetention, storeOptions } from "./store-options.js";
 import type {
   ClusterOptions,
   ClusterOptionsInput,
-  DaemonContext,
   DaemonOptions,
   DaemonSpec,
   JobContext,
@@ -275,6 +275,8 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
       `config option contain: expected true, false or "shutdown", found ${JSON.stringify(input.contain)}`,
     );
   }
+  const store = storeOptions(input.store);
+  const { retention, ...bus } = input.events ?? {};
   return Object.freeze({
     kind: "config" as const,
     envPrefix: input.envPrefix ?? MANAGER_DEFAULTS.envPrefix,
@@ -283,7 +285,8 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
     profiles: Object.freeze({ ...(input.profiles ?? {}) }),
     startupOrder: input.startupOrder ? Object.freeze([...input.startupOrder]) : undefined,
     startup: input.startup ?? MANAGER_DEFAULTS.startup,
-    store: input.store ?? MANAGER_DEFAULTS.store,
+    store: store.url,
+    outageBuffer: store.outageBuffer,
     storePollInterval:
       input.storePollInterval === undefined
         ? MANAGER_DEFAULTS.storePollInterval
@@ -296,7 +299,7 @@ export function defineConfig(input: RingmasterConfigInput): RingmasterConfig {
     ...(input.http === undefined ? { httpOmitted: true as const } : {}),
     daemonConfig: Object.freeze({ ...(input.daemonConfig ?? {}) }),
     overridesFile: input.overridesFile,
-    events: { ...EVENT_BUS_DEFAULTS, ...(input.events ?? {}) },
+    events: { ...EVENT_BUS_DEFAULTS, ...bus, retention: eventRetention(retention) },
     shutdownTimeout:
       input.shutdownTimeout === undefined
         ? MANAGER_DEFAULTS.shutdownTimeout

@@ -94,7 +94,9 @@ export interface DaemonJobs {
   /**
    * Validates `payload` with the job type's schema (rejecting with the zod message), stores a
    * pending job and records a `launched` action. Resolves with the job's id (the live job's id when
-   * `dedupKey` matches one).
+   * `dedupKey` matches one). While the store is unreachable it still resolves with a new id: the
+   * job waits in the outage buffer and is written (and run) once the store is back; a `dedupKey`
+   * then live in the store launches nothing, so that id stays unknown (DESIGN.md §6).
    */
   launch(type: string, payload: unknown, options: LaunchOptions): Promise<string>;
   /**

@@ -62,3 +62,8 @@ export type {
   MonitorOptions,
 } from "./job-types.js";
 export type { LogFilesInput, LogFilesOptions } from "./log-files.js";
+export type {
+  EventRetention,
+  EventRetentionInput,
+  StoreOptionsInput,
+} from "./store-options.js";

@@ -3,7 +3,8 @@
  * (PostgreSQL: one statement; SQLite: one transaction), alone or many at once (one wake-up for
  * the batch). The partial unique
  * index on live dedup keys is the only conflict a fresh id can hit; a launch that hits it returns
- * the live job and records nothing.
+ * the live job and records nothing. An id already stored (the same launch written twice) is
+ * not created again: it returns that job, `created: false`, and records nothing.
  */
 import { type Kysely, type QueryCreator, sql } from "kysely";
 import type { JobRecord } from "../registry/types.js";
@@ -90,11 +91,11 @@ export function sqlLaunchMethods(
       for (let attempt = 0; attempt < DEDUP_RETRIES; attempt++) {
         const inserted = await insertOnce(db, job, action);
         if (inserted) return { job: jobFromRow(inserted), created: true };
-        if (job.dedupKey === null) {
-          const same = await getJob(db, job.id);
-          if (same) return { job: jobFromRow(same), created: false };
-          continue;
-        }
+        // This id is stored already (a launch written again after its answer was lost, e.g.
+        // replayed from the outage buffer): it was created then, not now, whatever its state.
+        const same = await getJob(db, job.id);
+        if (same) return { job: jobFromRow(same), created: false };
+        if (job.dedupKey === null) continue;
         const live = await db
           .selectFrom("jobs")
           .selectAll()

@@ -20,7 +20,10 @@ import { createWriteBuffer, type DropReason, type WriteBuffer } from "./write-bu
 
 /** Where writes wait while the database is unreachable (defaults: `STORE_DEFAULTS.outage`). */
 export interface OutageOptions {
-  /** Bytes of serialized rows kept in memory, shared by every buffer. Default 64 MB. */
+  /**
+   * Bytes of rows kept in memory, shared by every buffer: each row counts its JSON's bytes plus
+   * `STORE_DEFAULTS.outage.rowOverhead`, so the bound is on the heap they hold. Default 64 MB.
+   */
   maxBytes?: number;
   /** The spool file for what does not fit in memory; none: the oldest rows are dropped instead. */
   spoolPath?: string;
@@ -76,6 +79,8 @@ export function createBufferedWrites(
   const outage = { ...STORE_DEFAULTS.outage, ...options.outage };
   const budget = createMemoryBudget(outage.maxBytes);
   let spool: Spool | undefined;
+  /** When a direct call was first seen failing (the buffers keep their own time). */
+  let directSince: number | null = null;
   const common = {
     clock: options.clock,
     isRetryable,
@@ -92,7 +97,8 @@ export function createBufferedWrites(
     let queue: SpoolQueue<T> | undefined;
     return {
       budget,
-      sizeOf: (row: T) => JSON.stringify(row).length,
+      // UTF-8 bytes of its JSON (text beyond Latin-1 takes 2 bytes a character in the heap).
+      sizeOf: (row: T) => outage.rowOverhead + Buffer.byteLength(JSON.stringify(row)),
       spool() {
         if (!queue && spool) queue = spoolQueue<T>(spool, name);
         return queue;
@@ -155,6 +161,9 @@ export function createBufferedWrites(
       get unreachable() {
         return buffers.some(([, b]) => b.stats().degraded);
       },
+      get launchesWaiting() {
+        return launches.stats().buffered;
+      },
       async flush() {
         await Promise.all(buffers.map(([, b]) => b.flush()));
       },
@@ -171,8 +180,14 @@ export function createBufferedWrites(
       let refused = 0;
       let spooled = 0;
       let bufferError: string | null = null;
+      if (directError) directSince ??= options.clock.now();
+      else directSince = null;
+      let since = directSince;
       for (const [name, b] of buffers) {
         const s = b.stats();
+        if (s.degradedSince !== null && (since === null || s.degradedSince < since)) {
+          since = s.degradedSince;
+        }
         buffered += s.buffered;
         dropped += s.dropped;
         refused += s.refused;
@@ -194,6 +209,7 @@ export function createBufferedWrites(
       return {
         ok: open && !degraded,
         degraded,
+        degradedSince: degraded ? since : null,
         message: parts.join("; "),
         buffered,
         dropped,

@@ -18,6 +18,8 @@ export interface LogSweeperOptions {
   intervalMs?: number;
   clock?: Clock;
   onSweep?: (removed: number) => void;
+  /** Told after each event-trimming statement: its row limit, the rows it removed, its ms. */
+  onBatch?: (batch: { limit: number; removed: number; ms: number }) => void;
   onError?: (error: Error) => void;
 }
 
@@ -42,21 +44,31 @@ export function startLogSweeper(store: Store, options: LogSweeperOptions = {}): 
   let stopped = false;
 
   /**
-   * Event retention, one short statement of `batch` rows at a time, yielding to the event loop
-   * between them (`pause` ms), so a sweep of any size never holds the loop for more than a batch.
+   * Event retention, one short statement of at most `batch` rows at a time, yielding to the event
+   * loop between them (`pause` ms), so a sweep of any size never holds the loop for more than a
+   * batch; a statement over `batchBudget` ms halves the next (SQLite runs on the loop).
    */
   const trimEventsInBatches = async () => {
     const retention = STORE_DEFAULTS.eventRetention;
     const rule = {
       maxAgeMs: options.eventMaxAgeMs ?? retention.maxAge,
       maxRows: options.eventMaxRows ?? retention.maxRows,
-      limit: retention.batch,
     };
+    let limit = retention.batch;
     let removed = 0;
     for (;;) {
-      const n = await store.trimEvents({ ...rule, now: clock.now() });
+      const started = performance.now();
+      const n = await store.trimEvents({ ...rule, limit, now: clock.now() });
+      const ms = performance.now() - started;
       removed += n;
-      if (n < rule.limit || stopped) return removed;
+      try {
+        options.onBatch?.({ limit, removed: n, ms });
+      } catch {
+        // An observer's error is its own.
+      }
+      if (n < limit || stopped) return removed;
+      if (ms > retention.batchBudget) limit = Math.max(retention.minBatch, Math.floor(limit / 2));
+      else if (ms < retention.batchBudget / 4) limit = Math.min(retention.batch, limit * 2);
       await new Promise((resolve) => setTimeout(resolve, retention.pause));
     }
   };

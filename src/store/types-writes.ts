@@ -19,6 +19,8 @@ export interface StoreHealth {
   ok: boolean;
   /** The database was unreachable on the last attempt: writes are being buffered and retried. */
   degraded: boolean;
+  /** While degraded: since when (the store clock's ms), as first seen by a write; else null. */
+  degradedSince: number | null;
   message: string;
   /** Rows waiting in the write buffers (memory and spool). */
   buffered: number;
@@ -53,6 +55,11 @@ export interface StoreWrites {
   launch(launch: NewJobLaunch): void;
   /** The last write failed: the database is unreachable, writes are waiting. */
   readonly unreachable: boolean;
+  /**
+   * Launches waiting to be written (memory and spool): while any wait, a new launch goes after
+   * them through {@link launch} so launches reach the store in the order they were made.
+   */
+  readonly launchesWaiting: number;
   log(row: LogRow): void;
   /** Coalesced by (node, name): only the latest record of a daemon waits in the buffer. */
   daemon(record: DaemonRecord): void;

@@ -62,6 +62,8 @@ export interface WriteBufferStats {
   /** Rows refused because the spool was full (not in `dropped`). */
   refused: number;
   degraded: boolean;
+  /** When the current degraded spell began (the clock's ms); null when not degraded. */
+  degradedSince: number | null;
   lastError: string | null;
 }
 
@@ -111,6 +113,7 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
   let dropped = 0;
   let refused = 0;
   let degraded = false;
+  let degradedSince: number | null = null;
   let lastError: Error | null = null;
   let retryDelay = retry.initialDelay;
   let flushTimer: TimerHandle | undefined;
@@ -143,6 +146,7 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
     lastError = error ?? lastError;
     if (degraded === value) return;
     degraded = value;
+    degradedSince = value ? clock.now() : null;
     safely(() => options.onStateChange?.({ degraded: value, error }));
   };
 
@@ -347,6 +351,7 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
         dropped,
         refused,
         degraded,
+        degradedSince,
         lastError: lastError ? describeError(lastError) : null,
       };
     },

@@ -36,6 +36,8 @@ export class DaemonSupervisor {
   /** When it last became running (ready). */
   readyAt: number | null = null;
   stoppedAt: number | null = null;
+  /** Why the last stop did not finish in time (work or cleanup past stopTimeout); null if it did. */
+  unstopped: string | null = null;
   nextRestartAt: number | null = null;
   lastHeartbeatAt: number | null = null;
   heartbeat: Record<string, unknown> | null = null;
@@ -162,6 +164,7 @@ export class DaemonSupervisor {
       this.backoffTimer = undefined;
     }
     this.nextRestartAt = null;
+    this.unstopped = null;
     this.transition("starting", reason);
     void this.begin();
   }
@@ -350,7 +353,13 @@ export class DaemonSupervisor {
       result = await this.teardown;
       this.teardown = undefined;
     }
-    if (this.state !== target) this.transition(target, reason);
+    if (!result.ok) {
+      // Not stopped in time: its state says stopped, its status and record say what is left.
+      this.unstopped = result.reason ?? "did not stop within its stopTimeout";
+      this.lastError = this.unstopped;
+      this.lastErrorAt = clock.now();
+    }
+    if (this.state !== target) this.transition(target, this.unstopped ?? reason);
     this.stoppedAt = clock.now();
     return { ...result, durationMs: clock.now() - started };
   }

@@ -25,6 +25,7 @@ export function statusOf(tree: SupervisionTree, name: string): DaemonStatus {
     lastErrorAt: d.lastErrorAt,
     startedAt: d.isUp || d.state === "starting" ? d.startedAt : null,
     stoppedAt: d.stoppedAt,
+    unstopped: d.unstopped,
     nextRestartAt: d.nextRestartAt,
     lastHeartbeatAt: d.lastHeartbeatAt,
     heartbeat: d.heartbeat,

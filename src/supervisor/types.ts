@@ -64,6 +64,11 @@ export interface DaemonStatus {
   lastErrorAt: number | null;
   startedAt: number | null;
   stoppedAt: number | null;
+  /**
+   * The last stop did not finish in time: why (its work or cleanup outlasted `stopTimeout`, so
+   * it may still hold resources); null when it did. Also its `lastError`. Cleared by a start.
+   */
+  unstopped: string | null;
   nextRestartAt: number | null;
   lastHeartbeatAt: number | null;
   heartbeat: Record<string, unknown> | null;
@@ -130,6 +135,24 @@ export interface ProbeReport {
   reasons: string[];
   /** Things that do not fail the probe but an operator should see (a degraded store). */
   warnings?: string[];
+  /** With the store's warning: the same as numbers, for the dashboard's banner. */
+  store?: ProbeStoreReport;
+}
+
+/** The store in `/health` while it is degraded or still writing out what waited (DESIGN.md §6). */
+export interface ProbeStoreReport {
+  /** `degraded`: unreachable, writes wait; `catching up`: back, the spool still being written. */
+  state: "degraded" | "catching up" | "not ok";
+  /** While degraded, since when (ms since the epoch); else null. */
+  since: number | null;
+  /** Writes waiting (memory and spool), the bytes of those in memory, those in the spool. */
+  buffered: number;
+  bytesBuffered: number;
+  spooled: number;
+  spoolBytes: number;
+  /** Writes lost (no spool, or refused by the database) and refused (spool full) since open. */
+  dropped: number;
+  refused: number;
 }
 
 export interface StateChange {

@@ -60,13 +60,13 @@ export async function served(
   extra: Partial<RingmasterConfigInput> = {},
   env: Record<string, string> = {},
 ): Promise<{ manager: Manager; url: string; store: string }> {
-  const store = extra.store ?? `sqlite:${join(tempDir(), "state.db")}`;
   const config = defineConfig({
     daemons,
-    store,
+    store: `sqlite:${join(tempDir(), "state.db")}`,
     http: { host: "127.0.0.1", port: 0 },
     ...extra,
   });
+  const { store } = config;
   const manager = createManager(config, { logger: false, env });
   managers.push(manager);
   await manager.start();

@@ -24,6 +24,7 @@ function status(name: string, over: Partial<DaemonStatus> = {}): DaemonStatus {
     lastErrorAt: null,
     startedAt: NOW - 65_000,
     stoppedAt: null,
+    unstopped: null,
     nextRestartAt: null,
     lastHeartbeatAt: null,
     heartbeat: null,

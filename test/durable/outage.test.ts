@@ -1,5 +1,6 @@
 import { createManager, defineConfig, defineDaemon } from "ringmaster";
 import { afterEach, describe, expect, it } from "vitest";
+import { DURABLE_DEFAULTS } from "../../src/events/durable.js";
 import { createStore } from "../../src/store/open.js";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 import {
@@ -98,17 +99,67 @@ describe.runIf(available)(
       await direct.open();
       const stored = await direct.readEvents({ afterSeq: 0, limit: 100_000 });
       const order = stored.map((e) => (e.payload as { n: number }).n);
-      const at = order.findIndex((n, i) => n !== published[i]);
-      if (at >= 0)
-        console.log(
-          "DBG",
-          at,
-          order.slice(at - 3, at + 10),
-          published.slice(at - 3, at + 10),
-          stored.slice(at - 1, at + 2),
-        );
       expect(order).toEqual(published);
       await direct.close();
+    });
+
+    it("local delivery stops at its limit in a long outage; the rest come from the store after, in order", async () => {
+      const limit = DURABLE_DEFAULTS.localDeliveryLimit;
+      DURABLE_DEFAULTS.localDeliveryLimit = 200;
+      try {
+        proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
+        schema = randomSchema();
+        const published: number[] = [];
+        const handled: number[] = [];
+        let publishing = true;
+        const manager = createManager(
+          defineConfig({
+            store: `postgres://postgres@127.0.0.1:${proxy.port}/test?schema=${schema}`,
+            daemons: [
+              defineDaemon({
+                name: "ticker",
+                emits: ["OUTAGE_TICK"],
+                interval: 5,
+                cycle(ctx) {
+                  if (!publishing) return;
+                  const n = published.length;
+                  ctx.events.publish("OUTAGE_TICK", { n });
+                  published.push(n);
+                },
+              }),
+              defineDaemon({
+                name: "listener",
+                subscribes: ["OUTAGE_TICK"],
+                setup(ctx) {
+                  ctx.events.subscribe("OUTAGE_TICK", (event) => {
+                    handled.push(event.payload.n);
+                  });
+                },
+              }),
+            ],
+          }),
+          { logger: false },
+        );
+        await manager.start();
+        await until("events flowing", () => handled.length >= 50);
+        proxy.cut();
+        await until("the store degraded", () => manager.liveness().warnings !== undefined);
+        const atOutage = handled.length;
+        // Well past the limit: ~150 events a second for 4 s.
+        await new Promise((resolve) => setTimeout(resolve, 4_000));
+        const duringCut = handled.length - atOutage;
+        expect(published.length - atOutage).toBeGreaterThan(400);
+        expect(duringCut).toBeGreaterThan(0);
+        expect(duringCut).toBeLessThanOrEqual(200);
+        proxy.restore();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        publishing = false;
+        await until("every event handled", () => handled.length >= published.length);
+        expect(handled).toEqual(published);
+        await manager.shutdown();
+      } finally {
+        DURABLE_DEFAULTS.localDeliveryLimit = limit;
+      }
     });
   },
 );

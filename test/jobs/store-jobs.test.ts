@@ -206,6 +206,41 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
     expect(await store.launchJobs([])).toEqual([]);
   });
 
+  it("a launch written again (replayed after an outage) is not created twice, whatever its state", async () => {
+    const action = (reason: string) => ({
+      daemon: "library_watcher",
+      action: "launched" as const,
+      reason,
+      at: T0 + 1,
+      node: "node-a",
+    });
+    const plain = { job: job(), action: action("plain") };
+    const keyed = { job: job({ dedupKey: "k.mp4" }), action: action("keyed") };
+    const finished = { job: job({ dedupKey: "f.mp4" }), action: action("finished") };
+    expect((await store.launchJobs([plain, keyed, finished])).map((r) => r.created)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    // The one with the key "f.mp4" ends, so its key is free again; the replay must still find it.
+    expect(await claim(store, T0 + 2)).toHaveLength(3);
+    await store.finishJob(finished.job.id, "node-a", { status: "completed", result: 1 }, T0 + 3);
+    const fresh = { job: job(), action: action("fresh") };
+    const replay = await store.launchJobs([plain, keyed, finished, fresh]);
+    expect(replay.map((r) => [r.job.id, r.created])).toEqual([
+      [plain.job.id, false],
+      [keyed.job.id, false],
+      [finished.job.id, false],
+      [fresh.job.id, true],
+    ]);
+    expect((await store.launchJob(plain.job, plain.action)).created).toBe(false);
+    const all = await store.listJobs({ ids: [plain.job.id, keyed.job.id, finished.job.id] });
+    expect(all).toHaveLength(3);
+    expect((await store.getJob(finished.job.id))?.status).toBe("completed");
+    const actions = await store.listJobActions({ daemon: "library_watcher" });
+    expect(actions.map((a) => a.reason).sort()).toEqual(["finished", "fresh", "keyed", "plain"]);
+  });
+
   it("finishes several attempts in one call, each as finishJob would, and wakes jobs listeners", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await store.insertJob(job({ maxAttempts: 2 }))).job.id);

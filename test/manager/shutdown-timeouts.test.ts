@@ -1,9 +1,13 @@
 // Shutdown as seed 004 describes it (issue 15, items 2 and 3): each daemon gets its own
 // stopTimeout from the moment it is asked; `shutdown({ timeout })` bounds the whole and still asks
 // every remaining daemon; RINGMASTER_DAEMON_SHUTDOWN_TIMEOUT sets the default stopTimeout.
-import { type DaemonContext, defineDaemon } from "ringmaster";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createManager, type DaemonContext, defineConfig, defineDaemon } from "ringmaster";
 import { createTestManager } from "ringmaster/testing";
 import { describe, expect, it } from "vitest";
+import { createStore } from "../../src/store/open.js";
 
 const SECOND = 1000;
 
@@ -76,5 +80,43 @@ describe("shutdown timeouts", () => {
     ]);
     expect(report.stopped).toEqual([{ name: "patient", durationMs: 5 * SECOND }]);
     expect(report.durationMs).toBeLessThan(6 * SECOND);
+  });
+});
+
+describe("a daemon whose cleanup outlasts its stopTimeout", () => {
+  it("is stopped with the reason in its status, its state change and its stored record", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ringmaster-unstopped-"));
+    const url = `sqlite:${join(dir, "state.db")}`;
+    const stuck = defineDaemon({
+      name: "stuck",
+      stopTimeout: "200ms",
+      cleanup: () => new Promise(() => {}),
+    });
+    const manager = createManager(defineConfig({ store: url, daemons: [stuck] }), {
+      logger: false,
+    });
+    const changes: Array<{ to: string; reason?: string }> = [];
+    manager.on("daemon:state", ({ to, reason }) => {
+      changes.push({ to, ...(reason ? { reason } : {}) });
+    });
+    await manager.start();
+    expect(manager.status("stuck").unstopped).toBeNull();
+    const reason = "cleanup did not finish within 200ms (stopTimeout)";
+    const stopped = await manager.stopDaemon("stuck");
+    expect(stopped).toMatchObject({ state: "stopped", unstopped: reason, lastError: reason });
+    expect(changes.at(-1)).toEqual({ to: "stopped", reason });
+    // A start clears it; a stop that times out again at shutdown says so again.
+    await manager.startDaemon("stuck");
+    expect(manager.status("stuck").unstopped).toBeNull();
+    const report = await manager.shutdown();
+    expect(report.unstopped).toEqual([{ name: "stuck", reason }]);
+    expect(manager.status("stuck")).toMatchObject({ state: "stopped", unstopped: reason });
+    const store = createStore(url);
+    await store.open();
+    expect(await store.loadDaemons()).toMatchObject([
+      { name: "stuck", state: "stopped", lastError: reason },
+    ]);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
