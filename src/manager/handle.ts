@@ -187,8 +187,16 @@ export function createHandle(rt: Runtime, lifecycle: Lifecycle, emitter: Emitter
  */
 function storeWarnings(store: StoreHealth | undefined): string[] {
   if (!store || (store.ok && store.spooled === 0)) return [];
+  // The store's message leads with its state and counts; the warning says them once, here.
+  const reason = store.ok
+    ? "the database is back, writing out what waited"
+    : (store.message.split("; ")[0] ?? "").replace(/^degraded: /, "");
+  const losses = [
+    ...(store.dropped > 0 ? [`${store.dropped} dropped`] : []),
+    ...(store.refused > 0 ? [`${store.refused} refused (spool full)`] : []),
+  ];
   return [
-    `store ${storeState(store)}: ${store.message} (${store.buffered} writes buffered, ${store.bytesBuffered} bytes in memory, ${store.spooled} in the spool, ${store.dropped} dropped, ${store.refused} refused)`,
+    `store ${storeState(store)}: ${reason}; ${store.buffered} writes buffered (${store.bytesBuffered} bytes in memory), ${store.spooled} in the spool${losses.length > 0 ? `, ${losses.join(", ")}` : ""}`,
   ];
 }
 
