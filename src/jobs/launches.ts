@@ -46,49 +46,9 @@ export function createLaunches(options: LaunchesOptions) {
     JOB_SERVICE_DEFAULTS.launchBatch,
   );
 
-  /**
-   * Writes `launches` now (`direct`), or, while the store is unreachable or earlier launches
-   * still wait in its outage buffer, hands them to that buffer in order and resolves with null.
-   * A full spool's `StoreUnavailableError` reaches the caller.
-   */
-  const stored = async <R>(
-    launches: readonly NewJobLaunch[],
-    direct: () => Promise<R>,
-  ): Promise<R | null> => {
-    const buffer = () => {
-      for (const launch of launches) store.writes.launch(launch);
-      log.debug(`jobs: store unreachable; ${launches.length} launch(es) wait in its outage buffer`);
-      return null;
-    };
-    if (store.writes.unreachable || store.writes.launchesWaiting > 0) return buffer();
-    try {
-      return await direct();
-    } catch (thrown) {
-      // Degraded now: the database did not answer (a refusal, e.g. a constraint, is not that).
-      if (!store.health().degraded) throw thrown;
-      return buffer();
-    }
-  };
-
-  /** The spec of `type`; an {@link UnknownJobTypeError} when no `defineJob` declares it. */
-  const specOf = (type: string): JobSpec => {
-    const spec = specs.get(type);
-    if (!spec) throw new UnknownJobTypeError(type, suggest(type, specs.keys()));
-    return spec;
-  };
-
-  /** The payload as the type's schema parsed it; a {@link JobPayloadError} when it refuses it. */
-  const parse = (spec: JobSpec, payload: unknown): unknown => {
-    if (!spec.payload) return payload;
-    const parsed = spec.payload.safeParse(payload);
-    if (parsed.success) return parsed.data;
-    throw new JobPayloadError(
-      spec.type,
-      parsed.error.issues.map(
-        (issue) => `${issue.path.length > 0 ? issue.path.join(".") : "payload"}: ${issue.message}`,
-      ),
-    );
-  };
+  const stored = <R>(launches: readonly NewJobLaunch[], direct: () => Promise<R>) =>
+    storeOrBuffer(store, log, launches, direct);
+  const specOf = (type: string) => specFor(specs, type);
 
   async function launch(
     daemon: string,
@@ -100,7 +60,7 @@ export function createLaunches(options: LaunchesOptions) {
     if (!launchOptions || typeof launchOptions.reason !== "string") {
       throw new TypeError(`launching job "${type}": options.reason must be a string`);
     }
-    const value = parse(spec, payload);
+    const value = parsePayload(spec, payload);
     const id = randomUUID();
     launching.set(id, []);
     try {
@@ -156,7 +116,7 @@ export function createLaunches(options: LaunchesOptions) {
     if (!Array.isArray(payloads)) {
       throw new TypeError(`launching jobs "${type}": payloads must be an array`);
     }
-    const values = payloads.map((payload) => parse(spec, payload));
+    const values = payloads.map((payload) => parsePayload(spec, payload));
     if (values.length === 0) return [];
     const now = clock.now();
     const { reason } = launchOptions;
@@ -200,6 +160,52 @@ export function createLaunches(options: LaunchesOptions) {
       return true;
     },
   };
+}
+
+/**
+ * Writes `launches` now (`direct`), or, while the store is unreachable or earlier launches
+ * still wait in its outage buffer, hands them to that buffer in order and resolves with null.
+ * A full spool's `StoreUnavailableError` reaches the caller.
+ */
+async function storeOrBuffer<R>(
+  store: Store,
+  log: Logger,
+  launches: readonly NewJobLaunch[],
+  direct: () => Promise<R>,
+): Promise<R | null> {
+  const buffer = () => {
+    for (const launch of launches) store.writes.launch(launch);
+    log.debug(`jobs: store unreachable; ${launches.length} launch(es) wait in its outage buffer`);
+    return null;
+  };
+  if (store.writes.unreachable || store.writes.launchesWaiting > 0) return buffer();
+  try {
+    return await direct();
+  } catch (thrown) {
+    // Degraded now: the database did not answer (a refusal, e.g. a constraint, is not that).
+    if (!store.health().degraded) throw thrown;
+    return buffer();
+  }
+}
+
+/** The spec of `type`; an {@link UnknownJobTypeError} when no `defineJob` declares it. */
+function specFor(specs: ReadonlyMap<string, JobSpec>, type: string): JobSpec {
+  const spec = specs.get(type);
+  if (!spec) throw new UnknownJobTypeError(type, suggest(type, specs.keys()));
+  return spec;
+}
+
+/** The payload as the type's schema parsed it; a {@link JobPayloadError} when it refuses it. */
+function parsePayload(spec: JobSpec, payload: unknown): unknown {
+  if (!spec.payload) return payload;
+  const parsed = spec.payload.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  throw new JobPayloadError(
+    spec.type,
+    parsed.error.issues.map(
+      (issue) => `${issue.path.length > 0 ? issue.path.join(".") : "payload"}: ${issue.message}`,
+    ),
+  );
 }
 
 /** The row a launch inserts. */

@@ -175,49 +175,9 @@ export function createBufferedWrites(
       for (const [, b] of buffers) b.resume();
     },
     health(open, directError) {
-      let buffered = 0;
-      let dropped = 0;
-      let refused = 0;
-      let spooled = 0;
-      let bufferError: string | null = null;
       if (directError) directSince ??= options.clock.now();
       else directSince = null;
-      let since = directSince;
-      for (const [name, b] of buffers) {
-        const s = b.stats();
-        if (s.degradedSince !== null && (since === null || s.degradedSince < since)) {
-          since = s.degradedSince;
-        }
-        buffered += s.buffered;
-        dropped += s.dropped;
-        refused += s.refused;
-        spooled += s.spooled;
-        if (s.degraded && !bufferError) bufferError = `${name}: ${s.lastError}`;
-      }
-      const degraded = open && (bufferError !== null || directError !== null);
-      const parts: string[] = [];
-      if (!open) parts.push("not open");
-      else if (degraded) {
-        parts.push(
-          `degraded: the database is unreachable (${bufferError ?? describeError(directError as Error)})`,
-        );
-      } else parts.push("ok");
-      if (buffered > 0) parts.push(`${buffered} rows buffered`);
-      if (spooled > 0) parts.push(`${spooled} of them in the spool ${spool?.path}`);
-      if (dropped > 0) parts.push(`${dropped} rows dropped`);
-      if (refused > 0) parts.push(`${refused} writes refused (spool full)`);
-      return {
-        ok: open && !degraded,
-        degraded,
-        degradedSince: degraded ? since : null,
-        message: parts.join("; "),
-        buffered,
-        dropped,
-        bytesBuffered: budget.used(),
-        spooled,
-        spoolBytes: spool?.bytes() ?? 0,
-        refused,
-      };
+      return buffersHealth(buffers, { open, directError, directSince, spool, budget });
     },
     async close() {
       let left = 0;
@@ -225,5 +185,60 @@ export function createBufferedWrites(
       spool?.close();
       return left;
     },
+  };
+}
+
+/** The store's health as its buffers see it: degraded since when, and what waits or was lost. */
+function buffersHealth(
+  buffers: ReadonlyArray<[BufferName, WriteBuffer<never>]>,
+  state: {
+    open: boolean;
+    directError: Error | null;
+    directSince: number | null;
+    spool: Spool | undefined;
+    budget: { used(): number };
+  },
+): StoreHealth {
+  const { open, directError, spool } = state;
+  let buffered = 0;
+  let dropped = 0;
+  let refused = 0;
+  let spooled = 0;
+  let bufferError: string | null = null;
+  let since = state.directSince;
+  for (const [name, b] of buffers) {
+    const s = b.stats();
+    if (s.degradedSince !== null && (since === null || s.degradedSince < since)) {
+      since = s.degradedSince;
+    }
+    buffered += s.buffered;
+    dropped += s.dropped;
+    refused += s.refused;
+    spooled += s.spooled;
+    if (s.degraded && !bufferError) bufferError = `${name}: ${s.lastError}`;
+  }
+  const degraded = open && (bufferError !== null || directError !== null);
+  const parts: string[] = [];
+  if (!open) parts.push("not open");
+  else if (degraded) {
+    parts.push(
+      `degraded: the database is unreachable (${bufferError ?? describeError(directError as Error)})`,
+    );
+  } else parts.push("ok");
+  if (buffered > 0) parts.push(`${buffered} rows buffered`);
+  if (spooled > 0) parts.push(`${spooled} of them in the spool ${spool?.path}`);
+  if (dropped > 0) parts.push(`${dropped} rows dropped`);
+  if (refused > 0) parts.push(`${refused} writes refused (spool full)`);
+  return {
+    ok: open && !degraded,
+    degraded,
+    degradedSince: degraded ? since : null,
+    message: parts.join("; "),
+    buffered,
+    dropped,
+    bytesBuffered: state.budget.used(),
+    spooled,
+    spoolBytes: spool?.bytes() ?? 0,
+    refused,
   };
 }
