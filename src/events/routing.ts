@@ -15,11 +15,16 @@ import { deadLetter } from "./dead-letters.js";
 import { deliverNow, drain } from "./delivery.js";
 import { checkIdle } from "./idle.js";
 import type { TypeQueue } from "./mailbox.js";
+import { NO_QUEUES } from "./routing-table.js";
 
 /**
  * Routes pending events. With `deliver`, ready subscribers are called directly; without, every
  * target is queued. Resumable: user code run from here (handlers, observers, the journal) may
  * call a bus method, which routes the rest itself; this loop then finds nothing left.
+ *
+ * An event with exactly one target (one subscriber of its type and no `subscribeAll`, the
+ * common case) takes a shorter path: routing it is a single step, so the shared state only
+ * needs to say "this event, no targets left" while its handler runs.
  */
 export function route(core: BusCore, deliver: boolean): void {
   const entry = ++core.routeEntries;
@@ -35,8 +40,19 @@ export function route(core: BusCore, deliver: boolean): void {
         core.lookedUpVersion = core.routes.version;
         core.lookedUpTargets = core.routes.targets(next.type);
       }
-      core.routingTargets = core.lookedUpTargets;
-      core.routingAll = core.routes.wildcard;
+      const targets = core.lookedUpTargets;
+      const all = core.routes.wildcard;
+      if (targets.length + all.length === 1) {
+        core.routingTargets = NO_QUEUES;
+        core.routingAll = NO_QUEUES;
+        core.routingNext = 0;
+        routeTo(core, targets.length === 1 ? targets[0]! : all[0]!, next, deliver);
+        // A nested route() has already cleared it (and routed what followed).
+        if (core.routing === next) core.routing = null;
+        continue;
+      }
+      core.routingTargets = targets;
+      core.routingAll = all;
       core.routingNext = 0;
     }
     const event = core.routing;
@@ -49,20 +65,7 @@ export function route(core: BusCore, deliver: boolean): void {
       const queue = i < direct ? targets[i]! : all[i - direct]!;
       i++;
       core.routingNext = i;
-      const mailbox = queue.mailbox;
-      if (
-        deliver &&
-        mailbox.depth === 0 &&
-        queue.handlers.length !== 0 &&
-        mailbox.open &&
-        !mailbox.running &&
-        !mailbox.draining &&
-        mailbox.retryTimer === null
-      ) {
-        deliverNow(core, queue, event);
-      } else {
-        enqueue(core, queue, event);
-      }
+      routeTo(core, queue, event, deliver);
       if (core.routeEntries !== entry) break; // a nested route() took over
     }
     if (core.routeEntries !== entry) {
@@ -74,6 +77,29 @@ export function route(core: BusCore, deliver: boolean): void {
   if (!core.hasPending()) {
     core.pendingHead = 0;
     core.pendingTail = 0;
+  }
+}
+
+/** Calls `queue`'s handlers now if `deliver` and its subscriber is ready, else queues `event`. */
+function routeTo(
+  core: BusCore,
+  queue: TypeQueue,
+  event: EventEnvelope<string>,
+  deliver: boolean,
+): void {
+  const mailbox = queue.mailbox;
+  if (
+    deliver &&
+    mailbox.depth === 0 &&
+    queue.handlers.length !== 0 &&
+    mailbox.open &&
+    !mailbox.running &&
+    !mailbox.draining &&
+    mailbox.retryTimer === null
+  ) {
+    deliverNow(core, queue, event);
+  } else {
+    enqueue(core, queue, event);
   }
 }
 
