@@ -15,7 +15,6 @@ import { deadLetter } from "./dead-letters.js";
 import { deliverNow, drain } from "./delivery.js";
 import { checkIdle } from "./idle.js";
 import type { TypeQueue } from "./mailbox.js";
-import { NO_QUEUES } from "./routing-table.js";
 
 /**
  * Routes pending events. With `deliver`, ready subscribers are called directly; without, every
@@ -23,8 +22,8 @@ import { NO_QUEUES } from "./routing-table.js";
  * call a bus method, which routes the rest itself; this loop then finds nothing left.
  *
  * An event with exactly one target (one subscriber of its type and no `subscribeAll`, the
- * common case) takes a shorter path: routing it is a single step, so the shared state only
- * needs to say "this event, no targets left" while its handler runs.
+ * common case) takes a shorter path: routing it is a single step, so it needs no resumable
+ * state, only `delivering` to say that an event is still on its way while its handler runs.
  */
 export function route(core: BusCore, deliver: boolean): void {
   const entry = ++core.routeEntries;
@@ -34,7 +33,6 @@ export function route(core: BusCore, deliver: boolean): void {
       const next = core.pending[core.pendingHead]!;
       core.pending[core.pendingHead] = undefined;
       core.pendingHead++;
-      core.routing = next;
       if (next.type !== core.lookedUpType || core.routes.version !== core.lookedUpVersion) {
         core.lookedUpType = next.type;
         core.lookedUpVersion = core.routes.version;
@@ -43,14 +41,13 @@ export function route(core: BusCore, deliver: boolean): void {
       const targets = core.lookedUpTargets;
       const all = core.routes.wildcard;
       if (targets.length + all.length === 1) {
-        core.routingTargets = NO_QUEUES;
-        core.routingAll = NO_QUEUES;
-        core.routingNext = 0;
+        // Fully routed by this one step: a nested route() has nothing of it to resume.
+        core.delivering++;
         routeTo(core, targets.length === 1 ? targets[0]! : all[0]!, next, deliver);
-        // A nested route() has already cleared it (and routed what followed).
-        if (core.routing === next) core.routing = null;
+        core.delivering--;
         continue;
       }
+      core.routing = next;
       core.routingTargets = targets;
       core.routingAll = all;
       core.routingNext = 0;
