@@ -77,7 +77,7 @@ export class BusCore {
   lookedUpType = "";
   lookedUpVersion = -1;
   lookedUpTargets: readonly TypeQueue[] = NO_QUEUES;
-  /** Bumped on every entry to `route`, to notice a nested call that routed everything. */
+  /** Bumped on every entry to `route`, to notice a nested call (which routes everything). */
   routeEntries = 0;
   /** Single-target events whose routing step (their handler, if delivered now) is running. */
   delivering = 0;

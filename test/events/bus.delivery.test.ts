@@ -127,6 +127,27 @@ describe("delivery order and independence", () => {
     expect(bus.stats().delivered).toBe(5);
   });
 
+  it("routes on when a handler calls the bus and then publishes, with several subscribers (this used to loop forever)", async () => {
+    const { bus, publish } = makeBus();
+    const seen: Record<string, number[]> = { one: [], two: [] };
+    bus.subscribe(
+      "A" as never,
+      (event) => {
+        seen.one!.push(event.seq);
+        if (event.seq === 1) {
+          bus.stats(); // routes what is pending, inside this handler
+          publish("A");
+        }
+      },
+      { name: "one" },
+    );
+    bus.subscribe("A" as never, (event) => void seen.two!.push(event.seq), { name: "two" });
+    publish("A");
+    publish("A");
+    await bus.idle();
+    expect(seen).toEqual({ one: [1, 2, 3], two: [1, 2, 3] });
+  });
+
   it("gives subscribeAll every event, and subscribe only its type", async () => {
     const { bus, publish } = makeBus();
     const all: string[] = [];
