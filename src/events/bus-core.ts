@@ -65,7 +65,10 @@ export class BusCore {
   readonly pending: (EventEnvelope<string> | undefined)[] = [];
   pendingHead = 0;
   pendingTail = 0;
-  /** The event being routed, its targets, and the next target: shared so routing can resume. */
+  /**
+   * The event being routed to several targets, its targets, and the next target: shared so
+   * routing can resume. An event with one target is routed in one step and never set here.
+   */
   routing: EventEnvelope<string> | null = null;
   routingTargets: readonly TypeQueue[] = NO_QUEUES;
   routingAll: readonly TypeQueue[] = NO_QUEUES;
@@ -74,8 +77,10 @@ export class BusCore {
   lookedUpType = "";
   lookedUpVersion = -1;
   lookedUpTargets: readonly TypeQueue[] = NO_QUEUES;
-  /** Bumped on every entry to `route`, to notice a nested call that routed everything. */
+  /** Bumped on every entry to `route`, to notice a nested call (which routes everything). */
   routeEntries = 0;
+  /** Single-target events whose routing step (their handler, if delivered now) is running. */
+  delivering = 0;
   /** Mailboxes listed for the next delivery pass. */
   readonly dirty: Mailbox[] = [];
   flushQueued = false;
@@ -122,9 +127,9 @@ export class BusCore {
     }
   }
 
-  /** Whether published events are waiting to be routed. */
+  /** Whether published events are waiting to be routed (or are being routed). */
   hasPending(): boolean {
-    return this.routing !== null || this.pendingHead !== this.pendingTail;
+    return this.routing !== null || this.delivering !== 0 || this.pendingHead !== this.pendingTail;
   }
 
   /** Whether a delivery pass could start for `mailbox` now. */

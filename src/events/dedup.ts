@@ -9,6 +9,8 @@
  * consecutive seqs (`[start, end]`): a subscriber handling events in publish order extends one
  * run per event — a compare and two field writes, no array write and nothing for the garbage
  * collector to trace — and `generatedId(seq)` turns the seqs back into ids when the set is built.
+ * The oldest seqs are forgotten in bulk, once twice `capacity` are held, rather than one per
+ * event: `size`, `has` and the set count only the last `capacity`, so nothing outside can tell.
  */
 export class DedupMemory {
   // Before the set exists: runs of seqs, oldest at `runHead`; the last run's end is `lastEnd`.
@@ -22,10 +24,15 @@ export class DedupMemory {
   private readonly ring: string[] = [];
   private next = 0;
 
+  /** Generated seqs are trimmed back to `capacity` only once this many are held. */
+  private readonly slack: number;
+
   constructor(
     private readonly capacity: number,
     private readonly generatedId: (seq: number) => string,
-  ) {}
+  ) {
+    this.slack = capacity * 2;
+  }
 
   /** Whether `id` is among the last `capacity` recorded ids. */
   has(id: string): boolean {
@@ -51,7 +58,7 @@ export class DedupMemory {
         this.runEnd.push(seq);
         this.lastEnd = seq;
       }
-      if (++this.count > capacity) this.forgetOldestRun();
+      if (++this.count > this.slack) this.trim();
       return;
     }
     if (this.set === null) this.materialize();
@@ -71,28 +78,32 @@ export class DedupMemory {
   }
 
   get size(): number {
-    return this.set === null ? this.count : this.ring.length;
+    if (this.set !== null) return this.ring.length;
+    return this.count < this.capacity ? this.count : this.capacity;
   }
 
   private endOf(run: number): number {
     return run === this.runStart.length - 1 ? this.lastEnd : this.runEnd[run]!;
   }
 
-  private forgetOldestRun(): void {
-    const run = this.runHead;
-    const start = this.runStart[run]! + 1;
-    this.count--;
-    if (start <= this.endOf(run)) {
-      this.runStart[run] = start;
-      return;
+  /** Forgets the oldest seqs until `capacity` are held. */
+  private trim(): void {
+    let excess = this.count - this.capacity;
+    if (excess <= 0) return;
+    this.count = this.capacity;
+    for (;;) {
+      const run = this.runHead;
+      const start = this.runStart[run]!;
+      const length = this.endOf(run) - start + 1;
+      if (length > excess) {
+        this.runStart[run] = start + excess;
+        break;
+      }
+      excess -= length;
+      this.runHead++;
+      if (excess === 0) break;
     }
-    this.runHead++;
-    if (this.runHead === this.runStart.length) {
-      this.runStart = [];
-      this.runEnd = [];
-      this.runHead = 0;
-      this.lastEnd = -2;
-    } else if (this.runHead >= 1024 && this.runHead * 2 >= this.runStart.length) {
+    if (this.runHead >= 1024 && this.runHead * 2 >= this.runStart.length) {
       this.runStart = this.runStart.slice(this.runHead);
       this.runEnd = this.runEnd.slice(this.runHead);
       this.runHead = 0;
@@ -100,6 +111,7 @@ export class DedupMemory {
   }
 
   private materialize(): void {
+    this.trim();
     const set = new Set<string>();
     for (let run = this.runHead; run < this.runStart.length; run++) {
       const end = this.endOf(run);

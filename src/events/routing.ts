@@ -19,61 +19,91 @@ import type { TypeQueue } from "./mailbox.js";
 /**
  * Routes pending events. With `deliver`, ready subscribers are called directly; without, every
  * target is queued. Resumable: user code run from here (handlers, observers, the journal) may
- * call a bus method, which routes the rest itself; this loop then finds nothing left.
+ * call a bus method, which routes the rest itself (a nested call, which always returns with
+ * everything routed); this loop then carries on with whatever was published since.
+ *
+ * An event with exactly one target (one subscriber of its type and no `subscribeAll`, the
+ * common case) takes a shorter path: routing it is a single step, so it needs no resumable
+ * state, only `delivering` to say that an event is still on its way while its handler runs.
  */
 export function route(core: BusCore, deliver: boolean): void {
-  const entry = ++core.routeEntries;
+  core.routeEntries++;
   for (;;) {
     if (core.routing === null) {
       if (core.pendingHead === core.pendingTail) break;
       const next = core.pending[core.pendingHead]!;
       core.pending[core.pendingHead] = undefined;
       core.pendingHead++;
-      core.routing = next;
       if (next.type !== core.lookedUpType || core.routes.version !== core.lookedUpVersion) {
         core.lookedUpType = next.type;
         core.lookedUpVersion = core.routes.version;
         core.lookedUpTargets = core.routes.targets(next.type);
       }
-      core.routingTargets = core.lookedUpTargets;
-      core.routingAll = core.routes.wildcard;
+      const targets = core.lookedUpTargets;
+      const all = core.routes.wildcard;
+      if (targets.length + all.length === 1) {
+        // Fully routed by this one step: a nested route() has nothing of it to resume.
+        core.delivering++;
+        routeTo(core, targets.length === 1 ? targets[0]! : all[0]!, next, deliver);
+        core.delivering--;
+        continue;
+      }
+      core.routing = next;
+      core.routingTargets = targets;
+      core.routingAll = all;
       core.routingNext = 0;
     }
-    const event = core.routing;
-    const targets = core.routingTargets;
-    const all = core.routingAll;
-    const direct = targets.length;
-    const total = direct + all.length;
-    let i = core.routingNext;
-    while (i < total) {
-      const queue = i < direct ? targets[i]! : all[i - direct]!;
-      i++;
-      core.routingNext = i;
-      const mailbox = queue.mailbox;
-      if (
-        deliver &&
-        mailbox.depth === 0 &&
-        queue.handlers.length !== 0 &&
-        mailbox.open &&
-        !mailbox.running &&
-        !mailbox.draining &&
-        mailbox.retryTimer === null
-      ) {
-        deliverNow(core, queue, event);
-      } else {
-        enqueue(core, queue, event);
-      }
-      if (core.routeEntries !== entry) break; // a nested route() took over
-    }
-    if (core.routeEntries !== entry) {
-      if (!core.hasPending()) break;
-      continue;
-    }
-    core.routing = null;
+    routeToEach(core, deliver);
   }
   if (!core.hasPending()) {
     core.pendingHead = 0;
     core.pendingTail = 0;
+  }
+}
+
+/**
+ * Routes `core.routing` to its remaining targets, then clears it. Stops early when a target's
+ * handler ran a nested route(), which has routed the rest of this event already. A function of
+ * its own, so that the one-target path above stays small enough to be compiled as one piece.
+ */
+function routeToEach(core: BusCore, deliver: boolean): void {
+  const event = core.routing!;
+  const targets = core.routingTargets;
+  const all = core.routingAll;
+  const direct = targets.length;
+  const total = direct + all.length;
+  let i = core.routingNext;
+  while (i < total) {
+    const queue = i < direct ? targets[i]! : all[i - direct]!;
+    i++;
+    core.routingNext = i;
+    const entries = core.routeEntries;
+    routeTo(core, queue, event, deliver);
+    if (core.routeEntries !== entries) return; // a nested route() took over
+  }
+  core.routing = null;
+}
+
+/** Calls `queue`'s handlers now if `deliver` and its subscriber is ready, else queues `event`. */
+function routeTo(
+  core: BusCore,
+  queue: TypeQueue,
+  event: EventEnvelope<string>,
+  deliver: boolean,
+): void {
+  const mailbox = queue.mailbox;
+  if (
+    deliver &&
+    mailbox.depth === 0 &&
+    queue.handlers.length !== 0 &&
+    mailbox.open &&
+    !mailbox.running &&
+    !mailbox.draining &&
+    mailbox.retryTimer === null
+  ) {
+    deliverNow(core, queue, event);
+  } else {
+    enqueue(core, queue, event);
   }
 }
 

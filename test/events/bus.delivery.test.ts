@@ -105,6 +105,49 @@ describe("delivery order and independence", () => {
     expect(seen).toEqual(["A1", "A2", "A3"]);
   });
 
+  it("lets a sole subscriber's handler call the bus mid-burst: the rest of the burst is routed first and still arrives once, in order", async () => {
+    const { bus, publish } = makeBus();
+    const seen: number[] = [];
+    const depths: number[] = [];
+    bus.subscribe(
+      "A" as never,
+      (event) => {
+        seen.push(event.seq);
+        if (event.seq === 2) {
+          bus.subscribe("B" as never, () => {}); // routes events 3–5 into the mailbox first
+          depths.push(bus.depth("only"), bus.stats().published);
+        }
+      },
+      { name: "only" },
+    );
+    for (let i = 0; i < 5; i++) publish("A");
+    await bus.idle();
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(depths).toEqual([3, 5]);
+    expect(bus.stats().delivered).toBe(5);
+  });
+
+  it("routes on when a handler calls the bus and then publishes, with several subscribers (this used to loop forever)", async () => {
+    const { bus, publish } = makeBus();
+    const seen: Record<string, number[]> = { one: [], two: [] };
+    bus.subscribe(
+      "A" as never,
+      (event) => {
+        seen.one!.push(event.seq);
+        if (event.seq === 1) {
+          bus.stats(); // routes what is pending, inside this handler
+          publish("A");
+        }
+      },
+      { name: "one" },
+    );
+    bus.subscribe("A" as never, (event) => void seen.two!.push(event.seq), { name: "two" });
+    publish("A");
+    publish("A");
+    await bus.idle();
+    expect(seen).toEqual({ one: [1, 2, 3], two: [1, 2, 3] });
+  });
+
   it("gives subscribeAll every event, and subscribe only its type", async () => {
     const { bus, publish } = makeBus();
     const all: string[] = [];

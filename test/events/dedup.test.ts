@@ -28,6 +28,16 @@ describe("DedupMemory", () => {
     ]);
   });
 
+  it("keeps exactly the last `capacity` generated ids however many were recorded", () => {
+    const memory = new DedupMemory(3, idOf);
+    const seqs = [1, 2, 4, 5, 6, 9, 10, 12, 13, 14, 15, 20, 21];
+    for (const [i, seq] of seqs.entries()) {
+      memory.record(idOf(seq), seq, true);
+      expect(memory.size).toBe(Math.min(i + 1, 3));
+    }
+    expect(seqs.filter((seq) => memory.has(idOf(seq)))).toEqual([15, 20, 21]);
+  });
+
   it("remembers nothing with a window of 0", () => {
     const memory = new DedupMemory(0, idOf);
     memory.record("a", 1, false);

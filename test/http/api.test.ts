@@ -66,6 +66,23 @@ describe("the daemon API", () => {
     });
     const sync = await getJson(`${url}/api/daemons?category=sync`);
     expect(sync.body.map((d: { name: string }) => d.name)).toEqual(["auto_sync"]);
+    // A filtered answer (never cached) is the same JSON as the whole list's entries.
+    expect(sync.headers.get("content-type")).toBe(all.headers.get("content-type"));
+    expect(Object.keys(sync.body[0]).sort()).toEqual(Object.keys(all.body[1]).sort());
+    expect(sync.body[0]).toMatchObject({
+      name: "auto_sync",
+      description: "Push new data to peers",
+      dependsOn: ["event_router"],
+      subscribes: ["DATA_SYNC_COMPLETED"],
+      health: { status: all.body[1].health.status, source: all.body[1].health.source },
+      schedule: { interval: 100, cron: null },
+      isolation: all.body[1].isolation,
+    });
+    const running = await getJson(`${url}/api/daemons?state=running`);
+    expect(running.body.map((d: { name: string }) => d.name)).toEqual([
+      "event_router",
+      "auto_sync",
+    ]);
   });
 
   it("GET /api/daemons/:name gives spec details, config with sources and transitions, in any case", async () => {
