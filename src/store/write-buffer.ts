@@ -1,16 +1,19 @@
 /**
  * The batching writer behind `Store.writes`: rows pushed without blocking, written in batches,
- * retried with backoff while the database is unreachable, bounded, every drop reported.
+ * retried with backoff while the database is unreachable, bounded, every drop reported. Its
+ * options, its handle and their composition here; the rows it holds and counts in
+ * write-buffer-rows.ts, where rows go (memory, spool) in write-buffer-spool.ts, and the flush loop
+ * with its retries in write-buffer-flush.ts.
  */
-import { type Clock, systemClock, type TimerHandle } from "../internal/clock.js";
-import { coerceError, describeError } from "../internal/errors.js";
+import { type Clock, systemClock } from "../internal/clock.js";
+import { describeError } from "../internal/errors.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { StoreUnavailableError } from "./errors.js";
-import type { MemoryBudget, SpoolQueue } from "./outage-buffer.js";
-import { createPendingRows } from "./pending-rows.js";
+import { createFlushLoop } from "./write-buffer-flush.js";
+import { type BufferOverflow, createBufferedRows, type DropReason } from "./write-buffer-rows.js";
+import { createBufferSpool } from "./write-buffer-spool.js";
 
-/** Why rows were not written: reported to `onDrop`, counted in `dropped` (`refused` apart). */
-export type DropReason = "overflow" | "rejected" | "closed" | "refused";
+export type { DropReason } from "./write-buffer-rows.js";
 
 export interface WriteBufferOptions<T> {
   /** Writes one batch; a rejection keeps the rows for a retry (or drops them, see `isRetryable`). */
@@ -32,11 +35,7 @@ export interface WriteBufferOptions<T> {
    * written from there, in order, after the rows in memory. Without a spool, the oldest rows are
    * dropped to make room. A full spool refuses rows (`StoreUnavailableError`, counted).
    */
-  overflow?: {
-    budget: MemoryBudget;
-    sizeOf(row: T): number;
-    spool(): SpoolQueue<T> | undefined;
-  };
+  overflow?: BufferOverflow<T>;
   /** Coalesces rows: a new row replaces a buffered one with the same key (latest wins). */
   key?: (row: T) => string;
   /** Delays between retries: initialDelay × factor^n, at most maxDelay. */
@@ -94,187 +93,34 @@ export interface WriteBuffer<T> {
 
 export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffer<T> {
   const defaults = STORE_DEFAULTS.writes;
-  const clock = options.clock ?? systemClock;
-  const flushInterval = options.flushInterval ?? defaults.flushInterval;
   const maxBatch = Math.max(1, options.maxBatch ?? defaults.maxBatch);
   const overflow = options.key ? undefined : options.overflow;
   const maxBuffered = Math.max(
     maxBatch,
     options.maxBuffered ?? (overflow ? Number.POSITIVE_INFINITY : defaults.maxBuffered),
   );
-  const retry = options.retry ?? defaults.retry;
-
-  const pending = createPendingRows(options.key);
-  /** Bytes each row in memory holds of the budget (with `overflow`). */
-  const sizes = new WeakMap<object, number>();
-  let bytes = 0;
-  let inFlight = 0;
-  let written = 0;
-  let dropped = 0;
-  let refused = 0;
-  let degraded = false;
-  let degradedSince: number | null = null;
-  let lastError: Error | null = null;
-  let retryDelay = retry.initialDelay;
-  let flushTimer: TimerHandle | undefined;
-  let retryTimer: TimerHandle | undefined;
-  let draining: Promise<boolean> | undefined;
   let closed = false;
 
-  const size = () => pending.size();
-  const spool = () => overflow?.spool();
-  const spooled = () => spool()?.count() ?? 0;
-
-  const drop = (count: number, reason: DropReason, error?: Error) => {
-    if (count <= 0) return;
-    if (reason === "refused") refused += count;
-    else dropped += count;
-    safely(() => options.onDrop?.({ count, reason, ...(error ? { error } : {}) }));
-  };
-
-  /** Gives back the budget `rows` held (written or dropped). */
-  const release = (rows: readonly T[]) => {
-    if (!overflow) return;
-    for (const row of rows) {
-      const held = isObject(row) ? (sizes.get(row) ?? 0) : overflow.sizeOf(row);
-      bytes -= held;
-      overflow.budget.give(held);
-    }
-  };
-
-  const setDegraded = (value: boolean, error: Error | null) => {
-    lastError = error ?? lastError;
-    if (degraded === value) return;
-    degraded = value;
-    degradedSince = value ? clock.now() : null;
-    safely(() => options.onStateChange?.({ degraded: value, error }));
-  };
-
-  /** Drops the oldest rows beyond the bound (counting the batch in flight). */
-  const enforceBound = () => {
-    const excess = size() + inFlight - maxBuffered;
-    if (excess <= 0) return;
-    const rows = pending.dropOldest(excess);
-    release(rows);
-    drop(rows.length, "overflow");
-  };
-
-  /**
-   * Keeps `row`: in memory while it fits, else in the spool (always there once the spool holds
-   * rows, so order is kept), else in memory with the oldest rows dropped to make room.
-   */
-  const keep = (row: T) => {
-    if (!overflow) {
-      pending.add(row);
-      enforceBound();
-      return;
-    }
-    const queue = spool();
-    if (queue && queue.count() > 0) return queue.append([row]);
-    const need = overflow.sizeOf(row);
-    const fits = size() + inFlight < maxBuffered;
-    if (fits && overflow.budget.take(need)) return hold(row, need);
-    if (queue) return queue.append([row]);
-    let taken = overflow.budget.take(need);
-    while (!taken && size() > 0) {
-      const oldest = pending.dropOldest(1);
-      release(oldest);
-      drop(oldest.length, "overflow");
-      taken = overflow.budget.take(need);
-    }
-    // Alone, it may still not fit: it is kept anyway (the newest row is never the one dropped).
-    if (!taken) overflow.budget.force(need);
-    hold(row, need);
-    enforceBound();
-  };
-
-  const hold = (row: T, need: number) => {
-    if (isObject(row)) sizes.set(row, need);
-    bytes += need;
-    pending.add(row);
-  };
-
-  const clearFlushTimer = () => {
-    if (flushTimer !== undefined) clock.clearTimeout(flushTimer);
-    flushTimer = undefined;
-  };
-
-  const clearRetryTimer = () => {
-    if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
-    retryTimer = undefined;
-  };
-
-  const scheduleFlush = () => {
-    if (closed || flushTimer !== undefined || retryTimer !== undefined || draining) return;
-    flushTimer = clock.setTimeout(() => {
-      flushTimer = undefined;
-      void drain();
-    }, flushInterval);
-  };
-
-  const scheduleRetry = () => {
-    if (closed || retryTimer !== undefined) return;
-    const delay = retryDelay;
-    retryDelay = Math.min(retry.maxDelay, retryDelay * retry.factor);
-    retryTimer = clock.setTimeout(() => {
-      retryTimer = undefined;
-      void drain();
-    }, delay);
-  };
-
-  /** The next batch: the oldest rows in memory, else the oldest in the spool. */
-  const nextBatch = (): { rows: T[]; through: number | null } => {
-    if (size() > 0) return { rows: pending.take(maxBatch), through: null };
-    const queue = spool() as SpoolQueue<T>;
-    return queue.peek(maxBatch);
-  };
-
-  /** Writes batches until nothing waits (true) or a write fails (false). One at a time. */
-  const drain = (): Promise<boolean> => {
-    if (draining) return draining;
-    clearFlushTimer();
-    clearRetryTimer();
-    draining = (async () => {
-      try {
-        while (size() > 0 || spooled() > 0) {
-          const batch = nextBatch();
-          const done = () => {
-            if (batch.through === null) release(batch.rows);
-            else spool()?.remove(batch.through);
-          };
-          inFlight = batch.through === null ? batch.rows.length : 0;
-          try {
-            await options.write(batch.rows);
-            inFlight = 0;
-            done();
-            written += batch.rows.length;
-            retryDelay = retry.initialDelay;
-            setDegraded(false, null);
-          } catch (thrown) {
-            inFlight = 0;
-            const error = coerceError(thrown);
-            if (options.isRetryable && !safeIsRetryable(options.isRetryable, error)) {
-              lastError = error;
-              done();
-              drop(batch.rows.length, "rejected", error);
-              continue;
-            }
-            if (batch.through === null) pending.putBack(batch.rows);
-            enforceBound();
-            setDegraded(true, error);
-            scheduleRetry();
-            return false;
-          }
-        }
-        return true;
-      } finally {
-        draining = undefined;
-        // Rows pushed during the last write of a successful drain wait for the next flush.
-        if (size() + spooled() > 0 && retryTimer === undefined) scheduleFlush();
-      }
-    })();
-    return draining;
-  };
+  const rows = createBufferedRows<T>({
+    key: options.key,
+    overflow,
+    maxBuffered,
+    onDrop: options.onDrop,
+  });
+  const { counts, size, spooled, drop } = rows;
+  const spool = createBufferSpool(rows, maxBatch);
+  const loop = createFlushLoop({
+    rows,
+    spool,
+    write: options.write,
+    clock: options.clock ?? systemClock,
+    flushInterval: options.flushInterval ?? defaults.flushInterval,
+    retry: options.retry ?? defaults.retry,
+    isRetryable: options.isRetryable,
+    onStateChange: options.onStateChange,
+    closed: () => closed,
+  });
+  const { drain } = loop;
 
   const accept = (row: T) => {
     if (closed) {
@@ -282,28 +128,15 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
       return;
     }
     try {
-      keep(row);
+      spool.keep(row);
     } catch (thrown) {
       if (thrown instanceof StoreUnavailableError) drop(1, "refused", thrown);
       throw thrown;
     }
-    if (size() >= maxBatch && retryTimer === undefined && !draining) {
+    if (size() >= maxBatch && !loop.retrying() && !loop.draining()) {
       queueMicrotask(() => void drain());
     } else {
-      scheduleFlush();
-    }
-  };
-
-  /** At close: rows still in memory go before the spooled ones, for the next process. */
-  const spill = () => {
-    const queue = spool();
-    if (!queue || size() === 0) return;
-    const rows = pending.take(size());
-    try {
-      queue.prepend(rows);
-      release(rows);
-    } catch {
-      pending.putBack(rows);
+      loop.scheduleFlush();
     }
   };
 
@@ -322,58 +155,41 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
     },
     async flush() {
       // Waits for a write in progress, then writes whatever remains.
+      const draining = loop.draining();
       if (draining) await draining;
       if (size() + spooled() === 0) return;
       const ok = await drain();
-      if (!ok) throw lastError ?? new Error("write failed");
+      if (!ok) throw loop.state().lastError ?? new Error("write failed");
     },
     async close() {
       if (!closed) {
         closed = true;
-        clearFlushTimer();
-        clearRetryTimer();
+        loop.clearFlushTimer();
+        loop.clearRetryTimer();
+        const draining = loop.draining();
         if (draining) await draining;
-        clearRetryTimer();
+        loop.clearRetryTimer();
         if (size() + spooled() > 0) {
           await drain();
-          clearRetryTimer();
+          loop.clearRetryTimer();
         }
-        spill();
+        spool.spill();
       }
       return size();
     },
     stats() {
+      const { degraded, degradedSince, lastError } = loop.state();
       return {
-        buffered: size() + inFlight + spooled(),
+        buffered: size() + counts.inFlight + spooled(),
         spooled: spooled(),
-        bytes,
-        written,
-        dropped,
-        refused,
+        bytes: counts.bytes,
+        written: counts.written,
+        dropped: counts.dropped,
+        refused: counts.refused,
         degraded,
         degradedSince,
         lastError: lastError ? describeError(lastError) : null,
       };
     },
   };
-}
-
-const isObject = (value: unknown): value is object =>
-  (typeof value === "object" && value !== null) || typeof value === "function";
-
-/** Runs a caller's callback: one that throws must not break the writer. */
-function safely(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // The callback's error is its own.
-  }
-}
-
-function safeIsRetryable(fn: (error: Error) => boolean, error: Error): boolean {
-  try {
-    return fn(error);
-  } catch {
-    return true;
-  }
 }
