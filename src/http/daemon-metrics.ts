@@ -12,11 +12,8 @@ const HEALTH_STATUSES: readonly HealthStatus[] = ["healthy", "degraded", "unheal
 const CYCLE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /** Sets a counter to a cumulative value the manager keeps (they never go down in its life). */
-const setCounter = (
-  counter: Counter<string>,
-  labels: Record<string, string>,
-  value: number,
-) => counter.inc(labels, value);
+const setCounter = (counter: Counter<string>, labels: Record<string, string>, value: number) =>
+  counter.inc(labels, value);
 
 export function registerDaemonMetrics(statuses: () => DaemonStatus[], registers: Registry[]): void {
   new Gauge({
