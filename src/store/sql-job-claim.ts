@@ -33,7 +33,9 @@ export const byPriority = (a: JobRecord, b: JobRecord) =>
  * `due` is materialized once: an `IN (SELECT … FOR UPDATE SKIP LOCKED)` subquery may be re-run
  * under concurrent updates and claim more than asked. Its rows are pending and locked by this
  * statement, so the update finds them by id alone (a filter on status leads the planner, with a
- * fresh table's statistics, to read every pending row).
+ * fresh table's statistics, to read every pending row), as `id = any(array(…))`: a join with
+ * `due` is planned as a hash join over a sequential scan of every job, whose cost grows with
+ * the table and its dead rows.
  */
 export function claimStatement(
   { worker, leaseMs, now }: JobClaim,
@@ -67,8 +69,7 @@ export function claimStatement(
       update jobs set
         status = 'running', attempts = attempts + 1, locked_by = ${worker},
         lease_expires_at = ${now + leaseMs}, started_at = ${now}, updated_at = ${now}
-      from due
-      where jobs.id = due.id
+      where jobs.id = any(array(select id from due))
       returning jobs.*
     )`;
 }
