@@ -24,6 +24,14 @@ export const JOB_SERVICE_DEFAULTS = {
    * concurrency 10 claims up to 20 at once and keeps up to 10 waiting in memory (under lease).
    */
   prefetchPerSlot: 1,
+  /**
+   * The prefetch per slot of a type whose attempts here took under {@link shortJobMs} on average
+   * (after at least a full set of its slots): short jobs spend more time in round trips than in
+   * handlers, so a type of concurrency 10 then claims up to 100 at once.
+   */
+  prefetchPerSlotShort: 9,
+  /** Mean attempt duration below which a type's jobs count as short (see prefetchPerSlotShort). */
+  shortJobMs: 10,
   /** At most this many outcomes share one write (and ride with the next claim). */
   finishBatch: 100,
   /** How stale the counts behind `stats()` may be before they are read again. */
