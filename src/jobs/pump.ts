@@ -25,14 +25,18 @@ export interface PumpOptions {
 }
 
 /**
- * Round trips in flight at once. Two let the database work on one (a claim, say) while the next
- * outcomes are already on their way, and PostgreSQL commit them together; at most one of them
- * claims, so the queue's wants are never asked twice.
+ * Round trips in flight at once on PostgreSQL: two let the database work on a claim while the
+ * last outcomes are written on another connection; at most one of them claims, so the queue's
+ * wants are never asked twice. SQLite (and memory) run one statement at a time in this process:
+ * one lane, one transaction for both.
  */
-const LANES = 2;
+const PG_LANES = 2;
+/** Outcomes waiting that make a claim go alone (below, one statement for both costs less). */
+const SPLIT_AT = 20;
 
 export function createPump(options: PumpOptions) {
   const { store, clock, logger, worker, leaseMs, queue, finishes } = options;
+  const LANES = store.kind === "postgres" ? PG_LANES : 1;
   const lanes = new Set<Promise<void>>();
   let again = false;
   let claiming = false;
@@ -43,10 +47,10 @@ export function createPump(options: PumpOptions) {
     options.startQueued();
     const wants = options.stopping() || claiming ? null : queue.wants();
     if (wants) claiming = true;
-    // A claim with a lane to spare goes alone and the outcomes take the other lane: two
-    // statements on two connections at once rather than one doing both in turn.
-    const alone = wants !== null && lanes.size < LANES;
-    if (alone && finishes.waiting() > 0) lane();
+    // A claim with a lane to spare and many outcomes waiting goes alone, the outcomes take the
+    // other lane: two statements on two connections at once rather than one doing both in turn.
+    const alone = wants !== null && lanes.size < LANES && finishes.waiting() >= SPLIT_AT;
+    if (alone) lane();
     const batch = alone ? [] : finishes.take(JOB_SERVICE_DEFAULTS.finishBatch);
     if (batch.length === 0 && !wants) return false;
     const now = clock.now();
@@ -85,19 +89,23 @@ export function createPump(options: PumpOptions) {
     lanes.add(running);
   }
 
+  /** A lane more is worth its statement: none runs, or one does and many outcomes wait. */
+  const another = () =>
+    lanes.size === 0 || (lanes.size < LANES && finishes.waiting() >= SPLIT_AT);
+
   /** Resolves once no lane runs (lanes started meanwhile included). */
   async function idle(): Promise<void> {
     while (lanes.size > 0) await Promise.all([...lanes]);
   }
 
   /**
-   * Writes waiting outcomes and claims what the queue wants, up to {@link LANES} round trips at a
-   * time, until neither is left; starts queued jobs as slots free. Resolves when idle. Never
+   * Writes waiting outcomes and claims what the queue wants, up to {@link PG_LANES} round trips at
+   * a time, until neither is left; starts queued jobs as slots free. Resolves when idle. Never
    * throws.
    */
   function pump(): Promise<void> {
     again = true;
-    if (lanes.size < LANES) lane();
+    if (another()) lane();
     return idle();
   }
 
@@ -109,11 +117,11 @@ export function createPump(options: PumpOptions) {
      */
     soon(): void {
       again = true;
-      if (scheduled || lanes.size >= LANES) return;
+      if (scheduled || !another()) return;
       scheduled = true;
       setImmediate(() => {
         scheduled = false;
-        if (lanes.size < LANES) lane();
+        if (another()) lane();
       });
     },
     /** The round trips in flight, if any (resolves when the pump is idle). */
