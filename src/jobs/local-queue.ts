@@ -92,6 +92,11 @@ export function createLocalQueue(
       }
       return undefined;
     },
+    /** Whether any job waits (without building the list: asked after every start). */
+    any(): boolean {
+      for (const q of types.values()) if (q.queued.length > 0) return true;
+      return false;
+    },
     /** Every queued job, oldest claim first per type. */
     queued(): Queued[] {
       return [...types.values()].flatMap((q) => q.queued);

@@ -97,7 +97,7 @@ export function createWorker(options: WorkerOptions) {
   function startQueued(): void {
     if (stopping) return;
     for (let job = queue.next(); job; job = queue.next()) start(job);
-    if (queue.queued().length > 0) leases.arm();
+    if (queue.any()) leases.arm();
   }
 
   function start(job: JobRecord): void {
