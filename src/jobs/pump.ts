@@ -90,8 +90,7 @@ export function createPump(options: PumpOptions) {
   }
 
   /** A lane more is worth its statement: none runs, or one does and many outcomes wait. */
-  const another = () =>
-    lanes.size === 0 || (lanes.size < LANES && finishes.waiting() >= SPLIT_AT);
+  const another = () => lanes.size === 0 || (lanes.size < LANES && finishes.waiting() >= SPLIT_AT);
 
   /** Resolves once no lane runs (lanes started meanwhile included). */
   async function idle(): Promise<void> {
