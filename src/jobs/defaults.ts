@@ -24,6 +24,15 @@ export const JOB_SERVICE_DEFAULTS = {
    * concurrency 10 claims up to 20 at once and keeps up to 10 waiting in memory (under lease).
    */
   prefetchPerSlot: 1,
+  /**
+   * The prefetch per slot of a type whose attempts here took under {@link shortJobMs} on average
+   * (after at least a full set of its slots): short jobs spend more time in round trips than in
+   * handlers, so a type of concurrency 10 then claims up to 200 at once (200 drained ~15% faster
+   * than 100 on PostgreSQL; held jobs are renewed like running ones).
+   */
+  prefetchPerSlotShort: 19,
+  /** Mean attempt duration below which a type's jobs count as short (see prefetchPerSlotShort). */
+  shortJobMs: 10,
   /** At most this many outcomes share one write (and ride with the next claim). */
   finishBatch: 100,
   /** How stale the counts behind `stats()` may be before they are read again. */

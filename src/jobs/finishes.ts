@@ -56,6 +56,8 @@ export function createFinishes({ clock, logger, finished, ready, unreachable }: 
       f.outcome = { status: "cancelled", error: reason };
       return true;
     },
+    /** How many outcomes wait to be written. */
+    waiting: (): number => queue.length,
     /** Up to `max` outcomes to write now, oldest first. */
     take: (max: number): Finishing[] => queue.splice(0, max),
     /** `batch` was written: `records[i]` is its i-th job now, null where the attempt was not ours. */

@@ -19,7 +19,6 @@ export interface Queued {
 
 interface TypeQueue {
   spec: JobSpec;
-  prefetch: number;
   queued: Queued[];
   active: number;
   /** The last claim came back short: nothing more is due until a wake-up. */
@@ -32,7 +31,7 @@ export function createLocalQueue(
 ) {
   const types = new Map<string, TypeQueue>();
   for (const [type, spec] of specs)
-    types.set(type, { spec, prefetch: prefetchOf(spec), queued: [], active: 0, drained: false });
+    types.set(type, { spec, queued: [], active: 0, drained: false });
   const of = (type: string) => types.get(type) as TypeQueue;
 
   return {
@@ -42,9 +41,11 @@ export function createLocalQueue(
       let any = false;
       for (const [type, q] of types) {
         if (q.drained) continue;
-        const n = q.spec.concurrency + q.prefetch - q.active - q.queued.length;
-        // Claim once the queue no longer covers a full set of the type's slots.
-        if (n > 0 && q.queued.length < q.spec.concurrency) {
+        const capacity = q.spec.concurrency + prefetchOf(q.spec);
+        const n = capacity - q.active - q.queued.length;
+        // Claim once the queue holds less than a full set of the type's slots or half its
+        // capacity, so the next jobs arrive before the queued ones run out.
+        if (n > 0 && q.queued.length < Math.max(q.spec.concurrency, capacity / 2)) {
           out[type] = n;
           any = true;
         }
@@ -90,6 +91,11 @@ export function createLocalQueue(
         if (i >= 0) return (q.queued.splice(i, 1)[0] as Queued).job;
       }
       return undefined;
+    },
+    /** Whether any job waits (without building the list: asked after every start). */
+    any(): boolean {
+      for (const q of types.values()) if (q.queued.length > 0) return true;
+      return false;
     },
     /** Every queued job, oldest claim first per type. */
     queued(): Queued[] {

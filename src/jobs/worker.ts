@@ -2,8 +2,9 @@
  * The worker of one manager: claims due jobs of the types it handles into a local queue
  * (local-queue.ts), starts them as slots free (at most `concurrency` handlers of a type at once),
  * runs each attempt (attempt.ts) and writes the outcomes in batches (finishes.ts). Claims and
- * outcome writes go through one pump (pump.ts), one round trip at a time: each carries the
- * outcomes that ended since the last and the next claim (`Store.finishAndClaimJobs`). A job whose lease this
+ * outcome writes go through one pump (pump.ts), up to two round trips at a time (one of them
+ * claiming): each carries the outcomes that ended since the last and, where it can, the next claim
+ * (`Store.finishAndClaimJobs`). Types whose jobs are short claim further ahead. A job whose lease this
  * worker lost is left to whoever holds it now.
  */
 import type { Logger } from "pino";
@@ -52,7 +53,16 @@ export function createWorker(options: WorkerOptions) {
   const d = JOB_SERVICE_DEFAULTS;
   const running = new Map<string, Running>();
   const durations = new Map<string, DurationStats>();
-  const queue = createLocalQueue(specs, (spec) => spec.concurrency * d.prefetchPerSlot);
+  // Short jobs (by their mean here so far) get the larger prefetch: see JOB_SERVICE_DEFAULTS.
+  const prefetchOf = (spec: JobSpec) => {
+    const stats = durations.get(spec.type);
+    const short =
+      stats !== undefined &&
+      stats.count >= spec.concurrency &&
+      stats.totalMs < stats.count * d.shortJobMs;
+    return spec.concurrency * (short ? d.prefetchPerSlotShort : d.prefetchPerSlot);
+  };
+  const queue = createLocalQueue(specs, prefetchOf);
   let stopping = false;
   const emitStatus = (job: JobRecord) => options.emit("status", toUpdate(job, clock.now()));
   const finishes = createFinishes({
@@ -89,7 +99,7 @@ export function createWorker(options: WorkerOptions) {
   function startQueued(): void {
     if (stopping) return;
     for (let job = queue.next(); job; job = queue.next()) start(job);
-    if (queue.queued().length > 0) leases.arm();
+    if (queue.any()) leases.arm();
   }
 
   function start(job: JobRecord): void {

@@ -6,7 +6,8 @@
  * PostgreSQL: one statement for every type, the due ids picked per type and priority by a
  * lateral `SELECT … LIMIT n FOR UPDATE SKIP LOCKED` read in index order, so concurrent claimers
  * skip each other's rows instead of waiting on them; {@link claimStatement} is also the claim half of `finishAndClaimJobs`.
- * SQLite (one writer at a time): one `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING` per type.
+ * SQLite (one writer at a time): per type and due priority, one `UPDATE … WHERE id IN (SELECT …
+ * LIMIT n) RETURNING`.
  */
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { JobRecord } from "../registry/types.js";
@@ -32,7 +33,9 @@ export const byPriority = (a: JobRecord, b: JobRecord) =>
  * `due` is materialized once: an `IN (SELECT … FOR UPDATE SKIP LOCKED)` subquery may be re-run
  * under concurrent updates and claim more than asked. Its rows are pending and locked by this
  * statement, so the update finds them by id alone (a filter on status leads the planner, with a
- * fresh table's statistics, to read every pending row).
+ * fresh table's statistics, to read every pending row), as `id = any(array(…))`: a join with
+ * `due` is planned as a hash join over a sequential scan of every job, whose cost grows with
+ * the table and its dead rows.
  */
 export function claimStatement(
   { worker, leaseMs, now }: JobClaim,
@@ -66,42 +69,59 @@ export function claimStatement(
       update jobs set
         status = 'running', attempts = attempts + 1, locked_by = ${worker},
         lease_expires_at = ${now + leaseMs}, started_at = ${now}, updated_at = ${now}
-      from due
-      where jobs.id = due.id
+      where jobs.id = any(array(select id from due))
       returning jobs.*
     )`;
 }
 
-/** SQLite: claims in `db` (a transaction or not), one statement per type. */
+/**
+ * SQLite: claims in `db` (a transaction or not). Per type, the due priorities are walked
+ * downwards as on PostgreSQL — one index probe for the next, then one `UPDATE … WHERE id IN
+ * (SELECT … WHERE priority = ? ORDER BY run_at LIMIT n) RETURNING` read in `jobs_claim` order —
+ * because `ORDER BY priority DESC, run_at` over the ascending index sorts every pending row of the
+ * type on each claim. Ties of `run_at` come in index order (rowid: insertion order). The statement
+ * runs alone (one writer), so its subquery's rows are still pending when it updates them.
+ */
 export async function claimSqlite(db: Kysely<Database>, claim: JobClaim): Promise<JobRecord[]> {
   const { worker, leaseMs, now } = claim;
   const claimed: JobRecord[] = [];
   for (const [type, limit] of claimLimits(claim)) {
-    const due = db
-      .selectFrom("jobs")
-      .select("id")
-      .where("status", "=", "pending")
-      .where("type", "=", type)
-      .where("run_at", "<=", now)
-      .orderBy("priority", "desc")
-      .orderBy("run_at")
-      .orderBy("created_at")
-      .limit(limit);
-    const rows = await db
-      .updateTable("jobs")
-      .set((eb) => ({
-        status: "running",
-        attempts: eb("attempts", "+", 1),
-        locked_by: worker,
-        lease_expires_at: now + leaseMs,
-        started_at: now,
-        updated_at: now,
-      }))
-      .where("id", "in", due)
-      .where("status", "=", "pending")
-      .returningAll()
-      .execute();
-    for (const row of rows) claimed.push(jobFromRow(row));
+    const pending = () =>
+      db
+        .selectFrom("jobs")
+        .where("status", "=", "pending")
+        .where("type", "=", type)
+        .where("run_at", "<=", now);
+    let left = limit;
+    let below: number | undefined;
+    while (left > 0) {
+      let next = pending().select("priority").orderBy("priority", "desc").limit(1);
+      if (below !== undefined) next = next.where("priority", "<", below);
+      const top = await next.executeTakeFirst();
+      if (!top) break;
+      const priority = Number(top.priority);
+      const due = pending()
+        .select("id")
+        .where("priority", "=", priority)
+        .orderBy("run_at")
+        .limit(left);
+      const rows = await db
+        .updateTable("jobs")
+        .set((eb) => ({
+          status: "running",
+          attempts: eb("attempts", "+", 1),
+          locked_by: worker,
+          lease_expires_at: now + leaseMs,
+          started_at: now,
+          updated_at: now,
+        }))
+        .where("id", "in", due)
+        .returningAll()
+        .execute();
+      for (const row of rows) claimed.push(jobFromRow(row));
+      left -= rows.length;
+      below = priority;
+    }
   }
   return claimed.sort(byPriority);
 }

@@ -61,7 +61,11 @@ export const finishStatement = (
         else jobs.attempts end,
       locked_by = null, lease_expires_at = null, updated_at = ${now}
     from v
-    where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = ${worker}
+    where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = ${worker}${
+      // The ids as an array too: PostgreSQL then looks the rows up by primary key rather than
+      // hash-joining `v` with every running job (or every job).
+      kind === "postgres" ? sql` and jobs.id = any(array(select id from v))` : sql``
+    }
     returning ${kind === "postgres" ? sql`jobs.*` : sql`*`}`;
   return { values, update };
 };

@@ -136,6 +136,31 @@ describe.each(kinds)("local queue and launchMany (%s)", (kind) => {
     }
   });
 
+  it("a type whose jobs prove short claims further ahead: 19 per slot instead of 1", async () => {
+    let calls = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const s = await start([
+      // The first two attempts end at once (short), the rest wait at the gate.
+      defineJob({ type: "tiny", concurrency: 2, run: () => (++calls <= 2 ? undefined : gate) }),
+    ]);
+    const ids = await s.forDaemon("scanner").launchMany(
+      "tiny",
+      Array.from({ length: 60 }, () => ({})),
+      { reason: "batch" },
+    );
+    const count = async (status: "running" | "pending") => (await s.list({ status })).length;
+    // Beyond 2 running + 2 × 1 queued, up to 2 running + 2 × 19 queued under lease; the rest stay
+    // pending for other nodes. (How far it fills depends on how the launches arrive: SQL stores
+    // take the 60 in one statement, the memory store in several.)
+    await waitFor(async () => (await count("running")) > 4, 5000, "the longer prefetch");
+    expect(await count("running")).toBeLessThanOrEqual(40);
+    expect(await count("pending")).toBeGreaterThanOrEqual(18);
+    open();
+    const done = await Promise.all(ids.map((id) => s.forDaemon("scanner").monitor(id)));
+    expect(done.every((job) => job.status === "completed")).toBe(true);
+  });
+
   it("stop hands queued jobs back without counting their attempt", async () => {
     const s = await start([
       defineJob({
