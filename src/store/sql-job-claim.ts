@@ -76,11 +76,16 @@ export function claimStatement(
 
 /**
  * SQLite: claims in `db` (a transaction or not). Per type, the due priorities are walked
- * downwards as on PostgreSQL — one index probe for the next, then one `UPDATE … WHERE id IN
- * (SELECT … WHERE priority = ? ORDER BY run_at LIMIT n) RETURNING` read in `jobs_claim` order —
- * because `ORDER BY priority DESC, run_at` over the ascending index sorts every pending row of the
- * type on each claim. Ties of `run_at` come in index order (rowid: insertion order). The statement
- * runs alone (one writer), so its subquery's rows are still pending when it updates them.
+ * downwards as on PostgreSQL: one `UPDATE … WHERE id IN (SELECT … WHERE priority = (the highest
+ * due priority below the last) ORDER BY run_at LIMIT n) RETURNING` per priority, read in
+ * `jobs_claim` order — because `ORDER BY priority DESC, run_at` over the ascending index sorts
+ * every pending row of the type on each claim. Ties of `run_at` come in index order (rowid:
+ * insertion order). Each statement is a write, so the transaction it opens (or the one
+ * `finishAndClaimJobs` runs it in, claim first) takes the write lock at its first statement and
+ * waits its turn under `busy_timeout`: a transaction that read first and then wrote would fail
+ * with SQLITE_BUSY at once when another process wrote in between (its snapshot is stale), and the
+ * outcomes written with it would be lost. The statement runs alone (one writer), so its
+ * subquery's rows are still pending when it updates them.
  */
 export async function claimSqlite(db: Kysely<Database>, claim: JobClaim): Promise<JobRecord[]> {
   const { worker, leaseMs, now } = claim;
@@ -95,14 +100,11 @@ export async function claimSqlite(db: Kysely<Database>, claim: JobClaim): Promis
     let left = limit;
     let below: number | undefined;
     while (left > 0) {
-      let next = pending().select("priority").orderBy("priority", "desc").limit(1);
-      if (below !== undefined) next = next.where("priority", "<", below);
-      const top = await next.executeTakeFirst();
-      if (!top) break;
-      const priority = Number(top.priority);
+      let top = pending().select((eb) => eb.fn.max("priority").as("p"));
+      if (below !== undefined) top = top.where("priority", "<", below);
       const due = pending()
         .select("id")
-        .where("priority", "=", priority)
+        .where("priority", "=", (eb) => eb.selectFrom(top.as("t")).select("t.p"))
         .orderBy("run_at")
         .limit(left);
       const rows = await db
@@ -118,9 +120,10 @@ export async function claimSqlite(db: Kysely<Database>, claim: JobClaim): Promis
         .where("id", "in", due)
         .returningAll()
         .execute();
+      if (rows.length === 0) break;
       for (const row of rows) claimed.push(jobFromRow(row));
       left -= rows.length;
-      below = priority;
+      below = Number((rows[0] as JobRow).priority);
     }
   }
   return claimed.sort(byPriority);
