@@ -50,19 +50,9 @@ export interface DurationStats {
 
 export function createWorker(options: WorkerOptions) {
   const { store, clock, specs, node, logger, leaseMs } = options;
-  const d = JOB_SERVICE_DEFAULTS;
   const running = new Map<string, Running>();
   const durations = new Map<string, DurationStats>();
-  // Short jobs (by their mean here so far) get the larger prefetch: see JOB_SERVICE_DEFAULTS.
-  const prefetchOf = (spec: JobSpec) => {
-    const stats = durations.get(spec.type);
-    const short =
-      stats !== undefined &&
-      stats.count >= spec.concurrency &&
-      stats.totalMs < stats.count * d.shortJobMs;
-    return spec.concurrency * (short ? d.prefetchPerSlotShort : d.prefetchPerSlot);
-  };
-  const queue = createLocalQueue(specs, prefetchOf);
+  const queue = createLocalQueue(specs, (spec) => prefetchFor(spec, durations.get(spec.type)));
   let stopping = false;
   const emitStatus = (job: JobRecord) => options.emit("status", toUpdate(job, clock.now()));
   const finishes = createFinishes({
@@ -127,12 +117,7 @@ export function createWorker(options: WorkerOptions) {
       pumper.soon();
       return;
     }
-    const elapsed = clock.now() - startedAt;
-    const stats = durations.get(job.type) ?? { count: 0, totalMs: 0, maxMs: 0 };
-    stats.count++;
-    stats.totalMs += elapsed;
-    stats.maxMs = Math.max(stats.maxMs, elapsed);
-    durations.set(job.type, stats);
+    recordDuration(durations, job.type, clock.now() - startedAt);
     await finishes.add(job, outcome);
   }
 
@@ -204,3 +189,24 @@ export function createWorker(options: WorkerOptions) {
 }
 
 export type Worker = ReturnType<typeof createWorker>;
+
+/**
+ * How many jobs of a type the local queue may hold ahead: short ones (by their mean here so far)
+ * get the larger prefetch, see JOB_SERVICE_DEFAULTS.
+ */
+function prefetchFor(spec: JobSpec, stats: DurationStats | undefined): number {
+  const d = JOB_SERVICE_DEFAULTS;
+  const short =
+    stats !== undefined &&
+    stats.count >= spec.concurrency &&
+    stats.totalMs < stats.count * d.shortJobMs;
+  return spec.concurrency * (short ? d.prefetchPerSlotShort : d.prefetchPerSlot);
+}
+
+function recordDuration(durations: Map<string, DurationStats>, type: string, ms: number): void {
+  const stats = durations.get(type) ?? { count: 0, totalMs: 0, maxMs: 0 };
+  stats.count++;
+  stats.totalMs += ms;
+  stats.maxMs = Math.max(stats.maxMs, ms);
+  durations.set(type, stats);
+}

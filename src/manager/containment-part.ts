@@ -38,7 +38,7 @@ const HOW: Record<EscapeKind, string> = {
  */
 export function containmentPart(rt: Runtime, options: ContainmentOptions): Part {
   const { counts } = options;
-  const stops: Array<() => void | Promise<void>> = [];
+  const stops: Array<() => void> = [];
   let shuttingDown = false;
   return {
     name: "containment",
@@ -86,8 +86,8 @@ export function containmentPart(rt: Runtime, options: ContainmentOptions): Part 
           ),
         );
     },
-    async stop() {
-      for (const stop of stops.splice(0).reverse()) await stop();
+    stop() {
+      for (const stop of stops.splice(0).reverse()) stop();
     },
   };
 }

@@ -27,7 +27,7 @@ import { clusterPart, isClusterScoped } from "./cluster.js";
 import { type ConfigLayers, createConfigLayers } from "./config-layers.js";
 import { containmentPart } from "./containment-part.js";
 import { clusterCursors } from "./cursors.js";
-import { PART_TIMEOUTS } from "./defaults.js";
+import { HEARTBEAT_WRITE_INTERVAL, PART_TIMEOUTS } from "./defaults.js";
 import { createHandle } from "./handle.js";
 import { createHttpPort } from "./http-port.js";
 import { registerInspection } from "./internal-access.js";
@@ -131,6 +131,7 @@ function buildTree(options: {
       stallThreshold: config.stallThreshold,
       createLog: (name) => daemonLog(rt(), name),
       onHeartbeat: (d) => rt().persistence?.heartbeat(d.name, () => layers.recordOf(d)),
+      heartbeatWriteInterval: HEARTBEAT_WRITE_INTERVAL,
       emit: options.emit,
       programs: options.programs,
     },

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { coerceError, describeError } from "../internal/errors.js";
 import { interruptCounter } from "../internal/interrupts.js";
+import { stallWatchGone } from "../supervisor/stall-watch.js";
 import type { ShutdownReport } from "../supervisor/types.js";
 
 /**
@@ -21,7 +22,10 @@ export function installSignalHandlers(
     }
     logger.info(`${signal}: shutting down (send it again to exit at once)`);
     shutdown().then(
-      (report) => process.exit(report.unstopped.length === 0 ? 0 : 1),
+      async (report) => {
+        await stallWatchGone();
+        process.exit(report.unstopped.length === 0 ? 0 : 1);
+      },
       (error) => {
         logger.error({ err: error }, `shutdown failed: ${describeError(coerceError(error))}`);
         process.exit(1);

@@ -156,7 +156,19 @@ export function endCycle(
   stats.lastCycleAt = ended;
   stats.lastCycleDurationMs = ended - started;
   d.lastHeartbeatAt = ended;
-  d.host.onHeartbeat?.(d);
+  // A finished cycle is a heartbeat. The manager writes it through at most every
+  // `heartbeatWriteInterval`, and is asked no more often: a cycle costs no call and no closure.
+  if (d.host.onHeartbeat && ended >= d.nextHeartbeatWrite) {
+    const interval = d.host.heartbeatWriteInterval ?? 0;
+    if (d.nextHeartbeatWrite === 0 && interval > 0) {
+      // The first write comes at a random point of the first interval, so a fleet started
+      // together spreads its writes over the interval instead of writing every record at once.
+      d.nextHeartbeatWrite = ended + Math.random() * interval;
+    } else {
+      d.nextHeartbeatWrite = ended + interval;
+      d.host.onHeartbeat(d);
+    }
+  }
   if (d.host.observed("daemon:cycle")) {
     d.host.emit("daemon:cycle", {
       name: d.name,

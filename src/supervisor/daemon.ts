@@ -41,6 +41,8 @@ export class DaemonSupervisor {
   nextRestartAt: number | null = null;
   lastHeartbeatAt: number | null = null;
   heartbeat: Record<string, unknown> | null = null;
+  /** When a finished cycle may next be handed on as a heartbeat to write (cycles.ts). */
+  nextHeartbeatWrite = 0;
   /** Stalls of the event loop attributed to this daemon's code (stall-watch.ts). */
   stalls = 0;
   lastStall: { ms: number; at: number } | null = null;

@@ -29,6 +29,8 @@ export interface SupervisorHost {
    * writes it through to the daemon record, throttled. Absent: kept in memory only.
    */
   onHeartbeat?(daemon: DaemonSupervisor): void;
+  /** ms: how often a cycle's heartbeat is handed to `onHeartbeat` at most (default: every cycle). */
+  readonly heartbeatWriteInterval?: number;
   /** Called when a backoff delay has elapsed: the manager starts it again or makes it wait. */
   onBackoffElapsed(daemon: DaemonSupervisor): void;
   /** What command daemons need to run their programs (DESIGN.md §11); absent: none can run. */

@@ -56,13 +56,12 @@ parentPort.on("message", () => {
 
 interface Watch {
   listeners: Set<StallListener>;
-  /** Resolves once the worker has closed its inspector session and exited (see below). */
-  stop(): Promise<void>;
+  stop(): void;
 }
 
 /**
- * How long a stop waits for the worker to close its session. A process that exits while the
- * session is open prints "Waiting for the debugger to disconnect..." and waits for it.
+ * How long {@link stallWatchGone} waits for a stopped watch's worker to close its session before
+ * terminating it.
  */
 const WORKER_EXIT_WAIT = 500;
 
@@ -70,23 +69,35 @@ let watch: Watch | undefined;
 
 /**
  * Starts watching for `listener` (one watch per process, shared by every manager; the last one
- * to stop ends it, and its stop resolves once the watch's worker is gone). `checkInterval` is the
- * resolution of the measured stall.
+ * to stop ends it). `checkInterval` is the resolution of the measured stall.
  */
-export function watchStalls(listener: StallListener, checkInterval: number): () => Promise<void> {
+export function watchStalls(listener: StallListener, checkInterval: number): () => void {
   watch ??= runUnowned(() => startWatch(checkInterval, listener.threshold));
   const w = watch;
   w.listeners.add(listener);
   let stopped = false;
-  return async () => {
+  return () => {
     if (stopped) return;
     stopped = true;
     w.listeners.delete(listener);
     if (w.listeners.size === 0) {
       if (watch === w) watch = undefined;
-      await w.stop();
+      w.stop();
     }
   };
+}
+
+/** The workers of stopped watches that have not exited yet (see {@link stallWatchGone}). */
+const exiting = new Set<Promise<void>>();
+
+/**
+ * Resolves once every stopped watch's worker has closed its inspector session and exited (at
+ * most {@link WORKER_EXIT_WAIT} each). A process about to `process.exit()` after a shutdown waits
+ * for this: exiting while the session is open prints "Waiting for the debugger to disconnect..."
+ * and waits for it.
+ */
+export async function stallWatchGone(): Promise<void> {
+  await Promise.all([...exiting]);
 }
 
 function startWatch(checkInterval: number, firstThreshold: number): Watch {
@@ -147,7 +158,7 @@ function startWatch(checkInterval: number, firstThreshold: number): Watch {
   }
   return {
     listeners,
-    async stop() {
+    stop() {
       clearInterval(timer);
       delete (globalThis as Record<string, unknown>)[PROBE];
       const w = worker;
@@ -155,13 +166,17 @@ function startWatch(checkInterval: number, firstThreshold: number): Watch {
       if (!w) return;
       const exited = new Promise<void>((resolve) => w.once("exit", () => resolve()));
       w.postMessage("stop");
-      let waiting: NodeJS.Timeout | undefined;
-      const late = new Promise<boolean>((resolve) => {
-        waiting = setTimeout(() => resolve(true), WORKER_EXIT_WAIT);
-        waiting.unref();
-      });
-      if (await Promise.race([exited.then(() => false), late])) await w.terminate();
-      clearTimeout(waiting);
+      const gone = (async () => {
+        let waiting: NodeJS.Timeout | undefined;
+        const late = new Promise<boolean>((resolve) => {
+          // Not unref'd: a process awaiting this at its end must stay up until the worker is gone.
+          waiting = setTimeout(() => resolve(true), WORKER_EXIT_WAIT);
+        });
+        if (await Promise.race([exited.then(() => false), late])) await w.terminate();
+        clearTimeout(waiting);
+      })();
+      exiting.add(gone);
+      void gone.finally(() => exiting.delete(gone));
     },
   };
 }

@@ -4,6 +4,7 @@ import { settingsVarName } from "../../config/env.js";
 import { deferred } from "../../internal/deferred.js";
 import { interruptCounter } from "../../internal/interrupts.js";
 import { formatDuration } from "../../registry/duration.js";
+import { stallWatchGone } from "../../supervisor/stall-watch.js";
 import type { Manager } from "../../supervisor/types.js";
 import { action } from "../action.js";
 import { colourEnabled, painter } from "../ansi.js";
@@ -236,7 +237,10 @@ async function runStart(names: string[], given: StartFlags, io: CliIO): Promise<
       write(report.failed.length > 0 ? p.red(line) : p.green(line));
       if (!view) println(io.stdout, p.gray("press Ctrl-C to stop"));
     }
-    return await finished.promise;
+    const code = await finished.promise;
+    // The process exits next: the stall watch's worker must have closed its inspector session.
+    await stallWatchGone();
+    return code;
   } finally {
     signals.off("SIGINT", onSignal);
     signals.off("SIGTERM", onSignal);
