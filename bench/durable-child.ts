@@ -122,8 +122,10 @@ switch (role) {
         );
       },
     });
+    // The publisher and the subscriber are two nodes of one store: each needs its own node id.
     const manager = createManager(defineConfig({ daemons: [sink], store: url, ...storeOptions }), {
       logger: false,
+      node: { id: "bench-sub" },
     });
     await manager.start();
     console.log("READY");
@@ -155,7 +157,7 @@ switch (role) {
     });
     const manager = createManager(
       defineConfig({ daemons: [source], store: url, ...storeOptions }),
-      { logger: false },
+      { logger: false, node: { id: "bench-pub" } },
     );
     await manager.start();
     await published;
