@@ -106,8 +106,13 @@ export function createBufferedWrites(
     };
   };
 
+  // Events and launches are waited for (a subscriber, a worker): written at the next turn of
+  // the event loop, all that arrived meanwhile in one batch, and while one batch is written the
+  // next gathers (group commit). Logs and records can wait `flushInterval`.
+  const prompt = { flushInterval: options.flushInterval ?? 0 };
   const events = createWriteBuffer<NewEvent>({
     ...common,
+    ...prompt,
     write: async (rows) => {
       await target.appendEvents(rows);
     },
@@ -116,6 +121,7 @@ export function createBufferedWrites(
   });
   const launches = createWriteBuffer<NewJobLaunch>({
     ...common,
+    ...prompt,
     write: async (rows) => {
       await target.launchJobs(rows);
     },
