@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CuttingProxy, startCuttingProxy } from "../helpers/cutting-proxy.js";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 import {
   type DatabaseKind,
   PG_HOST,
@@ -133,13 +133,13 @@ describe.runIf(pg)(
     let dir: string;
     let cycles: string;
     let cluster: Cluster;
-    let proxy: CuttingProxy;
+    let proxy: TcpProxy;
 
     beforeEach(async () => {
       database = testDatabase("postgres");
       dir = mkdtempSync(join(tmpdir(), "ringmaster-cluster-"));
       cycles = join(dir, "cycles.log");
-      proxy = await startCuttingProxy({ host: PG_HOST, port: PG_PORT });
+      proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
       cluster = nodeCluster({
         STORE_URL: database.url,
         PG_SCHEMA: database.options.schema as string,

@@ -4,14 +4,8 @@ import { join } from "node:path";
 import { createManager, defineConfig, defineDaemon } from "ringmaster";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStore } from "../../src/store/open.js";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
-import {
-  PG_HOST,
-  PG_PORT,
-  postgresAvailable,
-  randomSchema,
-  testDatabase,
-} from "../store/helpers/databases.js";
+import { proxiedPostgres, until } from "../helpers/pg-outage.js";
+import { postgresAvailable } from "../store/helpers/databases.js";
 
 declare module "ringmaster" {
   interface Events {
@@ -27,14 +21,6 @@ const idle = defineDaemon({
 });
 const config = (extra: Partial<Parameters<typeof defineConfig>[0]>) =>
   defineConfig({ daemons: [idle], ...extra });
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
 
 describe("store.outageBuffer and events.retention in the config", () => {
   it("default to 64 MB and { 7 days, 1,000,000 rows }; take sizes, durations and a URL", () => {
@@ -147,24 +133,14 @@ describe.runIf(available)(
   "store.outageBuffer under a PostgreSQL outage",
   { timeout: 60_000 },
   () => {
-    let proxy: TcpProxy | undefined;
-    let schema: string | undefined;
-    afterEach(async () => {
-      proxy?.restore();
-      await proxy?.close();
-      if (schema)
-        await testDatabase("postgres")
-          .exec(`drop schema if exists "${schema}" cascade`)
-          .catch(() => {});
-    });
+    const postgres = proxiedPostgres();
 
     it("keeps at most outageBuffer bytes in memory and spools the rest", async () => {
-      proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
-      schema = randomSchema();
+      const { proxy, url } = await postgres.open();
       const manager = createManager(
         config({
           store: {
-            url: `postgres://postgres@127.0.0.1:${proxy.port}/test?schema=${schema}`,
+            url: url,
             outageBuffer: "8KB",
           },
         }),

@@ -1,25 +1,10 @@
 import { createManager, defineConfig, defineDaemon, defineJob } from "ringmaster";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createStore } from "../../src/store/open.js";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
-import {
-  PG_HOST,
-  PG_PORT,
-  PG_URL,
-  postgresAvailable,
-  randomSchema,
-  testDatabase,
-} from "../store/helpers/databases.js";
+import { proxiedPostgres, until } from "../helpers/pg-outage.js";
+import { PG_URL, postgresAvailable } from "../store/helpers/databases.js";
 
 const available = await postgresAvailable();
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
 
 interface Health {
   ok: boolean;
@@ -34,21 +19,10 @@ interface Health {
  * `launched` action, and runs; `/health` drops its warning soon after the database is back.
  */
 describe.runIf(available)("job launches during a PostgreSQL outage", { timeout: 120_000 }, () => {
-  let proxy: TcpProxy | undefined;
-  let schema: string | undefined;
-  afterEach(async () => {
-    proxy?.restore();
-    await proxy?.close();
-    if (schema)
-      await testDatabase("postgres")
-        .exec(`drop schema if exists "${schema}" cascade`)
-        .catch(() => {});
-  });
+  const postgres = proxiedPostgres();
 
   it("a job that ends during a cut is recorded once the store is back, not run again", async () => {
-    proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
-    const link = proxy;
-    schema = randomSchema();
+    const { proxy: link, schema, url } = await postgres.open();
     let runs = 0;
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -57,7 +31,7 @@ describe.runIf(available)("job launches during a PostgreSQL outage", { timeout: 
     let id: string | undefined;
     const manager = createManager(
       defineConfig({
-        store: `postgres://postgres@127.0.0.1:${link.port}/test?schema=${schema}`,
+        store: url,
         jobs: [
           defineJob({
             type: "gated",
@@ -101,15 +75,13 @@ describe.runIf(available)("job launches during a PostgreSQL outage", { timeout: 
 
   for (const fault of ["cut", "hang"] as const) {
     it(`a ${fault} of 6 s: the launcher stays running, every id is stored once and runs, /health recovers`, async () => {
-      proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
-      const link = proxy;
-      schema = randomSchema();
+      const { proxy: link, schema, url } = await postgres.open();
       const launched: string[] = [];
       const ran = new Set<string>();
       let launching = true;
       const manager = createManager(
         defineConfig({
-          store: `postgres://postgres@127.0.0.1:${link.port}/test?schema=${schema}`,
+          store: url,
           http: { port: 0 },
           jobs: [
             defineJob({

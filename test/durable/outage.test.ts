@@ -1,16 +1,9 @@
 import { createManager, defineConfig, defineDaemon } from "ringmaster";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DURABLE_DEFAULTS } from "../../src/events/durable.js";
 import { createStore } from "../../src/store/open.js";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
-import {
-  PG_HOST,
-  PG_PORT,
-  PG_URL,
-  postgresAvailable,
-  randomSchema,
-  testDatabase,
-} from "../store/helpers/databases.js";
+import { proxiedPostgres, until } from "../helpers/pg-outage.js";
+import { PG_URL, postgresAvailable } from "../store/helpers/databases.js";
 
 declare module "ringmaster" {
   interface Events {
@@ -20,63 +13,62 @@ declare module "ringmaster" {
 
 const available = await postgresAvailable();
 
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
+/**
+ * A manager on `url` whose `ticker` publishes OUTAGE_TICK { n } every 5 ms (n = 0, 1, 2 …) and
+ * whose `listener` records each n it handles.
+ */
+function tickerFleet(url: string) {
+  const published: number[] = [];
+  const handled: number[] = [];
+  let publishing = true;
+  const manager = createManager(
+    defineConfig({
+      store: url,
+      daemons: [
+        defineDaemon({
+          name: "ticker",
+          emits: ["OUTAGE_TICK"],
+          interval: 5,
+          cycle(ctx) {
+            if (!publishing) return;
+            const n = published.length;
+            ctx.events.publish("OUTAGE_TICK", { n });
+            published.push(n);
+          },
+        }),
+        defineDaemon({
+          name: "listener",
+          subscribes: ["OUTAGE_TICK"],
+          setup(ctx) {
+            ctx.events.subscribe("OUTAGE_TICK", (event) => {
+              handled.push(event.payload.n);
+            });
+          },
+        }),
+      ],
+    }),
+    { logger: false },
+  );
+  return {
+    manager,
+    published,
+    handled,
+    stopPublishing: () => {
+      publishing = false;
+    },
+  };
+}
 
 describe.runIf(available)(
   "a PostgreSQL outage under a running manager",
   { timeout: 90_000 },
   () => {
-    let proxy: TcpProxy | undefined;
-    let schema: string | undefined;
-    afterEach(async () => {
-      proxy?.restore();
-      await proxy?.close();
-      if (schema)
-        await testDatabase("postgres")
-          .exec(`drop schema if exists "${schema}" cascade`)
-          .catch(() => {});
-    });
+    const postgres = proxiedPostgres();
 
     it("a 10 s cut while publishing every 5 ms loses no event; the subscriber gets all, in order, once each", async () => {
-      proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
-      schema = randomSchema();
-      const published: number[] = [];
-      const handled: number[] = [];
-      let publishing = true;
-      const manager = createManager(
-        defineConfig({
-          store: `postgres://postgres@127.0.0.1:${proxy.port}/test?schema=${schema}`,
-          daemons: [
-            defineDaemon({
-              name: "ticker",
-              emits: ["OUTAGE_TICK"],
-              interval: 5,
-              cycle(ctx) {
-                if (!publishing) return;
-                const n = published.length;
-                ctx.events.publish("OUTAGE_TICK", { n });
-                published.push(n);
-              },
-            }),
-            defineDaemon({
-              name: "listener",
-              subscribes: ["OUTAGE_TICK"],
-              setup(ctx) {
-                ctx.events.subscribe("OUTAGE_TICK", (event) => {
-                  handled.push(event.payload.n);
-                });
-              },
-            }),
-          ],
-        }),
-        { logger: false },
-      );
+      const { proxy, schema, url } = await postgres.open();
+      const fleet = tickerFleet(url);
+      const { manager, published, handled } = fleet;
       await manager.start();
       await until("events flowing", () => handled.length >= 50);
       proxy.cut();
@@ -86,7 +78,7 @@ describe.runIf(available)(
       const duringCut = handled.length;
       proxy.restore();
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      publishing = false;
+      fleet.stopPublishing();
       await until("every event handled", () => handled.length >= published.length);
       // Delivered during the cut too (this node's own events), not only after it.
       expect(duringCut).toBeGreaterThan(1000);
@@ -107,39 +99,9 @@ describe.runIf(available)(
       const limit = DURABLE_DEFAULTS.localDeliveryLimit;
       DURABLE_DEFAULTS.localDeliveryLimit = 200;
       try {
-        proxy = await startTcpProxy({ host: PG_HOST, port: PG_PORT });
-        schema = randomSchema();
-        const published: number[] = [];
-        const handled: number[] = [];
-        let publishing = true;
-        const manager = createManager(
-          defineConfig({
-            store: `postgres://postgres@127.0.0.1:${proxy.port}/test?schema=${schema}`,
-            daemons: [
-              defineDaemon({
-                name: "ticker",
-                emits: ["OUTAGE_TICK"],
-                interval: 5,
-                cycle(ctx) {
-                  if (!publishing) return;
-                  const n = published.length;
-                  ctx.events.publish("OUTAGE_TICK", { n });
-                  published.push(n);
-                },
-              }),
-              defineDaemon({
-                name: "listener",
-                subscribes: ["OUTAGE_TICK"],
-                setup(ctx) {
-                  ctx.events.subscribe("OUTAGE_TICK", (event) => {
-                    handled.push(event.payload.n);
-                  });
-                },
-              }),
-            ],
-          }),
-          { logger: false },
-        );
+        const { proxy, url } = await postgres.open();
+        const fleet = tickerFleet(url);
+        const { manager, published, handled } = fleet;
         await manager.start();
         await until("events flowing", () => handled.length >= 50);
         proxy.cut();
@@ -153,7 +115,7 @@ describe.runIf(available)(
         expect(duringCut).toBeLessThanOrEqual(200);
         proxy.restore();
         await new Promise((resolve) => setTimeout(resolve, 500));
-        publishing = false;
+        fleet.stopPublishing();
         await until("every event handled", () => handled.length >= published.length);
         expect(handled).toEqual(published);
         await manager.shutdown();
