@@ -1,43 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { JobPayloadError } from "../../src/jobs/errors.js";
-import type { JobService, JobUpdate } from "../../src/jobs/types.js";
+import type { JobUpdate } from "../../src/jobs/types.js";
 import { defineJob } from "../../src/registry/define.js";
-import type { JobSpec } from "../../src/registry/types.js";
-import type { Store } from "../../src/store/types.js";
-import {
-  type DatabaseKind,
-  postgresAvailable,
-  type TestDatabase,
-  testDatabase,
-} from "../store/helpers/databases.js";
-import { aborted, service, waitFor } from "./helpers.js";
+import { type DatabaseKind, postgresAvailable } from "../store/helpers/databases.js";
+import { aborted, serviceFixture, waitFor } from "./helpers.js";
 
 // launchMany and the worker's local queue, on every store.
 const kinds: DatabaseKind[] = ["sqlite", "memory"];
 if (await postgresAvailable()) kinds.splice(1, 0, "postgres");
 
 describe.each(kinds)("local queue and launchMany (%s)", (kind) => {
-  let database: TestDatabase;
-  let store: Store;
-  const services: JobService[] = [];
-  const start = async (jobs: JobSpec[], over: Parameters<typeof service>[2] = {}) => {
-    const s = service(store, jobs, over);
-    services.push(s);
-    await s.start();
-    return s;
-  };
-
-  beforeEach(async () => {
-    database = testDatabase(kind);
-    store = database.store();
-    await store.open();
-  });
-  afterEach(async () => {
-    for (const s of services.splice(0)) await s.stop(1000);
-    await store.close();
-    await database.drop();
-  });
+  const fx = serviceFixture(kind);
+  const { start } = fx;
 
   it("launchMany launches one job per payload, ids in order, each with its launched action", async () => {
     const ran: number[] = [];
@@ -172,7 +147,7 @@ describe.each(kinds)("local queue and launchMany (%s)", (kind) => {
     const ids = await s.forDaemon("scanner").launchMany("thumb", [{}, {}], { reason: "batch" });
     await waitFor(async () => (await s.list({ status: "running" })).length === 2, 5000, "claims");
     await s.stop(50);
-    const jobs = await Promise.all(ids.map((id) => store.getJob(id)));
+    const jobs = await Promise.all(ids.map((id) => fx.store.getJob(id)));
     expect(jobs.map((j) => [j?.status, j?.attempts, j?.lockedBy])).toEqual([
       ["pending", 0, null],
       ["pending", 0, null],

@@ -1,17 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { JobCancelledError, JobPayloadError, UnknownJobTypeError } from "../../src/jobs/errors.js";
-import type { JobService, JobUpdate } from "../../src/jobs/types.js";
+import type { JobUpdate } from "../../src/jobs/types.js";
 import { defineJob } from "../../src/registry/define.js";
-import type { JobSpec } from "../../src/registry/types.js";
-import type { Store } from "../../src/store/types.js";
-import {
-  type DatabaseKind,
-  postgresAvailable,
-  type TestDatabase,
-  testDatabase,
-} from "../store/helpers/databases.js";
-import { aborted, service, waitFor } from "./helpers.js";
+import { type DatabaseKind, postgresAvailable } from "../store/helpers/databases.js";
+import { aborted, service, serviceFixture, waitFor } from "./helpers.js";
 
 const kinds: DatabaseKind[] = ["sqlite", "memory"];
 if (await postgresAvailable()) kinds.splice(1, 0, "postgres");
@@ -19,27 +12,8 @@ if (await postgresAvailable()) kinds.splice(1, 0, "postgres");
 const probe = z.object({ path: z.string().min(1), size: z.number().int().nonnegative() });
 
 describe.each(kinds)("job service (%s)", (kind) => {
-  let database: TestDatabase;
-  let store: Store;
-  const services: JobService[] = [];
-
-  const start = async (jobs: JobSpec[], over: Parameters<typeof service>[2] = {}) => {
-    const s = service(store, jobs, over);
-    services.push(s);
-    await s.start();
-    return s;
-  };
-
-  beforeEach(async () => {
-    database = testDatabase(kind);
-    store = database.store();
-    await store.open();
-  });
-  afterEach(async () => {
-    for (const s of services.splice(0)) await s.stop(1000);
-    await store.close();
-    await database.drop();
-  });
+  const fx = serviceFixture(kind);
+  const { start } = fx;
 
   it("launch → completed, with its result, progress and the launched and monitored actions", async () => {
     const seen: JobUpdate[] = [];
@@ -192,8 +166,8 @@ describe.each(kinds)("job service (%s)", (kind) => {
       },
     });
     await start([long], { nodeId: "worker-node" });
-    const other = database.persistent ? database.store() : store;
-    if (other !== store) await other.open();
+    const other = fx.database.persistent ? fx.database.store() : fx.store;
+    if (other !== fx.store) await other.open();
     const launcher = service(other, [long], { nodeId: "api-node", work: false });
     await launcher.start();
     try {
@@ -207,7 +181,7 @@ describe.each(kinds)("job service (%s)", (kind) => {
       );
     } finally {
       await launcher.stop(1000);
-      if (other !== store) await other.close();
+      if (other !== fx.store) await other.close();
     }
   });
 
@@ -223,8 +197,8 @@ describe.each(kinds)("job service (%s)", (kind) => {
     });
     // A 60 s lease renews every 20 s: only the wake-up can stop the job within the test.
     await start([long], { nodeId: "worker-node", leaseMs: 60_000 });
-    const other = database.persistent ? database.store() : store;
-    if (other !== store) await other.open();
+    const other = fx.database.persistent ? fx.database.store() : fx.store;
+    if (other !== fx.store) await other.open();
     const launcher = service(other, [long], { nodeId: "api-node", work: false });
     await launcher.start();
     try {
@@ -237,7 +211,7 @@ describe.each(kinds)("job service (%s)", (kind) => {
       expect(Date.now() - began).toBeLessThan(5000);
     } finally {
       await launcher.stop(1000);
-      if (other !== store) await other.close();
+      if (other !== fx.store) await other.close();
     }
   });
 
@@ -297,12 +271,12 @@ describe.each(kinds)("job service (%s)", (kind) => {
         await aborted(ctx.signal);
       },
     });
-    const s = service(store, [stuck]);
+    const s = service(fx.store, [stuck]);
     await s.start();
     const id = await s.forDaemon("d").launch("stuck", {}, { reason: "x" });
     await waitFor(() => started, 5000, "the job to start");
     await s.stop(50);
-    expect(await store.getJob(id)).toMatchObject({
+    expect(await fx.store.getJob(id)).toMatchObject({
       status: "pending",
       attempts: 0,
       lockedBy: null,
