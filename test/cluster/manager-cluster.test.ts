@@ -1,25 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { createManager, defineConfig, defineDaemon, type Manager } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { createManager, defineConfig, defineDaemon } from "../../src/index.js";
+import { until } from "../helpers/until.js";
 import { FAST } from "./helpers/node-process.js";
+import { sharedSqliteNodes } from "./helpers/shared-sqlite.js";
 
 // Two managers of one process on one SQLite file: the cluster surfaces through the real HTTP API.
-const dirs: string[] = [];
-const managers: Manager[] = [];
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.shutdown({ timeout: 5_000 })));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
+const { sharedStore, track } = sharedSqliteNodes("cluster-api");
 
 function node(store: string, id: string) {
   const leader = defineDaemon({ name: "leader", scope: "cluster", interval: 20, cycle() {} });
@@ -34,15 +20,12 @@ function node(store: string, id: string) {
     }),
     { logger: false, node: { id } },
   );
-  managers.push(manager);
-  return manager;
+  return track(manager);
 }
 
 describe("a cluster of two managers on one SQLite file", () => {
   it("runs the cluster daemon on one node, standby on the other; any node's API shows both", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ringmaster-cluster-api-"));
-    dirs.push(dir);
-    const store = `sqlite:${join(dir, "state.db")}`;
+    const store = sharedStore();
     const a = node(store, "node-a");
     await a.start();
     const b = node(store, "node-b");
@@ -75,9 +58,7 @@ describe("a cluster of two managers on one SQLite file", () => {
   });
 
   it("refuses a second live node with the same id, with a clear error", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ringmaster-cluster-id-"));
-    dirs.push(dir);
-    const store = `sqlite:${join(dir, "state.db")}`;
+    const store = sharedStore();
     await node(store, "same").start();
     await expect(node(store, "same").start()).rejects.toThrow(/node id "same" is already live/);
   });

@@ -1,33 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createManager, defineConfig, defineDaemon, type Manager } from "../../src/index.js";
 import { inspectManager } from "../../src/manager/internal-access.js";
+import { until } from "../helpers/until.js";
 import { FAST } from "./helpers/node-process.js";
+import { sharedSqliteNodes } from "./helpers/shared-sqlite.js";
 
 // A `scope: "cluster"` daemon that start() did not select, started later by an operator: it
 // becomes a lease candidate on that node (acquires it, or waits in standby), like a selected one.
-const dirs: string[] = [];
-const managers: Manager[] = [];
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.shutdown({ timeout: 5_000 })));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 5_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
-
-function sharedStore(): string {
-  const dir = mkdtempSync(join(tmpdir(), "ringmaster-cluster-manual-"));
-  dirs.push(dir);
-  return `sqlite:${join(dir, "state.db")}`;
-}
+const { sharedStore, track } = sharedSqliteNodes("cluster-manual");
 
 function node(store: string, id: string, daemons = ["local"]) {
   const leader = defineDaemon({ name: "leader", scope: "cluster", interval: 20, cycle() {} });
@@ -44,8 +24,7 @@ function node(store: string, id: string, daemons = ["local"]) {
     }),
     { logger: false, node: { id } },
   );
-  managers.push(manager);
-  return manager;
+  return track(manager);
 }
 
 type NodeView = { id: string; candidates?: string[]; holds: { name: string; token: number }[] };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createManager, defineConfig, defineDaemon } from "ringmaster";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStore } from "../../src/store/open.js";
+import { until } from "../helpers/until.js";
 
 declare module "ringmaster" {
   interface Events {
@@ -15,14 +16,6 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
 
 /** A publisher of one DL_TEST event and a subscriber that fails (first run) or records it. */
 function fleet(fails: boolean, handled: number[]) {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { inspectManager } from "../../src/manager/internal-access.js";
 import { startTcpProxy } from "../helpers/tcp-proxy.js";
+import { until } from "../helpers/until.js";
 import {
   PG_HOST,
   PG_PORT,
@@ -36,14 +37,6 @@ function database(kind: "sqlite" | "postgres"): string {
   });
   return `${PG_URL}?schema=${schema}`;
 }
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
 
 const fleet = () => [
   defineDaemon({

@@ -1,24 +1,12 @@
 /**
- * What the store-outage tests share: waiting for a condition in real time, and a fresh
- * PostgreSQL schema reached through a {@link TcpProxy} the test can cut or hang, removed (and
+ * What the store-outage tests share: `until` (./until.ts), and a fresh PostgreSQL schema reached through a {@link TcpProxy} the test can cut or hang, removed (and
  * the proxy closed) after each test.
  */
 import { afterEach } from "vitest";
 import { PG_HOST, PG_PORT, randomSchema, testDatabase } from "../store/helpers/databases.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
-/** Resolves once `check` holds (polled every 25 ms); throws naming `what` after `timeoutMs`. */
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { until } from "./until.js";
 
 export interface ProxiedDatabase {
   proxy: TcpProxy;
