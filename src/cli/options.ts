@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { parseDuration } from "../registry/duration.js";
+import { sinceAt } from "../registry/duration.js";
 
 /** A commander parser for a whole number from 1 to `max`. */
 export function positiveInt(max: number): (text: string) => number {
@@ -21,20 +21,6 @@ export function sinceOption(text: string): string {
       'expected a duration ago such as "10m", an ISO date or epoch milliseconds',
     );
   return text;
-}
-
-/**
- * `--since` read as the manager reads `?since=`: epoch milliseconds, a duration ago, an ISO date;
- * undefined when it is none of them. (The CLI does not load the HTTP layer to parse an option.)
- */
-function sinceAt(text: string, now: number): number | undefined {
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  try {
-    return now - parseDuration(trimmed, "since");
-  } catch {}
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : date;
 }
 
 /** `--since` as epoch milliseconds, for reading the store. */

@@ -55,3 +55,18 @@ export function formatDuration(ms: number): string {
   const m = Math.round((ms % HOUR) / MINUTE);
   return m ? `${h}h ${m}m` : `${h}h`;
 }
+
+/**
+ * A `since` as operators write it, as epoch milliseconds: epoch milliseconds themselves, a
+ * duration ago (`"10m"`, `"2h"`), or an ISO date; undefined when it is none of them. The CLI's
+ * `--since` and the API's `?since=` both read it so.
+ */
+export function sinceAt(text: string, now: number): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  try {
+    return now - parseDuration(trimmed, "since");
+  } catch {}
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : date;
+}

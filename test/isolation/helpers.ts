@@ -70,12 +70,15 @@ export function hostContext(
   return { ctx, controller, logs, heartbeats, stats, readyCalls: () => readyCalls };
 }
 
-/** Whether a process with this pid exists (signal 0 probes without sending anything). */
+/**
+ * Whether a process with this pid exists at all, zombies included (signal 0 probes without
+ * sending anything; only ESRCH says it does not).
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
   }
 }

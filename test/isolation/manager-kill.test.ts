@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fixture, waitUntil } from "./command-helpers.js";
+import { alive } from "./helpers.js";
 
 /** Every live process below `root`, from the parent links in /proc. */
 function descendantsOf(root: number): number[] {
@@ -26,16 +27,6 @@ function descendantsOf(root: number): number[] {
   };
   walk(root);
   return found;
-}
-
-/** Whether `pid` exists at all, zombies included: only ESRCH says it does not. */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ESRCH";
-  }
 }
 
 interface Announced {
@@ -80,11 +71,11 @@ describe.runIf(process.platform === "linux")("a whole manager killed with kill -
       );
       expect(below.length).toBeGreaterThanOrEqual(6);
       const pids = [announced.manager, ...below];
-      expect(pids.every(exists)).toBe(true);
+      expect(pids.every(alive)).toBe(true);
 
       process.kill(announced.manager, "SIGKILL");
-      const gone = await waitUntil(() => !pids.some(exists), 5_000);
-      expect(pids.filter(exists)).toEqual([]);
+      const gone = await waitUntil(() => !pids.some(alive), 5_000);
+      expect(pids.filter(alive)).toEqual([]);
       expect(gone).toBe(true);
       // Nothing is left below the stand-in init, which ends once it has reaped the last one.
       expect(await initExited).toBe(0);

@@ -4,7 +4,7 @@ import { createManager, defineConfig, type Manager } from "../../src/index.js";
 import { processSpares } from "../../src/isolation/process-host.js";
 import { workerSpares } from "../../src/isolation/worker-host.js";
 import { idleProcess, idleWorker } from "./fixtures/fleet.js";
-import { waitFor } from "./helpers.js";
+import { alive, waitFor } from "./helpers.js";
 
 const managers: Manager[] = [];
 afterEach(async () => {
@@ -18,16 +18,6 @@ function manager(): Manager {
   );
   managers.push(m);
   return m;
-}
-
-/** Whether `pid` exists at all, zombies included: only ESRCH says it does not. */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ESRCH";
-  }
 }
 
 const parked = () => ({
@@ -47,14 +37,14 @@ describe("the warm spares of isolated daemons", () => {
       "a parked spare process and thread",
     );
     const { pids, threads } = parked();
-    expect(pids.every(exists)).toBe(true);
+    expect(pids.every(alive)).toBe(true);
     expect(running(threads)).toHaveLength(threads.length);
     const guest = m.status("idle_process").isolation.pid as number;
 
     await m.shutdown({ timeout: 5000 });
 
-    expect(pids.filter(exists)).toEqual([]);
-    expect(exists(guest)).toBe(false);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(alive(guest)).toBe(false);
     expect(running(threads)).toEqual([]);
     expect(parked()).toEqual({ pids: [], threads: [] });
   });
@@ -72,11 +62,11 @@ describe("the warm spares of isolated daemons", () => {
     const { pids, threads } = parked();
 
     await first.shutdown({ timeout: 5000 });
-    expect(pids.every(exists)).toBe(true);
+    expect(pids.every(alive)).toBe(true);
     expect(running(threads)).toHaveLength(threads.length);
 
     await second.shutdown({ timeout: 5000 });
-    expect(pids.filter(exists)).toEqual([]);
+    expect(pids.filter(alive)).toEqual([]);
     expect(running(threads)).toEqual([]);
   });
 });

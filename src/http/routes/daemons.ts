@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { parseDuration } from "../../registry/duration.js";
+import { sinceAt } from "../../registry/duration.js";
 import { redactConfig } from "../../registry/secret.js";
 import type { DaemonSpec, LogLevel } from "../../registry/types.js";
 import { configChanges } from "../config-changes.js";
@@ -30,13 +30,8 @@ const LIST_CACHE_MS = 250;
  * Throws a 400 saying what was expected.
  */
 export function parseSince(text: string, now: number): number {
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  try {
-    return now - parseDuration(trimmed, "since");
-  } catch {}
-  const date = Date.parse(trimmed);
-  if (!Number.isNaN(date)) return date;
+  const at = sinceAt(text, now);
+  if (at !== undefined) return at;
   throw new HttpError(
     400,
     `querystring/since: expected epoch milliseconds, an ISO date or a duration ago such as "10m", found ${JSON.stringify(text)}`,
