@@ -122,14 +122,16 @@ describe("ringmaster start", () => {
     expect(r.stderr).toContain("cannot be used with option '--all'");
   });
 
-  it("as a process (npx tsx src/cli/bin.ts start --no-tui): SIGINT gives a clean exit 0 and the report", async () => {
+  it("as a process (node --import tsx src/cli/bin.ts start --no-tui): SIGINT gives a clean exit 0 and the report", async () => {
     const dir = tempDir({ "quick.config.mjs": QUICK });
-    // `npx tsx` resolves to tsx's CLI; it is run directly because npm exec re-raises SIGINT on
-    // itself after its child exits, which would hide the CLI's own exit code.
+    // Node with tsx's loader, so the process group holds the CLI alone: wrappers (npm exec,
+    // tsx's own CLI) relay SIGINT to their child and may answer 130 for themselves when the child
+    // got it from the group first, which would hide the CLI's own exit code.
     const child = spawn(
       process.execPath,
       [
-        join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+        "--import",
+        "tsx",
         "src/cli/bin.ts",
         "start",
         "--config",
