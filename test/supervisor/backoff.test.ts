@@ -16,6 +16,16 @@ describe("restart backoff", () => {
     expect(restartDelay(policy, 1, () => 0)).toBe(500);
   });
 
+  it("keeps a zero initialDelay at zero however many restarts came before", () => {
+    // factor^n overflows to Infinity past ~1,024 attempts; the delay must stay 0, not NaN.
+    const policy = { ...RESTART_DEFAULTS, initialDelay: 0, maxRestarts: 1e9 };
+    for (const n of [1, 1_024, 1_025, 5_000]) expect(restartDelay(policy, n)).toBe(0);
+    expect(restartDelay({ ...policy, jitter: 0.5 }, 5_000, () => 0.9)).toBe(0);
+    expect(restartDelay({ ...RESTART_DEFAULTS, maxRestarts: 1e9 }, 5_000)).toBe(
+      RESTART_DEFAULTS.maxDelay,
+    );
+  });
+
   it("restarts a failing daemon after 1, 2, 4, 8, 16 s and marks it failed after six attempts", async () => {
     const attempts: number[] = [];
     const flaky = defineDaemon({
