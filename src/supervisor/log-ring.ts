@@ -25,26 +25,40 @@ export interface LogQuery {
  * live stream can replay a little history. Bounded per daemon: old lines fall off.
  */
 export class LogRing {
-  private byDaemon = new Map<string, LogEntry[]>();
+  /** Per daemon, a ring: `lines` fills up to `perDaemon`, then `start` marks the oldest line. */
+  private byDaemon = new Map<string, { lines: LogEntry[]; start: number }>();
   private nextId = 1;
 
   constructor(private perDaemon = 1_000) {}
 
   push(entry: Omit<LogEntry, "id">): LogEntry {
     const full = { ...entry, id: this.nextId++ };
-    let list = this.byDaemon.get(entry.daemon);
-    if (!list) {
-      list = [];
-      this.byDaemon.set(entry.daemon, list);
+    let ring = this.byDaemon.get(entry.daemon);
+    if (!ring) {
+      ring = { lines: [], start: 0 };
+      this.byDaemon.set(entry.daemon, ring);
     }
-    list.push(full);
-    if (list.length > this.perDaemon) list.splice(0, list.length - this.perDaemon);
+    // Overwriting the oldest line costs the same at any size (a shift moved the whole list).
+    if (ring.lines.length < this.perDaemon) ring.lines.push(full);
+    else {
+      ring.lines[ring.start] = full;
+      ring.start = (ring.start + 1) % this.perDaemon;
+    }
     return full;
+  }
+
+  private ordered(name: string): LogEntry[] {
+    const ring = this.byDaemon.get(name);
+    if (!ring) return [];
+    const { lines, start } = ring;
+    return start === 0 ? lines : lines.slice(start).concat(lines.slice(0, start));
   }
 
   /** Matching lines, oldest first, the newest `limit` of them. */
   query(q: LogQuery = {}): LogEntry[] {
-    const lists = q.daemon ? [this.byDaemon.get(q.daemon) ?? []] : [...this.byDaemon.values()];
+    const lists = q.daemon
+      ? [this.ordered(q.daemon)]
+      : [...this.byDaemon.keys()].map((name) => this.ordered(name));
     const min = q.level ? LOG_LEVEL_NUMBERS[q.level] : 0;
     const rows = lists
       .flat()
