@@ -1,7 +1,7 @@
 import { Cron } from "croner";
 import type { TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
-import { AbortedError, withTimeout } from "../internal/sleep.js";
+import { abortReason, withTimeout } from "../internal/sleep.js";
 import { type ProgramSpec, programRunnerStats, programSpec } from "../isolation/command-daemon.js";
 import type { RunnerStats } from "../isolation/types.js";
 import { formatDuration } from "../registry/duration.js";
@@ -324,7 +324,7 @@ export class DaemonSupervisor {
     run.ended = true;
     releaseOwner(run.owner);
     run.ctx.detach();
-    run.abort.abort(new AbortedError("daemon stopping"));
+    run.abort.abort(abortReason("daemon stopping"));
     run.ctx.readyGate?.resolve();
   }
 
