@@ -317,6 +317,7 @@ export class DaemonSupervisor {
     if (run.healthTimer) clock.clearTimeout(run.healthTimer);
     if (run.resetTimer) clock.clearTimeout(run.resetTimer);
     if (run.cycleTimer) clock.clearTimeout(run.cycleTimer);
+    run.wheelTimer?.cancel();
     if (this.usesBus(run)) {
       bus.setOpen(this.name, false);
       bus.detachAll(this.name);

@@ -9,6 +9,7 @@ import { formatDuration } from "../registry/duration.js";
 import type { DaemonHooks, HealthReport } from "../registry/types.js";
 import { type Owner, runAs } from "./async-context.js";
 import { RunContext } from "./context.js";
+import type { CycleTimer } from "./cycles.js";
 import type { DaemonSupervisor } from "./daemon.js";
 import { daemonOwner } from "./owner.js";
 
@@ -26,10 +27,10 @@ export interface Run {
   workStarted: boolean;
   paused: boolean;
   tickWhenResumed: boolean;
+  /** A cron daemon's timer for its next cycle. */
   cycleTimer: TimerHandle | undefined;
-  /** The delay `cycleTimer` was armed with (it is re-armed as it is only while that holds). */
-  cycleDelay: number | undefined;
-  onCycleTimer: (() => void) | undefined;
+  /** An interval daemon's timer for its next cycle, in its clock's timer wheel (cycles.ts). */
+  wheelTimer: CycleTimer | undefined;
   unhealthyStreak: number;
   /** When the daemon last called `ctx.heartbeat()` in this run (for `heartbeatTimeout`). */
   lastBeatAt: number | null;
@@ -75,8 +76,7 @@ export function createRun(d: DaemonSupervisor): Run {
     paused: false,
     tickWhenResumed: false,
     cycleTimer: undefined,
-    cycleDelay: undefined,
-    onCycleTimer: undefined,
+    wheelTimer: undefined,
     unhealthyStreak: 0,
     lastBeatAt: null,
     healthTimer: undefined,
