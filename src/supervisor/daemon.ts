@@ -243,7 +243,7 @@ export class DaemonSupervisor {
    */
   /** @internal */
   fail(run: Run, thrown: unknown, phase: string, returned = false): void {
-    if (run !== this.run || run.abort.signal.aborted) return;
+    if (run !== this.run || run.abort.aborted) return;
     const error = coerceError(thrown);
     const { clock } = this.host;
     this.endRun(run);
