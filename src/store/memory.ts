@@ -5,6 +5,7 @@
 import type { DeadLetter } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
 import type { EventEnvelope } from "../registry/types.js";
+import { daemonKey } from "./daemon-key.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { trimmablePrefix } from "./event-retention.js";
 import { memoryClusterMethods } from "./memory-cluster.js";
@@ -157,7 +158,7 @@ function memoryNodeMethods(need: Need, daemons: Map<string, DaemonRecord>): Node
     async saveDaemons(records) {
       need();
       for (const r of records) {
-        const key = `${r.node}\u0000${r.name}`;
+        const key = daemonKey(r.node, r.name);
         const stored = daemons.get(key);
         if (stored && stored.updatedAt > r.updatedAt) continue;
         // Copied field by field into the stored record, only the details (the daemon's own
