@@ -5,6 +5,7 @@
 import type { DeadLetter } from "../events/types.js";
 import type { Clock } from "../internal/clock.js";
 import type { EventEnvelope } from "../registry/types.js";
+import { daemonKey } from "./daemon-key.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { trimmablePrefix } from "./event-retention.js";
 import { memoryClusterMethods } from "./memory-cluster.js";
@@ -115,6 +116,26 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
   return store;
 }
 
+/** Sets `into`'s fields to `from`'s, with `details` for its heartbeat details. */
+function copyRecord(
+  into: DaemonRecord,
+  from: DaemonRecord,
+  details: DaemonRecord["heartbeatDetails"],
+): DaemonRecord {
+  into.name = from.name;
+  into.node = from.node;
+  into.state = from.state;
+  into.enabled = from.enabled;
+  into.autoStart = from.autoStart;
+  into.restartCount = from.restartCount;
+  into.lastError = from.lastError;
+  into.startedAt = from.startedAt;
+  into.lastHeartbeatAt = from.lastHeartbeatAt;
+  into.heartbeatDetails = details;
+  into.updatedAt = from.updatedAt;
+  return into;
+}
+
 /** Nodes and daemon records. */
 function memoryNodeMethods(need: Need, daemons: Map<string, DaemonRecord>): NodeMethods {
   const nodes = new Map<string, NodeRecord>();
@@ -137,9 +158,15 @@ function memoryNodeMethods(need: Need, daemons: Map<string, DaemonRecord>): Node
     async saveDaemons(records) {
       need();
       for (const r of records) {
-        const key = `${r.node}\u0000${r.name}`;
+        const key = daemonKey(r.node, r.name);
         const stored = daemons.get(key);
-        if (!stored || stored.updatedAt <= r.updatedAt) daemons.set(key, clone(r));
+        if (stored && stored.updatedAt > r.updatedAt) continue;
+        // Copied field by field into the stored record, only the details (the daemon's own
+        // object) cloned: a fleet's heartbeats rewrite thousands of records a second, and a
+        // structured clone of each was old-generation garbage for the collector.
+        const details = r.heartbeatDetails === null ? null : clone(r.heartbeatDetails);
+        if (stored) copyRecord(stored, r, details);
+        else daemons.set(key, copyRecord({} as DaemonRecord, r, details));
       }
     },
     async loadDaemons(node) {

@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../internal/clock.js";
 import { describeError } from "../internal/errors.js";
+import { daemonKey } from "./daemon-key.js";
 import { STORE_DEFAULTS } from "./defaults.js";
 import { createMemoryBudget, type SpoolQueue, spoolQueue } from "./outage-buffer.js";
 import { openSpool, type Spool } from "./spool.js";
@@ -136,7 +137,7 @@ export function createBufferedWrites(
   });
   const daemons = createWriteBuffer<DaemonRecord>({
     ...common,
-    key: (r) => `${r.node}\u0000${r.name}`,
+    key: (r) => daemonKey(r.node, r.name),
     write: (rows) => target.saveDaemons(rows),
     onDrop: onDrop("daemons"),
   });

@@ -1,5 +1,5 @@
 import { coerceError } from "../internal/errors.js";
-import { currentOwner, type EscapeKind } from "./async-context.js";
+import { currentOwner, type EscapeKind, type Owner, runAs } from "./async-context.js";
 
 // The process-level half of containment (DESIGN.md §11): while at least one manager contains,
 // the process has one `uncaughtException` and one `unhandledRejection` handler. An error is
@@ -29,6 +29,22 @@ function dispatch(thrown: unknown, how: EscapeKind): void {
     }
   }
   for (const c of containing) c.unowned(error, how);
+}
+
+/**
+ * An error caught on `owner`'s behalf by code that runs several owners' callbacks in one turn
+ * (the timer wheel: one daemon's throw must not stop the others' cycles). It goes where it would
+ * have gone had it escaped `owner`'s own timer: to `owner` while anything contains, else it is
+ * thrown again, as `owner`'s, on the next tick (an uncaught exception, as before).
+ */
+export function escapedFrom(owner: Owner, thrown: unknown): void {
+  if (containing.size > 0) runAs(owner, dispatch, thrown, "uncaughtException");
+  else
+    runAs(owner, () =>
+      process.nextTick(() => {
+        throw thrown;
+      }),
+    );
 }
 
 const onException = (error: unknown) => dispatch(error, "uncaughtException");

@@ -50,8 +50,13 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
     private owner: ContextOwner,
     readonly name: string,
     readonly config: Readonly<C>,
-    readonly signal: AbortSignal,
+    /** Where the run's signal comes from: made on first use (run.ts `RunAbort`). */
+    private readonly abortSource: { readonly signal: AbortSignal; readonly aborted: boolean },
   ) {}
+
+  get signal(): AbortSignal {
+    return this.abortSource.signal;
+  }
 
   private jobsApi: DaemonJobs | undefined;
   /** Made on first use: most daemons never launch a job. */
@@ -105,7 +110,7 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
         }),
       subscribe: (type, handler) => {
         const root = this.root;
-        if (root.signal.aborted) return () => {};
+        if (root.abortSource.aborted) return () => {};
         root.subscribed = true;
         const off = this.owner.host.bus.attach(
           this.name,

@@ -1,11 +1,15 @@
+import type { Clock } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
+import { runAs } from "./async-context.js";
 import { restartDelay } from "./backoff.js";
+import { escapedFrom } from "./containment.js";
 import type { DaemonSupervisor } from "./daemon.js";
 import { heapProbe, heapUsed } from "./heap-watch.js";
 import type { Run } from "./run.js";
+import { TimerWheel, type TimerWheelHooks, WheelTimer } from "./timer-wheel.js";
 
 // The cycles of a periodic daemon (interval or cron): one run's schedule, timeouts and error
 // counting. A cycle that fails more than `maxConsecutiveErrors` times in a row fails the run.
@@ -16,39 +20,82 @@ export function startCycles(d: DaemonSupervisor, run: Run): void {
   else scheduleCycle(d, run);
 }
 
-export function scheduleCycle(d: DaemonSupervisor, run: Run): void {
+/**
+ * An interval daemon's cycle timer, in the timer wheel of its clock: the daemons whose cycles
+ * end in the same millisecond share one timer of the clock (timer-wheel.ts). Each fires as its
+ * run's owner (async-context.ts), and what one throws fails that run only.
+ */
+export class CycleTimer extends WheelTimer {
+  constructor(
+    readonly wheel: TimerWheel<CycleTimer>,
+    readonly d: DaemonSupervisor,
+    readonly run: Run,
+  ) {
+    super();
+  }
+
+  cancel(): void {
+    this.wheel.cancel(this);
+  }
+}
+
+const cycleHooks: TimerWheelHooks<CycleTimer> = {
+  fire: (timer, now) => runAs(timer.run.owner, tick, timer.d, timer.run, now),
+  failed: (timer, error) => escapedFrom(timer.run.owner, error),
+};
+
+/** One wheel per clock, shared by every manager on it. */
+const wheels = new WeakMap<Clock, TimerWheel<CycleTimer>>();
+
+function wheelOf(clock: Clock): TimerWheel<CycleTimer> {
+  let wheel = wheels.get(clock);
+  if (!wheel) {
+    wheel = new TimerWheel(clock, cycleHooks);
+    wheels.set(clock, wheel);
+  }
+  return wheel;
+}
+
+/**
+ * Schedules the next cycle. An interval daemon's is due `nextCycleDelay` after `from`, the end
+ * of the cycle that just finished (read by endCycle; the clock when not given).
+ */
+export function scheduleCycle(d: DaemonSupervisor, run: Run, from?: number): void {
   const { clock } = d.host;
   const delay = nextCycleDelay(d);
-  // Interval daemons re-arm one timer per run while the delay holds; cron daemons compute each.
-  if (
-    run.cycleTimer &&
-    clock.refresh &&
-    d.spec.interval !== undefined &&
-    run.cycleDelay === delay
-  ) {
-    clock.refresh(run.cycleTimer);
+  if (d.spec.interval !== undefined) {
+    run.wheelTimer ??= new CycleTimer(wheelOf(clock), d, run);
+    const now = from ?? clock.now();
+    run.wheelTimer.wheel.schedule(run.wheelTimer, now + delay, now);
     return;
   }
   if (run.cycleTimer) clock.clearTimeout(run.cycleTimer);
-  run.onCycleTimer ??= () => tick(d, run);
-  run.cycleTimer = clock.setTimeout(run.onCycleTimer, delay);
-  run.cycleDelay = delay;
+  run.cycleTimer = clock.setTimeout(() => tick(d, run), delay);
 }
 
-/** Runs a cycle now (unless paused or over) and schedules the next when it has ended. */
-export function tick(d: DaemonSupervisor, run: Run): void {
-  if (run !== d.run || run.ended) return;
+/**
+ * Runs a cycle now (unless paused or over) and schedules the next when it has ended. `now` is
+ * the clock as its caller read it (the timer wheel's batch); returns the clock as read at the
+ * end of a synchronous cycle, for the next daemon of the batch.
+ */
+export function tick(d: DaemonSupervisor, run: Run, now?: number): number | undefined {
+  if (run !== d.run || run.ended) return undefined;
   if (run.paused) {
     run.tickWhenResumed = true;
-    return;
+    return undefined;
   }
-  const outcome = runCycle(d, run);
-  if (outcome === true) scheduleCycle(d, run);
-  else if (outcome !== false) {
+  const outcome = runCycle(d, run, now);
+  if (outcome === true) {
+    const ended = d.stats.lastCycleAt ?? undefined;
+    scheduleCycle(d, run, ended);
+    return ended;
+  }
+  if (outcome !== false) {
     outcome.then((more) => {
       if (more) scheduleCycle(d, run);
     });
   }
+  return undefined;
 }
 
 /**
@@ -70,12 +117,15 @@ export function nextCycleDelay(d: DaemonSupervisor): number {
 }
 
 /**
- * Runs one cycle; true to go on, false when the run is over (stopped, or failed by too many
- * errors). Synchronous cycles cost no promise; without a cycleTimeout the cycle sees the run's
+ * Runs one cycle (begun at `started`); true to go on, false when the run is over (stopped, or
+ * failed by too many errors). Synchronous cycles cost no promise; without a cycleTimeout the cycle sees the run's
  * context and signal as they are.
  */
-export function runCycle(d: DaemonSupervisor, run: Run): boolean | Promise<boolean> {
-  const started = d.host.clock.now();
+export function runCycle(
+  d: DaemonSupervisor,
+  run: Run,
+  started: number = d.host.clock.now(),
+): boolean | Promise<boolean> {
   if (d.spec.cycleTimeout !== undefined) return runCycleWithTimeout(d, run, started);
   let result: unknown;
   const heapBefore = heapProbe.on ? heapUsed() : 0;

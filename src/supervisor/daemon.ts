@@ -243,7 +243,7 @@ export class DaemonSupervisor {
    */
   /** @internal */
   fail(run: Run, thrown: unknown, phase: string, returned = false): void {
-    if (run !== this.run || run.abort.signal.aborted) return;
+    if (run !== this.run || run.abort.aborted) return;
     const error = coerceError(thrown);
     const { clock } = this.host;
     this.endRun(run);
@@ -317,6 +317,7 @@ export class DaemonSupervisor {
     if (run.healthTimer) clock.clearTimeout(run.healthTimer);
     if (run.resetTimer) clock.clearTimeout(run.resetTimer);
     if (run.cycleTimer) clock.clearTimeout(run.cycleTimer);
+    run.wheelTimer?.cancel();
     if (this.usesBus(run)) {
       bus.setOpen(this.name, false);
       bus.detachAll(this.name);

@@ -17,14 +17,25 @@ import type { Run } from "./run.js";
  * the supervisor, not what the run held.
  */
 export function daemonOwner(d: DaemonSupervisor, run: Run): Owner & { run: Run | undefined } {
-  const owner = {
-    kind: "daemon" as const,
-    label: d.name,
-    run: run as Run | undefined,
-    escaped: (error: Error, how: EscapeKind) => onEscaped(d, owner.run, error, how),
-    stalled: (ms: number) => onStalled(d, owner.run, ms),
-  };
-  return owner;
+  return new DaemonOwner(d, run);
+}
+
+/** A class, not an object of closures: a fleet of thousands of runs shares its two methods. */
+class DaemonOwner implements Owner {
+  readonly kind = "daemon" as const;
+  readonly label: string;
+  constructor(
+    private readonly d: DaemonSupervisor,
+    public run: Run | undefined,
+  ) {
+    this.label = d.name;
+  }
+  escaped(error: Error, how: EscapeKind): void {
+    onEscaped(this.d, this.run, error, how);
+  }
+  stalled(ms: number): void {
+    onStalled(this.d, this.run, ms);
+  }
 }
 
 /** The run is over: its owner no longer holds it. */

@@ -9,12 +9,39 @@ import { formatDuration } from "../registry/duration.js";
 import type { DaemonHooks, HealthReport } from "../registry/types.js";
 import { type Owner, runAs } from "./async-context.js";
 import { RunContext } from "./context.js";
+import type { CycleTimer } from "./cycles.js";
 import type { DaemonSupervisor } from "./daemon.js";
 import { daemonOwner } from "./owner.js";
 
+/**
+ * A run's abort: its `AbortSignal` is made when first asked for (`ctx.signal`, a cycleTimeout),
+ * already aborted if the run is over by then. A signal costs ~1 KB (an EventTarget with its
+ * listener maps); most periodic daemons never look at theirs.
+ */
+export class RunAbort {
+  private controller: AbortController | undefined;
+  aborted = false;
+  reason: unknown = undefined;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
 /** One run of a daemon: from `starting` until it stops or fails. */
 export interface Run {
-  abort: AbortController;
+  abort: RunAbort;
   ctx: RunContext;
   /** Whose code this run's hooks are (their async context, see async-context.ts). */
   owner: Owner;
@@ -26,10 +53,10 @@ export interface Run {
   workStarted: boolean;
   paused: boolean;
   tickWhenResumed: boolean;
+  /** A cron daemon's timer for its next cycle. */
   cycleTimer: TimerHandle | undefined;
-  /** The delay `cycleTimer` was armed with (it is re-armed as it is only while that holds). */
-  cycleDelay: number | undefined;
-  onCycleTimer: (() => void) | undefined;
+  /** An interval daemon's timer for its next cycle, in its clock's timer wheel (cycles.ts). */
+  wheelTimer: CycleTimer | undefined;
   unhealthyStreak: number;
   /** When the daemon last called `ctx.heartbeat()` in this run (for `heartbeatTimeout`). */
   lastBeatAt: number | null;
@@ -50,8 +77,8 @@ export interface StopResult {
 
 /** A fresh run record for `d`, with its own abort signal and context. */
 export function createRun(d: DaemonSupervisor): Run {
-  const abort = new AbortController();
-  const ctx = new RunContext(d, d.name, d.config, abort.signal);
+  const abort = new RunAbort();
+  const ctx = new RunContext(d, d.name, d.config, abort);
   if (d.spec.readiness === "manual") ctx.readyGate = deferred<void>();
   const { spec } = d;
   const runner =
@@ -75,8 +102,7 @@ export function createRun(d: DaemonSupervisor): Run {
     paused: false,
     tickWhenResumed: false,
     cycleTimer: undefined,
-    cycleDelay: undefined,
-    onCycleTimer: undefined,
+    wheelTimer: undefined,
     unhealthyStreak: 0,
     lastBeatAt: null,
     healthTimer: undefined,

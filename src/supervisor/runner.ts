@@ -24,7 +24,7 @@ export function startWork(d: DaemonSupervisor, run: Run): void {
 }
 
 export function onRunReturned(d: DaemonSupervisor, run: Run): void {
-  if (run !== d.run || run.abort.signal.aborted) return;
+  if (run !== d.run || run.abort.aborted) return;
   if (d.spec.restart.policy === "always") {
     d.fail(run, new Error("run() returned; restart policy is always"), "run", true);
     return;

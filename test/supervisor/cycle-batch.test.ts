@@ -1,0 +1,136 @@
+// Periodic daemons whose cycles share a timer-wheel batch (issue 17): each cycle runs as its own
+// run's owner (what the stall watch and containment blame), one daemon's throw fails that daemon
+// only and the rest of the batch runs, and the interval is a delay after each cycle's end.
+import { defineConfig, defineDaemon } from "ringmaster";
+import { createManualClock } from "ringmaster/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveConfig } from "../../src/config/resolve.js";
+import type { EventBus } from "../../src/events/types.js";
+import type { DaemonJobs, DaemonLogger, NodeInfo } from "../../src/registry/types.js";
+import { currentOwner } from "../../src/supervisor/async-context.js";
+import { contain } from "../../src/supervisor/containment.js";
+import { DaemonSupervisor, type SupervisorHost } from "../../src/supervisor/daemon.js";
+
+const T0 = Date.UTC(2026, 0, 1);
+const stops: Array<() => void> = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+const quiet: DaemonLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+} as unknown as DaemonLogger;
+
+/** Supervisors for `names` (interval 100 ms) on a manual clock; `broken` is the host's hook. */
+function fleet(names: string[], onHeartbeat: (d: DaemonSupervisor) => void) {
+  const clock = createManualClock(T0);
+  const seen: string[] = [];
+  const daemons = names.map((name) =>
+    defineDaemon({
+      name,
+      interval: "100ms",
+      cycle(ctx) {
+        seen.push(`${name}@${ctx.clock.now() - T0} as ${currentOwner()?.label ?? "no one"}`);
+      },
+    }),
+  );
+  const resolved = resolveConfig(defineConfig({ daemons }), { env: {} });
+  const host: SupervisorHost = {
+    clock,
+    bus: {} as EventBus,
+    node: { id: "n1" } as NodeInfo,
+    jobsFor: () => ({}) as DaemonJobs,
+    createLog: () => quiet,
+    emit() {},
+    observed: () => false,
+    onState() {},
+    onBackoffElapsed() {},
+    onHeartbeat,
+  };
+  const sups = names.map(
+    (name) => new DaemonSupervisor(resolved.daemons.get(name)?.spec as never, {}, host),
+  );
+  return { clock, seen, sups };
+}
+
+describe("cycles in one timer-wheel batch", () => {
+  it("each cycle runs as its own daemon; a throw outside one daemon's cycle fails only that daemon", async () => {
+    const escaped: string[] = [];
+    stops.push(contain({ unowned: (error) => escaped.push(error.message) }));
+    let beats = 0;
+    const { clock, seen, sups } = fleet(["a", "b", "c"], (d) => {
+      // The hand-off after b's second cycle breaks (a broken store write, say).
+      if (d.name === "b" && ++beats === 2) throw new Error("record write broke");
+    });
+    for (const s of sups) s.launch();
+    await clock.settle();
+    expect(sups.map((s) => s.state)).toEqual(["running", "running", "running"]);
+    // All three cycles ended at T0, so their next cycles share one clock timer.
+    expect(clock.pending()).toBe(1 + sups.length); // the batch, and each daemon's health check
+    await clock.advance(100);
+    expect(seen).toEqual([
+      "a@0 as a",
+      "b@0 as b",
+      "c@0 as c",
+      "a@100 as a",
+      "b@100 as b",
+      "c@100 as c",
+    ]);
+    const [a, b, c] = sups as [DaemonSupervisor, DaemonSupervisor, DaemonSupervisor];
+    expect(b.state).toBe("backoff");
+    expect(b.lastError).toBe("uncaught: record write broke");
+    expect([a.state, c.state]).toEqual(["running", "running"]);
+    expect(escaped).toEqual([]);
+    await clock.advance(100);
+    expect(seen.slice(6)).toEqual(["a@200 as a", "c@200 as c"]);
+    expect(a.stats.cycles).toBe(3);
+    for (const s of sups) await s.stop("stopped");
+    expect(clock.pending()).toBe(0);
+  });
+
+  it("waits the interval after each cycle's end, also when the cycles of one batch end apart", async () => {
+    const clock = createManualClock(T0);
+    const starts: Record<string, number[]> = { slow: [], fast: [] };
+    const daemons = [
+      defineDaemon({
+        name: "slow",
+        interval: "100ms",
+        async cycle(ctx) {
+          starts.slow?.push(ctx.clock.now() - T0);
+          await ctx.sleep(30);
+        },
+      }),
+      defineDaemon({
+        name: "fast",
+        interval: "100ms",
+        cycle(ctx) {
+          starts.fast?.push(ctx.clock.now() - T0);
+        },
+      }),
+    ];
+    const resolved = resolveConfig(defineConfig({ daemons }), { env: {} });
+    const host: SupervisorHost = {
+      clock,
+      bus: {} as EventBus,
+      node: { id: "n1" } as NodeInfo,
+      jobsFor: () => ({}) as DaemonJobs,
+      createLog: () => quiet,
+      emit() {},
+      observed: () => false,
+      onState() {},
+      onBackoffElapsed() {},
+    };
+    const sups = ["slow", "fast"].map(
+      (name) => new DaemonSupervisor(resolved.daemons.get(name)?.spec as never, {}, host),
+    );
+    for (const s of sups) s.launch();
+    await clock.advance(400);
+    expect(starts.fast).toEqual([0, 100, 200, 300, 400]);
+    expect(starts.slow).toEqual([0, 130, 260, 390]);
+    for (const s of sups) await s.stop("stopped");
+    expect(clock.pending()).toBe(0);
+  });
+});
