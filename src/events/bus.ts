@@ -24,7 +24,7 @@ export type { CreateEventBusOptions } from "./bus-options.js";
  * implementation adds, and where each part lives:
  *
  * - **Publishing** (`publish.ts`, ids in `ids.ts`): `publish` only queues; handlers run from a
- *   microtask, never inside `publish`. With `systemClock`, `time` is read once per few dozen
+ *   microtask, never inside `publish`. With `systemClock`, `time` is read once per 256
  *   publishes within one synchronous run (see `PublishTime`).
  * - **Routing** (`routing.ts`, `routing-table.ts`): events reach the subscribers that existed
  *   when they were published, in publish order; a ready subscriber is called directly, any other
