@@ -9,14 +9,30 @@
  * (default 64 MB), so a short run can fill it. Run under `node --expose-gc --import tsx` to sample
  * the heap after a full collection (live memory, not garbage waiting for the collector).
  *
- * Figures per phase: RSS and heap slope after warm-up (the first fifth; target < 1 MB/min), the
+ * Diagnostics: `SOAK_SAMPLES=<file>` writes every sample (RSS, heap used and total, external and
+ * array buffers, the outage buffer's bytes) as JSON lines, one file per phase (`<file>.<phase>`);
+ * `SOAK_SNAPSHOT_AT=4,8` writes heap snapshots (`v8.writeHeapSnapshot`, into the temporary directory)
+ * at those minutes of each phase, after the sample's full collection (each pauses the process for
+ * seconds and leaves ~130 MB more RSS: not for a run whose figures are kept).
+ *
+ * Figures per phase: RSS and heap slope (least squares) over the steady state — after warm-up (the
+ * first fifth) and, on PostgreSQL, after the cut's recovery (target < 1 MB/min); on PostgreSQL
+ * also the slopes before the cut, the fit across it and the step it leaves; the
  * store's event rows and file size against `maxRows`, events lost (published, not handled by
  * each subscriber; target 0), duplicates, and on PostgreSQL the peak heap during the cut (target
  * ≤ outageBuffer + 30 MB) and job launches refused during it.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import pg from "pg";
 import { createManager, defineConfig, defineDaemon, defineJob } from "../src/index.js";
 import { STORE_DEFAULTS } from "../src/store/defaults.js";
@@ -38,6 +54,11 @@ const PHASES = (process.env.SOAK_PHASES ?? "sqlite,postgres").split(",") as Arra
   "sqlite" | "postgres"
 >;
 const OUTAGE_BUFFER = process.env.SOAK_OUTAGE_BUFFER;
+const SAMPLES_FILE = process.env.SOAK_SAMPLES;
+const SNAPSHOT_AT = (process.env.SOAK_SNAPSHOT_AT ?? "")
+  .split(",")
+  .filter((m) => m.trim() !== "")
+  .map((m) => Number(m) * 60_000);
 const outageBufferBytes = OUTAGE_BUFFER
   ? defineConfig({ daemons: [], store: { outageBuffer: OUTAGE_BUFFER } }).outageBuffer
   : STORE_DEFAULTS.outage.maxBytes;
@@ -161,6 +182,9 @@ async function phase(kind: "sqlite" | "postgres") {
   await manager.start();
   const t0 = Date.now();
   const samples: Sample[] = [];
+  const samplesFile = SAMPLES_FILE ? `${SAMPLES_FILE}.${kind}` : undefined;
+  if (samplesFile) writeFileSync(samplesFile, "");
+  const snapshots = [...SNAPSHOT_AT];
   let cutPeakHeap = 0;
   /** The heap at the last sample before the cut, and the most the outage buffer held in it. */
   let heapBeforeCut = 0;
@@ -172,8 +196,25 @@ async function phase(kind: "sqlite" | "postgres") {
     const at = Date.now() - t0;
     // With --expose-gc the heap is sampled after a full collection: what is live, not garbage.
     (globalThis as { gc?: () => void }).gc?.();
-    const { rss, heapUsed } = process.memoryUsage();
+    const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
     samples.push({ at, rss, heap: heapUsed });
+    if (samplesFile) {
+      const buffered = manager.liveness().store?.bytesBuffered ?? 0;
+      // RSS split into anonymous memory (heap, malloc) and file pages mapped in (code, mmap).
+      const status = readFileSync("/proc/self/status", "utf8");
+      const kb = (field: string) =>
+        Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      const line = {
+        ...{ at, rss, heapUsed, heapTotal, external, arrayBuffers, buffered, cutting },
+        ...{ rssAnon: kb("RssAnon") * 1024, rssFile: kb("RssFile") * 1024 },
+      };
+      appendFileSync(samplesFile, `${JSON.stringify(line)}\n`);
+    }
+    while (snapshots.length > 0 && at >= (snapshots[0] as number)) {
+      snapshots.shift();
+      const file = join(tmpdir(), `soak-${kind}-${(at / 60_000).toFixed(2)}min.heapsnapshot`);
+      console.error(`heap snapshot at ${(at / 60_000).toFixed(2)} min: ${writeHeapSnapshot(file)}`);
+    }
     if (proxy && !cutting && at >= cutFrom && at < cutFrom + CUT_MS) {
       cutting = true;
       heapBeforeCut = heapUsed;
@@ -228,10 +269,25 @@ async function phase(kind: "sqlite" | "postgres") {
   await proxy?.close();
   rmSync(dir, { recursive: true, force: true });
 
-  // After warm-up, and (PostgreSQL) outside the cut and the 15 s of catching up after it.
-  const warm = samples.filter(
-    (s) => s.at >= PHASE_MS / 5 && !(proxy && s.at >= cutFrom && s.at < cutFrom + CUT_MS + 15_000),
-  );
+  // The slopes are fitted to the steady state: after warm-up (the first fifth) and, on PostgreSQL,
+  // after the cut and the 15 s of catching up that follow it. A line fitted across the cut would
+  // measure the level the outage leaves behind (a step: V8's and malloc's pages kept after the
+  // buffer's peak) divided by the phase's length, not a growth rate; that step is reported on
+  // its own, with the slope before the cut and the across-the-cut fit earlier runs reported.
+  const afterWarmUp = samples.filter((s) => s.at >= PHASE_MS / 5);
+  const recovered = cutFrom + CUT_MS + 15_000;
+  const beforeCut = afterWarmUp.filter((s) => s.at < cutFrom);
+  const afterCut = samples.filter((s) => s.at >= recovered);
+  const steady = proxy ? afterCut : afterWarmUp;
+  const acrossCut = afterWarmUp.filter((s) => s.at < cutFrom || s.at >= recovered);
+  const mean = (list: Sample[], pick: (s: Sample) => number) =>
+    list.reduce((sum, s) => sum + pick(s), 0) / Math.max(1, list.length) / MB;
+  const slopes = (list: Sample[]) => ({
+    rss: Number(slope(list, (s) => s.rss).toFixed(2)),
+    heap: Number(slope(list, (s) => s.heap).toFixed(2)),
+  });
+  const step = (pick: (s: Sample) => number) =>
+    Number((mean(afterCut.slice(0, 5), pick) - mean(beforeCut.slice(-5), pick)).toFixed(1));
   const lost = (marks: Uint8Array) => {
     let missing = 0;
     for (let n = 0; n < stopAt; n++) if (!marks[n]) missing++;
@@ -245,8 +301,9 @@ async function phase(kind: "sqlite" | "postgres") {
     eventsPerSecond: Math.round(stopAt / (PHASE_MS / 1000)),
     lost: { a: lost(handled.a), b: lost(handled.b) },
     duplicates,
-    rssSlopeMBPerMin: Number(slope(warm, (s) => s.rss).toFixed(2)),
-    heapSlopeMBPerMin: Number(slope(warm, (s) => s.heap).toFixed(2)),
+    rssSlopeMBPerMin: slopes(steady).rss,
+    heapSlopeMBPerMin: slopes(steady).heap,
+    slopeMinutes: Number((((steady.at(-1)?.at ?? 0) - (steady[0]?.at ?? 0)) / 60_000).toFixed(1)),
     peakHeapMB: Math.round(Math.max(...samples.map((s) => s.heap)) / MB),
     ...(kind === "postgres"
       ? {
@@ -255,6 +312,10 @@ async function phase(kind: "sqlite" | "postgres") {
           cutHeapTargetMB: Math.round(outageBufferBytes / MB) + 30,
           outageBufferMB: Number((outageBufferBytes / MB).toFixed(1)),
           heapBeforeCutMB: Math.round(heapBeforeCut / MB),
+          slopesBeforeCutMBPerMin: slopes(beforeCut),
+          slopesAcrossCutMBPerMin: slopes(acrossCut),
+          /** Mean of the first 5 samples after recovery less that of the last 5 before the cut. */
+          stepAcrossCutMB: { rss: step((s) => s.rss), heap: step((s) => s.heap) },
           cutPeakBufferedMB: Number((cutPeakBuffered / MB).toFixed(1)),
         }
       : {}),

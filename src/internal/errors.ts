@@ -16,3 +16,17 @@ export function describeError(error: Error): string {
   const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";
   return `${name}${error.message}`.split("\n")[0] ?? "";
 }
+
+/**
+ * `error`, made safe to keep for long: V8 captures a stack as frames, each holding its function
+ * (and so everything that closure holds: a failed write's rows), and formats them into a string
+ * only when `stack` is first read. Reading it, and its causes', lets the frames go.
+ */
+export function withFormattedStack(error: Error): Error {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    void current.stack;
+    current = current.cause;
+  }
+  return error;
+}

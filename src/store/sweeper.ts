@@ -54,7 +54,10 @@ export function startLogSweeper(store: Store, options: LogSweeperOptions = {}): 
       maxAgeMs: options.eventMaxAgeMs ?? retention.maxAge,
       maxRows: options.eventMaxRows ?? retention.maxRows,
     };
-    let limit = retention.batch;
+    // SQLite and memory statements run on the event loop: their time is the loop's, and a slow
+    // one halves the next. PostgreSQL's wait for the server with the loop free: fixed batches.
+    const onLoop = store.kind !== "postgres";
+    let limit = onLoop ? retention.batch : retention.asyncBatch;
     let removed = 0;
     for (;;) {
       const started = performance.now();
@@ -67,8 +70,11 @@ export function startLogSweeper(store: Store, options: LogSweeperOptions = {}): 
         // An observer's error is its own.
       }
       if (n < limit || stopped) return removed;
-      if (ms > retention.batchBudget) limit = Math.max(retention.minBatch, Math.floor(limit / 2));
-      else if (ms < retention.batchBudget / 4) limit = Math.min(retention.batch, limit * 2);
+      if (onLoop && ms > retention.batchBudget) {
+        limit = Math.max(retention.minBatch, Math.floor(limit / 2));
+      } else if (onLoop && ms < retention.batchBudget / 4) {
+        limit = Math.min(retention.batch, limit * 2);
+      }
       await new Promise((resolve) => setTimeout(resolve, retention.pause));
     }
   };

@@ -5,7 +5,7 @@
  * error retrying cannot fix, the batch dropped and counted.
  */
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { coerceError } from "../internal/errors.js";
+import { coerceError, withFormattedStack } from "../internal/errors.js";
 import { type BufferedRows, safely } from "./write-buffer-rows.js";
 import type { BufferSpool } from "./write-buffer-spool.js";
 
@@ -39,6 +39,7 @@ export function createFlushLoop<T>(deps: {
   const { pending, counts, size, spooled } = rows;
   let degraded = false;
   let degradedSince: number | null = null;
+  /** Kept with its stack formatted: unformatted, it would hold the failed batch's rows. */
   let lastError: Error | null = null;
   let retryDelay = retry.initialDelay;
   let flushTimer: TimerHandle | undefined;
@@ -46,7 +47,7 @@ export function createFlushLoop<T>(deps: {
   let draining: Promise<boolean> | undefined;
 
   const setDegraded = (value: boolean, error: Error | null) => {
-    lastError = error ?? lastError;
+    if (error) lastError = withFormattedStack(error);
     if (degraded === value) return;
     degraded = value;
     degradedSince = value ? clock.now() : null;
@@ -102,7 +103,7 @@ export function createFlushLoop<T>(deps: {
             counts.inFlight = 0;
             const error = coerceError(thrown);
             if (deps.isRetryable && !safeIsRetryable(deps.isRetryable, error)) {
-              lastError = error;
+              lastError = withFormattedStack(error);
               done();
               rows.drop(batch.rows.length, "rejected", error);
               continue;

@@ -56,7 +56,11 @@ export function createBufferedRows<T>(deps: {
 }): BufferedRows<T> {
   const { overflow, maxBuffered, onDrop } = deps;
   const pending = createPendingRows(deps.key);
-  /** Bytes each row in memory holds of the budget (with `overflow`). */
+  /**
+   * Bytes each row in memory holds of the budget (with `overflow`). A row's entry is deleted when
+   * it is released: a WeakMap's table only shrinks on deletes, so entries left for the collector
+   * would keep an outage's high-water mark (2 MB after a 14 MB outage) for the life of the process.
+   */
   const sizes = new WeakMap<object, number>();
   const counts: BufferCounts = { bytes: 0, inFlight: 0, written: 0, dropped: 0, refused: 0 };
 
@@ -74,7 +78,11 @@ export function createBufferedRows<T>(deps: {
   const release = (rows: readonly T[]) => {
     if (!overflow) return;
     for (const row of rows) {
-      const held = isObject(row) ? (sizes.get(row) ?? 0) : overflow.sizeOf(row);
+      let held: number;
+      if (isObject(row)) {
+        held = sizes.get(row) ?? 0;
+        sizes.delete(row);
+      } else held = overflow.sizeOf(row);
       counts.bytes -= held;
       overflow.budget.give(held);
     }

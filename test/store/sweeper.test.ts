@@ -6,6 +6,7 @@ import { createManualClock } from "../../src/internal/clock.js";
 import { STORE_DEFAULTS } from "../../src/store/defaults.js";
 import { createStore } from "../../src/store/open.js";
 import { startLogSweeper } from "../../src/store/sweeper.js";
+import { postgresAvailable, testDatabase } from "./helpers/databases.js";
 
 describe("startLogSweeper", () => {
   it("sweeps at once and then every interval, enforcing rows per daemon and age", async () => {
@@ -123,4 +124,49 @@ describe("event retention on a SQLite store of 200,000 events", () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
+});
+
+describe("event retention on PostgreSQL", () => {
+  it("trims in statements of asyncBatch rows, never shrunk by their time (spent waiting for the server, the loop free)", async (t) => {
+    if (!(await postgresAvailable())) return t.skip();
+    const database = testDatabase("postgres");
+    const store = database.store();
+    await store.open();
+    try {
+      const now = Date.now();
+      const { asyncBatch } = STORE_DEFAULTS.eventRetention;
+      const total = asyncBatch * 4 + 500;
+      for (let i = 0; i < total; i += 1_000) {
+        await store.appendEvents(
+          Array.from({ length: Math.min(1_000, total - i) }, (_, j) => ({
+            id: `e${i + j}`,
+            type: "A",
+            payload: { n: i + j } as never,
+            source: "test",
+            time: now,
+          })),
+        );
+      }
+      const batches: Array<{ limit: number; removed: number }> = [];
+      // A manual clock at the events' time: the sweep runs when the test calls it, none by age.
+      const sweeper = startLogSweeper(store, {
+        clock: createManualClock(now),
+        eventMaxRows: 500,
+        intervalMs: 3_600_000,
+        onBatch: ({ limit, removed }) => batches.push({ limit, removed }),
+      });
+      await sweeper.sweep();
+      sweeper.stop();
+      expect(batches).toEqual([
+        ...Array.from({ length: 4 }, () => ({ limit: asyncBatch, removed: asyncBatch })),
+        { limit: asyncBatch, removed: 0 },
+      ]);
+      expect((await store.readEvents({ afterSeq: 0, limit: total })).map((e) => e.id)).toEqual(
+        Array.from({ length: 500 }, (_, i) => `e${asyncBatch * 4 + i}`),
+      );
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  }, 60_000);
 });
