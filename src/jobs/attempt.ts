@@ -23,13 +23,15 @@ import {
 } from "./errors.js";
 import { runJobHandler } from "./handler.js";
 import { jobLogger } from "./job-logger.js";
+import type { LazyAbort } from "./lazy-abort.js";
 import { createProgress } from "./progress.js";
 
 /** One attempt in flight. */
 export interface Attempt {
   job: JobRecord;
   spec: JobSpec;
-  controller: AbortController;
+  /** Its abort (the signal is made when read). */
+  controller: LazyAbort;
   /** The handler returned or threw (or was aborted): only its outcome is left to write. */
   settled: boolean;
 }
@@ -54,11 +56,8 @@ export async function runAttempt(
   options: AttemptOptions,
 ): Promise<JobOutcome | undefined> {
   const { job, spec, controller } = attempt;
-  const { signal } = controller;
   const { clock } = options;
-  const abort = (reason: Error) => {
-    if (!signal.aborted) controller.abort(reason);
-  };
+  const abort = (reason: Error) => controller.abort(reason);
   const timeout =
     spec.timeout === undefined
       ? undefined
@@ -73,7 +72,9 @@ export async function runAttempt(
   const ctx: JobContext = {
     id: job.id,
     attempt: job.attempts,
-    signal,
+    get signal() {
+      return controller.signal;
+    },
     get log() {
       log ??= jobLogger(job, options.logger, options.store, clock, options.worker);
       return log;
@@ -119,14 +120,14 @@ export async function runAttempt(
       armSoon(lease);
       // A program's attempt settles only once its process group is gone (within killTimeout
       // of the abort): waiting for it means no process outlives its job.
-      result = await (spec.command ? work : Promise.race([work, abortedOf(signal)]));
+      result = await (spec.command ? work : Promise.race([work, abortedOf(controller)]));
     } else result = returned.value;
     // An abort that came before the handler's result was taken wins (a handler that resolves
     // on the abort, in the same turn, is aborted, not completed).
-    if (!spec.command && signal.aborted) throw signal.reason;
+    if (!spec.command && controller.aborted) throw controller.reason;
     return { status: "completed", result: result === undefined ? null : result };
   } catch (thrown) {
-    const reason = signal.aborted ? coerceError(signal.reason) : coerceError(thrown);
+    const reason = controller.aborted ? coerceError(controller.reason) : coerceError(thrown);
     return outcomeOf(job, spec, reason, options);
   } finally {
     attempt.settled = true;
@@ -147,13 +148,13 @@ function renewWhileRunning(
   abort: (reason: Error) => void,
 ) {
   const { job } = attempt;
-  const { signal } = attempt.controller;
+  const { controller } = attempt;
   let timer: TimerHandle | undefined;
   let stopped = false;
   const startedAt = clock.now();
   const renew = async () => {
     timer = undefined;
-    if (signal.aborted || stopped) return;
+    if (controller.aborted || stopped) return;
     try {
       const lease = await store.renewJobLease(job.id, worker, leaseMs, clock.now());
       if (!lease.held) abort(new JobLeaseLostError("the job's lease expired and was reclaimed"));
@@ -164,7 +165,7 @@ function renewWhileRunning(
     } catch (thrown) {
       logger.warn({ err: coerceError(thrown), job: job.id }, "jobs: renewing a lease failed");
     }
-    if (!signal.aborted && !stopped) timer = clock.setTimeout(() => void renew(), leaseMs / 3);
+    if (!controller.aborted && !stopped) timer = clock.setTimeout(() => void renew(), leaseMs / 3);
   };
   return {
     /** Starts renewing, the first renewal `leaseMs / 3` after the attempt started (idempotent). */
@@ -196,12 +197,12 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   (typeof value === "object" || typeof value === "function") &&
   typeof (value as { then?: unknown }).then === "function";
 
-/** Rejects with the signal's reason once it aborts (at once if it has). */
-function abortedOf(signal: AbortSignal): Promise<never> {
+/** Rejects with the abort's reason once the attempt is aborted (at once if it was). */
+function abortedOf(controller: LazyAbort): Promise<never> {
   const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(signal.reason);
-    if (signal.aborted) fail();
-    else signal.addEventListener("abort", fail, { once: true });
+    const fail = () => reject(controller.reason);
+    if (controller.aborted) fail();
+    else controller.onAbort(fail);
   });
   aborted.catch(() => {});
   return aborted;
