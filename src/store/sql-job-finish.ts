@@ -13,8 +13,8 @@ import { byPriority, claimLimits, claimSqlite, claimStatement } from "./sql-job-
 import { type JobNotifier, type JobRow, jobFromRow, type Op } from "./sql-job-rows.js";
 import type { JobClaim, JobMethods, JobOutcome } from "./types.js";
 
-/** Attempts ended per statement (SQLite: 5 parameters each). */
-const FINISH_CHUNK = 100;
+/** Attempts ended per statement (SQLite: 5 parameters each), the job service's finishBatch. */
+const FINISH_CHUNK = 200;
 
 type Finish = { id: string; outcome: JobOutcome };
 
