@@ -12,6 +12,7 @@
 import { Logger as GraphileLogger, run as graphileRun, makeWorkerUtils } from "graphile-worker";
 import pg from "pg";
 import PgBoss from "pg-boss";
+import { backendCpu, cpuBetween } from "./pg-backend-cpu.js";
 
 export type Phase = "launch" | "drain" | "idle";
 export const CONCURRENCY = 10;
@@ -90,13 +91,20 @@ export async function timed(
   if (phase === "drain") await steps.queue();
   else await steps.startWorkers();
   if (phase === "idle") await sleep(200); // idle: every worker has polled once and waits
+  const db0 = backendCpu();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   if (phase === "drain") await steps.startWorkers();
   else if (phase === "launch") await launchAll(count, steps.launchOne);
   else await steps.launchBulk();
   const launched = performance.now();
   await steps.completed();
-  return result(count, t0, launched, performance.now(), extra);
+  const done = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  // CPU per job of this process and of its PostgreSQL backends (SQLite: 0) over the timed part.
+  const nodeCpuUsPerJob = Math.round((cpu.user + cpu.system) / count);
+  const dbCpuUsPerJob = Math.round((cpuBetween(db0, backendCpu()) * 1000) / count);
+  return result(count, t0, launched, done, { ...extra, nodeCpuUsPerJob, dbCpuUsPerJob });
 }
 
 export async function runPgBoss(phase: Phase, url: string, schema: string, count: number) {

@@ -11,7 +11,7 @@ import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
 import type { CommandHost } from "../isolation/command-daemon.js";
 import { DoNotRestart } from "../registry/errors.js";
-import type { JobContext, JobRecord, JobSpec } from "../registry/types.js";
+import type { DaemonLogger, JobContext, JobRecord, JobSpec } from "../registry/types.js";
 import type { JobOutcome, Store } from "../store/types.js";
 import { type Owner, runAs } from "../supervisor/async-context.js";
 import { retryDelay } from "./backoff.js";
@@ -23,13 +23,15 @@ import {
 } from "./errors.js";
 import { runJobHandler } from "./handler.js";
 import { jobLogger } from "./job-logger.js";
+import type { LazyAbort } from "./lazy-abort.js";
 import { createProgress } from "./progress.js";
 
 /** One attempt in flight. */
 export interface Attempt {
   job: JobRecord;
   spec: JobSpec;
-  controller: AbortController;
+  /** Its abort (the signal is made when read). */
+  controller: LazyAbort;
   /** The handler returned or threw (or was aborted): only its outcome is left to write. */
   settled: boolean;
 }
@@ -54,11 +56,8 @@ export async function runAttempt(
   options: AttemptOptions,
 ): Promise<JobOutcome | undefined> {
   const { job, spec, controller } = attempt;
-  const { signal } = controller;
   const { clock } = options;
-  const abort = (reason: Error) => {
-    if (!signal.aborted) controller.abort(reason);
-  };
+  const abort = (reason: Error) => controller.abort(reason);
   const timeout =
     spec.timeout === undefined
       ? undefined
@@ -67,69 +66,95 @@ export async function runAttempt(
           spec.timeout,
         );
   const lease = renewWhileRunning(attempt, options, abort);
-  const progress = createProgress(job, {
-    store: options.store,
-    clock,
-    logger: options.logger,
-    worker: options.worker,
-    throttleMs: options.progressThrottleMs,
-    emit: options.progress,
-  });
+  // The logger and the progress reporter are made on first use: most attempts use neither.
+  let log: DaemonLogger | undefined;
+  let progress: ReturnType<typeof createProgress> | undefined;
   const ctx: JobContext = {
     id: job.id,
     attempt: job.attempts,
-    signal,
-    log: jobLogger(job, options.logger, options.store, clock, options.worker),
-    progress: progress.report,
+    get signal() {
+      return controller.signal;
+    },
+    get log() {
+      log ??= jobLogger(job, options.logger, options.store, clock, options.worker);
+      return log;
+    },
+    progress: (percent, message) => {
+      progress ??= createProgress(job, {
+        store: options.store,
+        clock,
+        logger: options.logger,
+        worker: options.worker,
+        throttleMs: options.progressThrottleMs,
+        emit: options.progress,
+      });
+      progress.report(percent, message);
+    },
   };
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(signal.reason);
-    if (signal.aborted) fail();
-    else signal.addEventListener("abort", fail, { once: true });
-  });
-  aborted.catch(() => {});
 
   try {
     // The attempt's own context: an error that escapes it (a stray timer, a forgotten
     // promise) fails this attempt, not the process (DESIGN.md §7, §11).
     const owner: Owner = {
       kind: "job",
-      label: `job ${job.type} ${job.id}`,
+      get label() {
+        return `job ${job.type} ${job.id}`;
+      },
       escaped: (error) => abort(new Error(`uncaught: ${describeError(error)}`, { cause: error })),
       stalled: (ms) => ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms }),
     };
-    const work = runAs(owner, () =>
-      Promise.resolve().then(() => runJobHandler(spec, job.payload, ctx, clock, options.programs)),
+    // The handler's synchronous part, a microtask from now; what it returned, unwrapped.
+    const called = runAs(owner, () =>
+      Promise.resolve().then(() => {
+        const value = runJobHandler(spec, job.payload, ctx, clock, options.programs);
+        return isThenable(value) ? { pending: Promise.resolve(value) } : { value };
+      }),
     );
-    work.catch(() => {}); // it may reject after the abort won the race
-    // A program's attempt settles only once its process group is gone (within killTimeout of
-    // the abort): waiting for it means no process outlives its job.
-    const result = await (spec.command ? work : Promise.race([work, aborted]));
+    const returned = await called;
+    let result: unknown;
+    const work = returned.pending;
+    if (work !== undefined) {
+      work.catch(() => {}); // it may reject after the abort won the race
+      // Still running: its lease is renewed once it is still running at the next turn of the
+      // event loop (an attempt that ends within its first microtasks never arms a timer).
+      armSoon(lease);
+      // A program's attempt settles only once its process group is gone (within killTimeout
+      // of the abort): waiting for it means no process outlives its job.
+      result = await (spec.command ? work : Promise.race([work, abortedOf(controller)]));
+    } else result = returned.value;
+    // An abort that came before the handler's result was taken wins (a handler that resolves
+    // on the abort, in the same turn, is aborted, not completed).
+    if (!spec.command && controller.aborted) throw controller.reason;
     return { status: "completed", result: result === undefined ? null : result };
   } catch (thrown) {
-    const reason = signal.aborted ? coerceError(signal.reason) : coerceError(thrown);
+    const reason = controller.aborted ? coerceError(controller.reason) : coerceError(thrown);
     return outcomeOf(job, spec, reason, options);
   } finally {
     attempt.settled = true;
     if (timeout !== undefined) clock.clearTimeout(timeout);
     lease.stop();
-    await progress.flush();
+    if (progress) await progress.flush();
   }
 }
 
-/** Renews the attempt's lease every `leaseMs / 3` until `stop()`; aborts when lost or cancelled. */
+/**
+ * Renews the attempt's lease every `leaseMs / 3` from `arm()` until `stop()`; aborts when lost or
+ * cancelled. Armed once the handler's synchronous part returned a promise (the claim started the
+ * lease: an attempt that ends at once never needs a renewal, nor a timer).
+ */
 function renewWhileRunning(
   attempt: Attempt,
   { store, clock, logger, worker, leaseMs }: AttemptOptions,
   abort: (reason: Error) => void,
 ) {
   const { job } = attempt;
-  const { signal } = attempt.controller;
+  const { controller } = attempt;
   let timer: TimerHandle | undefined;
   let stopped = false;
+  const startedAt = clock.now();
   const renew = async () => {
     timer = undefined;
-    if (signal.aborted || stopped) return;
+    if (controller.aborted || stopped) return;
     try {
       const lease = await store.renewJobLease(job.id, worker, leaseMs, clock.now());
       if (!lease.held) abort(new JobLeaseLostError("the job's lease expired and was reclaimed"));
@@ -140,16 +165,47 @@ function renewWhileRunning(
     } catch (thrown) {
       logger.warn({ err: coerceError(thrown), job: job.id }, "jobs: renewing a lease failed");
     }
-    if (!signal.aborted && !stopped) timer = clock.setTimeout(() => void renew(), leaseMs / 3);
+    if (!controller.aborted && !stopped) timer = clock.setTimeout(() => void renew(), leaseMs / 3);
   };
-  timer = clock.setTimeout(() => void renew(), leaseMs / 3);
   return {
+    /** Starts renewing, the first renewal `leaseMs / 3` after the attempt started (idempotent). */
+    arm() {
+      if (stopped || timer !== undefined) return;
+      const wait = Math.max(0, startedAt + leaseMs / 3 - clock.now());
+      timer = clock.setTimeout(() => void renew(), wait);
+    },
     stop() {
       stopped = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
     },
   };
+}
+
+/** Leases to arm at the next turn of the event loop, all with one immediate. */
+const toArm: { arm(): void }[] = [];
+function armSoon(lease: { arm(): void }): void {
+  toArm.push(lease);
+  if (toArm.length === 1)
+    setImmediate(() => {
+      for (const waiting of toArm.splice(0)) waiting.arm();
+    });
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null &&
+  (typeof value === "object" || typeof value === "function") &&
+  typeof (value as { then?: unknown }).then === "function";
+
+/** Rejects with the abort's reason once the attempt is aborted (at once if it was). */
+function abortedOf(controller: LazyAbort): Promise<never> {
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(controller.reason);
+    if (controller.aborted) fail();
+    else controller.onAbort(fail);
+  });
+  aborted.catch(() => {});
+  return aborted;
 }
 
 function outcomeOf(

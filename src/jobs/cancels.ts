@@ -22,7 +22,7 @@ export interface CancelsOptions {
 }
 
 const live = (entry: Attempt | undefined): entry is Attempt =>
-  entry !== undefined && !entry.settled && !entry.controller.signal.aborted;
+  entry !== undefined && !entry.settled && !entry.controller.aborted;
 
 export async function checkCancels(options: CancelsOptions): Promise<void> {
   const { store, worker, running, queue } = options;

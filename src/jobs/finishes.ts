@@ -67,10 +67,12 @@ export function createFinishes({ clock, logger, finished, ready, unreachable }: 
         if (record) {
           finished(record);
           const level = record.status === "failed" ? "warn" : "debug";
-          logger[level](
-            { job: f.job.id, type: f.job.type, attempt: f.job.attempts, status: record.status },
-            `jobs: ${f.job.type} ${f.job.id} attempt ${f.job.attempts} → ${record.status}`,
-          );
+          // Not even built when the level is off (a line per job).
+          if (logger.isLevelEnabled(level))
+            logger[level](
+              { job: f.job.id, type: f.job.type, attempt: f.job.attempts, status: record.status },
+              `jobs: ${f.job.type} ${f.job.id} attempt ${f.job.attempts} → ${record.status}`,
+            );
         }
         f.written();
       });

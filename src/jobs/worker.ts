@@ -17,6 +17,7 @@ import { checkCancels } from "./cancels.js";
 import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
 import { JobServiceStoppingError } from "./errors.js";
 import { createFinishes } from "./finishes.js";
+import { LazyAbort } from "./lazy-abort.js";
 import { createLocalQueue } from "./local-queue.js";
 import { createPump } from "./pump.js";
 import { createQueuedLeases } from "./queued-leases.js";
@@ -96,7 +97,7 @@ export function createWorker(options: WorkerOptions) {
     const entry: Running = {
       job,
       spec: specs.get(job.type) as JobSpec,
-      controller: new AbortController(),
+      controller: new LazyAbort(),
       settled: false,
       done: Promise.resolve(),
     };

@@ -27,7 +27,7 @@ export const byPriority = (a: JobRecord, b: JobRecord) =>
 /**
  * PostgreSQL: the CTEs of a claim, to follow `with recursive` and be selected from as `claimed`
  * (the updated rows). Per type, `prios_i` walks the distinct due priorities downwards, one index
- * probe each (a loose index scan on `jobs_claim`), and for each the due ids come in `run_at` order
+ * probe each (a loose index scan on `jobs_pending`), and for each the due ids come in `run_at` order
  * straight from the index, `FOR UPDATE SKIP LOCKED`, until the type's limit: no sort of every
  * pending row, however long the queue. (Ties of `run_at` within a priority come in index order.)
  * `due` is materialized once: an `IN (SELECT … FOR UPDATE SKIP LOCKED)` subquery may be re-run
@@ -78,7 +78,7 @@ export function claimStatement(
  * SQLite: claims in `db` (a transaction or not). Per type, the due priorities are walked
  * downwards as on PostgreSQL: one `UPDATE … WHERE id IN (SELECT … WHERE priority = (the highest
  * due priority below the last) ORDER BY run_at LIMIT n) RETURNING` per priority, read in
- * `jobs_claim` order — because `ORDER BY priority DESC, run_at` over the ascending index sorts
+ * `jobs_pending` order — because `ORDER BY priority DESC, run_at` over the ascending index sorts
  * every pending row of the type on each claim. Ties of `run_at` come in index order (rowid:
  * insertion order). Each statement is a write, so the transaction it opens (or the one
  * `finishAndClaimJobs` runs it in, claim first) takes the write lock at its first statement and

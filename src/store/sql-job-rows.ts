@@ -2,7 +2,7 @@
  * What the SQL job methods share: rows ↔ records (`jobs`, `job_actions`), the values a launch
  * inserts, and the seams they are built on (the dialect's wake-ups, the store's `op`).
  */
-import type { Kysely, RawBuilder, Selectable } from "kysely";
+import { type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
 import type { JobActionKind, JobActionRecord, JobRecord, JobStatus } from "../registry/types.js";
 import { fromJson, toJson } from "./json.js";
 import type { Database } from "./schema.js";
@@ -26,7 +26,12 @@ export interface JobNotifier {
   after(channel: StoreChannel): void;
 }
 
-export const FINISHED: JobStatus[] = ["completed", "failed", "cancelled"];
+/**
+ * A finished job's row, as the predicate of the `jobs_finished` partial index (migration 0006)
+ * reads, so both planners can prove the index covers the query (SQLite does not match an
+ * `in (?, ?, ?)` of parameters against it).
+ */
+export const FINISHED_ROW = sql<boolean>`status in ('completed', 'failed', 'cancelled')`;
 export const LIVE: JobStatus[] = ["pending", "running"];
 
 export const asList = <T>(value: T | readonly T[] | undefined): T[] | undefined =>

@@ -14,7 +14,7 @@ import { sqlJobReads } from "./sql-job-reads.js";
 import {
   actionFromRow,
   bool,
-  FINISHED,
+  FINISHED_ROW,
   type JobNotifier,
   jobFromRow,
   type Op,
@@ -139,12 +139,12 @@ export function sqlJobMethods(
             eb
               .selectFrom("jobs")
               .select("id")
-              .where("status", "in", FINISHED)
+              .where(FINISHED_ROW)
               .where("finished_at", "<", before);
           await trx.deleteFrom("job_actions").where("job_id", "in", old(trx)).execute();
           const result = await trx
             .deleteFrom("jobs")
-            .where("status", "in", FINISHED)
+            .where(FINISHED_ROW)
             .where("finished_at", "<", before)
             .executeTakeFirst();
           return Number(result.numDeletedRows);

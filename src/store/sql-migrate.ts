@@ -31,13 +31,13 @@ export async function migrateSqlDatabase(db: Kysely<Database>, backend: SqlBacke
     const { error } = await migrator.migrateToLatest();
     if (!error) break;
     // …or, having read the migration table before the winner committed, finds its tables
-    // already made: either way, trying again reads the winner's work and finds it done.
+    // already made (or the indexes it replaces already dropped): either way, trying again reads the winner's work and finds it done.
     // On a shared PostgreSQL, the migrator's introspection lists every table of every schema and
     // fails (3F000, 42P01, "cache lookup failed") when another schema is dropped meanwhile: that
     // race is not ours either, and the next attempt reads the catalog again.
     const text = `${(error as { code?: string }).code ?? ""} ${String(error)}`;
     const race =
-      /SQLITE_BUSY|database is locked|already exists|duplicate column/i.test(text) ||
+      /SQLITE_BUSY|database is locked|already exists|duplicate column|no such index/i.test(text) ||
       (backend.kind === "postgres" && /^(3F000|42P01) |cache lookup failed/i.test(text));
     if (!race || attempt >= MIGRATE_ATTEMPTS) throw error;
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100));

@@ -4,6 +4,7 @@ import { jobLeases } from "./0002-job-leases.js";
 import { nodeUrl } from "./0003-node-url.js";
 import { cluster } from "./0004-cluster.js";
 import { daemonStatus } from "./0005-daemon-status.js";
+import { jobStatusIndexes } from "./0006-job-status-indexes.js";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -19,6 +20,7 @@ function migrations(dialect: MigrationDialect): Record<string, Migration> {
     "0003-node-url": nodeUrl(dialect),
     "0004-cluster": cluster(dialect),
     "0005-daemon-status": daemonStatus(dialect),
+    "0006-job-status-indexes": jobStatusIndexes(dialect),
   };
 }
 

@@ -1,0 +1,123 @@
+/**
+ * Where a ringmaster drain's database time goes: queues COUNT no-op jobs on a fresh PostgreSQL
+ * schema (or SQLite file), drains them with a job service as bench/jobs-child.ts does, and prints
+ * jobs/s, the round trips (queries sent by the pg driver) per job during the drain, and the
+ * table work per job (`pg_stat_user_tables`: updates, HOT updates, inserts).
+ *
+ *   npx tsx bench/jobs-probe.ts [postgres|sqlite] [COUNT=10000]
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { pino } from "pino";
+import { createJobService, createStore, defineJob, systemClock } from "../src/index.js";
+import { backendCpu, cpuBetween, queriesSent } from "./pg-backend-cpu.js";
+
+const kind = process.argv[2] ?? "postgres";
+const COUNT = Number(process.argv[3] ?? 10_000);
+const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const schema = `probe_${randomBytes(4).toString("hex")}`;
+const dir = mkdtempSync(join(tmpdir(), "ringmaster-probe-"));
+const url = kind === "sqlite" ? `sqlite:${join(dir, "state.db")}` : `${PG_URL}?schema=${schema}`;
+
+const stats = async () => {
+  if (kind === "sqlite") return { upd: 0, hot: 0, ins: 0 };
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  const r = await c.query(
+    "select coalesce(sum(n_tup_upd),0)::int upd, coalesce(sum(n_tup_hot_upd),0)::int hot, coalesce(sum(n_tup_ins),0)::int ins from pg_stat_user_tables where schemaname = $1",
+    [schema],
+  );
+  await c.end();
+  return r.rows[0] as { upd: number; hot: number; ins: number };
+};
+
+const store = createStore(url, { pollIntervalMs: 10 });
+await store.open();
+if (process.env.PROBE_SQL && kind !== "sqlite") {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`set search_path to "${schema}"; ${process.env.PROBE_SQL}`);
+  await c.end();
+}
+let completed = 0;
+let allDone!: () => void;
+const done = new Promise<void>((resolve) => (allDone = resolve));
+const service = createJobService({
+  store,
+  clock: systemClock,
+  jobs: [defineJob({ type: "noop", concurrency: 10, run: () => {} })],
+  node: { id: `probe-${process.pid}`, host: hostname(), pid: process.pid, profile: null },
+  logger: pino({ level: "silent" }),
+});
+let lastAt = 0;
+let maxGap = 0;
+service.on("status", (u) => {
+  if (u.status !== "completed") return;
+  const at = performance.now();
+  if (lastAt > 0) maxGap = Math.max(maxGap, at - lastAt);
+  lastAt = at;
+  if (++completed === COUNT) allDone();
+});
+const jobs = service.forDaemon("probe");
+for (let i = 0; i < COUNT; i += 1000)
+  await jobs.launchMany(
+    "noop",
+    Array.from({ length: Math.min(1000, COUNT - i) }, (_, k) => ({ n: i + k })),
+    { reason: "probe" },
+  );
+await new Promise((r) => setTimeout(r, 1500)); // pg_stat counters are flushed at intervals
+const before = await stats();
+const session = process.env.PROBE_PROF ? new Session() : undefined;
+if (session) {
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  await session.post("Profiler.start");
+}
+const q0 = queriesSent();
+const db0 = backendCpu();
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await service.start();
+await done;
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const q = queriesSent() - q0;
+if (session) {
+  const { profile } = await session.post("Profiler.stop");
+  writeFileSync(process.env.PROBE_PROF as string, JSON.stringify(profile));
+}
+const dbMs = cpuBetween(db0, backendCpu());
+await service.stop();
+await store.close();
+await new Promise((r) => setTimeout(r, 1500));
+const after = await stats();
+const per = (n: number) => (n / COUNT).toFixed(2);
+console.log(
+  JSON.stringify({
+    kind,
+    count: COUNT,
+    jobsPerSecond: Math.round((COUNT / ms) * 1000),
+    ms: Math.round(ms),
+    maxGapMs: Math.round(maxGap),
+    nodeCpuUsPerJob: Math.round((cpu.user + cpu.system) / COUNT),
+    dbCpuUsPerJob: Math.round((dbMs * 1000) / COUNT),
+    queriesPerJob: per(q),
+    jobsPerQuery: (COUNT / q).toFixed(1),
+    updatesPerJob: per(after.upd - before.upd),
+    hotPerJob: per(after.hot - before.hot),
+    insertsPerJob: per(after.ins - before.ins),
+  }),
+);
+if (kind !== "sqlite") {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`drop schema if exists "${schema}" cascade`);
+  await c.end();
+}
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
