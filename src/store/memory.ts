@@ -117,9 +117,12 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
 }
 
 /** Sets `into`'s fields to `from`'s, with `details` for its heartbeat details. */
-/** Whether a stored heartbeat at `stored` is newer than one at `incoming` (which then loses). */
+/**
+ * Whether a stored heartbeat at `stored` is newer than one at `incoming` (which then loses). A
+ * record without a heartbeat (a daemon that has not beat in this process) clears it, as before.
+ */
 function newerHeartbeat(stored: number | null, incoming: number | null): boolean {
-  return stored !== null && (incoming === null || stored > incoming);
+  return stored !== null && incoming !== null && stored > incoming;
 }
 
 function copyRecord(

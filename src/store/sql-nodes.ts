@@ -7,8 +7,11 @@ import { fromJson, toJson } from "./json.js";
 import { bool, chunks, ms, msOrNull, num, numOrNull, type SqlOp, timeWriter } from "./sql-rows.js";
 import type { DaemonHeartbeat, DaemonRecord, NodeMethods, NodeRecord } from "./types.js";
 
-/** The stored heartbeat is newer than the upserted record's: it stays, with its details. */
-const STORED_BEAT_NEWER = sql`daemons.last_heartbeat_at is not null and (excluded.last_heartbeat_at is null or daemons.last_heartbeat_at > excluded.last_heartbeat_at)`;
+/**
+ * The stored heartbeat is newer than the upserted record's: it stays, with its details. A record
+ * without a heartbeat (null: compares as unknown) clears it, as before.
+ */
+const STORED_BEAT_NEWER = sql`daemons.last_heartbeat_at > excluded.last_heartbeat_at`;
 
 /**
  * The nodes and daemon records part of the SQL store. The daemon record's times are `timestamptz`

@@ -55,7 +55,7 @@ export interface NodeMethods {
 
   /**
    * Upserts by (node, name); a record older than the stored one is ignored. A stored heartbeat
-   * newer than the record's (`lastHeartbeatAt`) is kept with its details.
+   * newer than the record's (`lastHeartbeatAt`, when it has one) is kept with its details.
    */
   saveDaemons(records: readonly DaemonRecord[]): Promise<void>;
   /**

@@ -125,6 +125,26 @@ describe.each(kinds)("daemon heartbeats on the %s store", (kind) => {
     ]);
   });
 
+  it("a record without a heartbeat (a new process's daemon that has not beat) clears the stored one", async () => {
+    await store.saveDaemons([record({ lastHeartbeatAt: T0 + 100, heartbeatDetails: { n: 9 } })]);
+    await store.saveDaemons([
+      record({
+        state: "starting",
+        lastHeartbeatAt: null,
+        heartbeatDetails: null,
+        updatedAt: T0 + 200,
+      }),
+    ]);
+    expect(await store.loadDaemons()).toEqual([
+      record({
+        state: "starting",
+        lastHeartbeatAt: null,
+        heartbeatDetails: null,
+        updatedAt: T0 + 200,
+      }),
+    ]);
+  });
+
   it("an older heartbeat changes nothing; one without a record creates none", async () => {
     await store.saveDaemons([record({ lastHeartbeatAt: T0 + 100, heartbeatDetails: { n: 9 } })]);
     await store.saveDaemonHeartbeats([
