@@ -130,7 +130,11 @@ function buildTree(options: {
       observed: options.observed,
       stallThreshold: config.stallThreshold,
       createLog: (name) => daemonLog(rt(), name),
-      onHeartbeat: (d) => rt().persistence?.heartbeat(d.name, () => layers.recordOf(d)),
+      onHeartbeat: (d) => {
+        if (d.lastHeartbeatAt !== null) {
+          rt().persistence?.heartbeat(d.name, d.lastHeartbeatAt, d.heartbeat);
+        }
+      },
       heartbeatWriteInterval: HEARTBEAT_WRITE_INTERVAL,
       emit: options.emit,
       programs: options.programs,

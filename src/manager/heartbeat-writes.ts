@@ -1,58 +1,71 @@
 /**
- * Throttled write-through of daemon heartbeats to their records: a beat writes the daemon's
- * record at once when the last heartbeat write is at least `interval` old, else once when the
- * interval is up (with whatever the record says then), so a daemon beating every 10 ms costs one
- * write per interval and the stored heartbeat is never more than about `interval` behind. The
- * records written on state changes are apart: they neither wait for nor delay a heartbeat.
+ * Throttled write-through of daemon heartbeats to their records: a beat is written at once when
+ * the daemon's last heartbeat write is at least `interval` old, else once when the interval is up
+ * (the latest beat by then), so a daemon beating every 10 ms costs one write per interval and the
+ * stored heartbeat is never more than about `interval` behind. Only the heartbeat is written
+ * (`Store.writes.daemonHeartbeat`), not the record: the records written on state changes are
+ * apart, they neither wait for nor delay a heartbeat.
  */
 import type { Clock, TimerHandle } from "../internal/clock.js";
 
+type Details = Record<string, unknown> | null;
+
 export interface HeartbeatWrites {
-  /** The daemon `name` beat; `write` writes its current record (now or when the interval is up). */
-  beat(name: string, write: () => void): void;
+  /** The daemon `name` beat at `at`: written now, or its latest beat when the interval is up. */
+  beat(name: string, at: number, details: Details): void;
   /** Cancels the writes waiting for their interval. */
   stop(): void;
+}
+
+/** A beat waiting for its daemon's interval to be up: the latest one, and the timer. */
+interface Waiting {
+  at: number;
+  details: Details;
+  timer: TimerHandle;
 }
 
 export function createHeartbeatWrites(options: {
   clock: Clock;
   interval: number;
+  write(name: string, at: number, details: Details): void;
 }): HeartbeatWrites {
-  const { clock, interval } = options;
+  const { clock, interval, write } = options;
   const lastWrite = new Map<string, number>();
-  const waiting = new Map<string, TimerHandle>();
+  const waiting = new Map<string, Waiting>();
   let stopped = false;
 
-  const cancel = (name: string) => {
-    const timer = waiting.get(name);
-    if (timer !== undefined) clock.clearTimeout(timer);
-    waiting.delete(name);
-  };
-
   return {
-    beat(name, write) {
-      if (stopped || waiting.has(name)) return;
+    beat(name, at, details) {
+      if (stopped) return;
+      const queued = waiting.get(name);
+      if (queued) {
+        queued.at = at;
+        queued.details = details;
+        return;
+      }
       const now = clock.now();
       const last = lastWrite.get(name);
       if (last === undefined || now - last >= interval) {
         lastWrite.set(name, now);
-        write();
+        write(name, at, details);
         return;
       }
       const timer = clock.setTimeout(
         () => {
+          const beat = waiting.get(name);
           waiting.delete(name);
-          if (stopped) return;
+          if (stopped || !beat) return;
           lastWrite.set(name, clock.now());
-          write();
+          write(name, beat.at, beat.details);
         },
         last + interval - now,
       );
-      waiting.set(name, timer);
+      waiting.set(name, { at, details, timer });
     },
     stop() {
       stopped = true;
-      for (const name of [...waiting.keys()]) cancel(name);
+      for (const beat of waiting.values()) clock.clearTimeout(beat.timer);
+      waiting.clear();
     },
   };
 }

@@ -27,10 +27,10 @@ export interface Persistence {
   readonly membership: Membership;
   record(record: Omit<DaemonRecord, "node" | "updatedAt">): void;
   /**
-   * The daemon `name` beat: its record (built by `record` when written) reaches the store at
-   * most every {@link HEARTBEAT_WRITE_INTERVAL}, through the same batching writer.
+   * The daemon `name` beat at `at`: its record's heartbeat fields (not the whole record) reach
+   * the store at most every {@link HEARTBEAT_WRITE_INTERVAL}, through the same batching writer.
    */
-  heartbeat(name: string, record: () => Omit<DaemonRecord, "node" | "updatedAt">): void;
+  heartbeat(name: string, at: number, details: Record<string, unknown> | null): void;
   log(row: Omit<LogRow, "node">): void;
   health(): StoreHealth;
   /** Records the node's HTTP address (so the CLI can find this manager). */
@@ -108,14 +108,20 @@ export async function openPersistence(options: {
   const write = (record: Omit<DaemonRecord, "node" | "updatedAt">) => {
     if (!closed) store.writes.daemon({ ...record, node: node.id, updatedAt: clock.now() });
   };
-  const beats = createHeartbeatWrites({ clock, interval: HEARTBEAT_WRITE_INTERVAL });
+  const beats = createHeartbeatWrites({
+    clock,
+    interval: HEARTBEAT_WRITE_INTERVAL,
+    write: (name, at, details) => {
+      if (!closed) store.writes.daemonHeartbeat(node.id, name, at, details);
+    },
+  });
   return {
     store,
     storedOverrides,
     membership,
     record: write,
-    heartbeat(name, record) {
-      if (!closed) beats.beat(name, () => write(record()));
+    heartbeat(name, at, details) {
+      if (!closed) beats.beat(name, at, details);
     },
     log(row) {
       if (!closed) store.writes.log({ ...row, node: node.id });

@@ -117,6 +117,14 @@ export function createMemoryStore(url: string, options: MemoryStoreOptions): Sto
 }
 
 /** Sets `into`'s fields to `from`'s, with `details` for its heartbeat details. */
+/**
+ * Whether a stored heartbeat at `stored` is newer than one at `incoming` (which then loses). A
+ * record without a heartbeat (a daemon that has not beat in this process) clears it, as before.
+ */
+function newerHeartbeat(stored: number | null, incoming: number | null): boolean {
+  return stored !== null && incoming !== null && stored > incoming;
+}
+
 function copyRecord(
   into: DaemonRecord,
   from: DaemonRecord,
@@ -164,9 +172,25 @@ function memoryNodeMethods(need: Need, daemons: Map<string, DaemonRecord>): Node
         // Copied field by field into the stored record, only the details (the daemon's own
         // object) cloned: a fleet's heartbeats rewrite thousands of records a second, and a
         // structured clone of each was old-generation garbage for the collector.
+        if (stored && newerHeartbeat(stored.lastHeartbeatAt, r.lastHeartbeatAt)) {
+          // A heartbeat written after this record was made (saveDaemonHeartbeats) stays.
+          const { lastHeartbeatAt, heartbeatDetails } = stored;
+          copyRecord(stored, r, heartbeatDetails);
+          stored.lastHeartbeatAt = lastHeartbeatAt;
+          continue;
+        }
         const details = r.heartbeatDetails === null ? null : clone(r.heartbeatDetails);
         if (stored) copyRecord(stored, r, details);
         else daemons.set(key, copyRecord({} as DaemonRecord, r, details));
+      }
+    },
+    async saveDaemonHeartbeats(heartbeats) {
+      need();
+      for (const h of heartbeats) {
+        const stored = daemons.get(daemonKey(h.node, h.name));
+        if (!stored || newerHeartbeat(stored.lastHeartbeatAt, h.at)) continue;
+        stored.lastHeartbeatAt = h.at;
+        stored.heartbeatDetails = h.details === null ? null : clone(h.details);
       }
     },
     async loadDaemons(node) {

@@ -2,9 +2,16 @@
  * Nodes and daemon records in SQL: the `nodes` and `daemons` tables (the manager processes
  * sharing the database, and what each last knew about each daemon).
  */
+import { sql } from "kysely";
 import { fromJson, toJson } from "./json.js";
 import { bool, chunks, ms, msOrNull, num, numOrNull, type SqlOp, timeWriter } from "./sql-rows.js";
-import type { DaemonRecord, NodeMethods, NodeRecord } from "./types.js";
+import type { DaemonHeartbeat, DaemonRecord, NodeMethods, NodeRecord } from "./types.js";
+
+/**
+ * The stored heartbeat is newer than the upserted record's: it stays, with its details. A record
+ * without a heartbeat (null: compares as unknown) clears it, as before.
+ */
+const STORED_BEAT_NEWER = sql`daemons.last_heartbeat_at > excluded.last_heartbeat_at`;
 
 /**
  * The nodes and daemon records part of the SQL store. The daemon record's times are `timestamptz`
@@ -105,13 +112,39 @@ export function sqlNodeMethods(kind: "sqlite" | "postgres", op: SqlOp): NodeMeth
                   restart_count: eb.ref("excluded.restart_count"),
                   last_error: eb.ref("excluded.last_error"),
                   started_at: eb.ref("excluded.started_at"),
-                  last_heartbeat_at: eb.ref("excluded.last_heartbeat_at"),
-                  heartbeat_details: eb.ref("excluded.heartbeat_details"),
+                  last_heartbeat_at: sql`case when ${STORED_BEAT_NEWER} then daemons.last_heartbeat_at else excluded.last_heartbeat_at end`,
+                  heartbeat_details: sql`case when ${STORED_BEAT_NEWER} then daemons.heartbeat_details else excluded.heartbeat_details end`,
                   updated_at: eb.ref("excluded.updated_at"),
                 }))
                 .where("daemons.updated_at", "<=", (eb) => eb.ref("excluded.updated_at")),
             )
             .execute();
+        }
+      }),
+
+    saveDaemonHeartbeats: (heartbeats) =>
+      op(async (db) => {
+        // One UPDATE per chunk, the heartbeats as a VALUES list joined to their records.
+        const latest = new Map<string, DaemonHeartbeat>();
+        for (const h of heartbeats) {
+          const key = `${h.node}\u0000${h.name}`;
+          const seen = latest.get(key);
+          if (!seen || seen.at <= h.at) latest.set(key, h);
+        }
+        for (const chunk of chunks([...latest.values()])) {
+          const values = chunk.map((h) => {
+            const details = h.details === null ? null : toJson(h.details);
+            return kind === "postgres"
+              ? sql`(${h.node}::text, ${h.name}::text, ${time(h.at)}::timestamptz, ${details}::text)`
+              : sql`(${h.node}, ${h.name}, ${h.at}, ${details})`;
+          });
+          await sql`with beats (node_id, name, at, details) as (values ${sql.join(values)})
+            update daemons set last_heartbeat_at = beats.at, heartbeat_details = beats.details
+            from beats
+            where daemons.node_id = beats.node_id and daemons.name = beats.name
+              and (daemons.last_heartbeat_at is null or daemons.last_heartbeat_at <= beats.at)`.execute(
+            db,
+          );
         }
       }),
 

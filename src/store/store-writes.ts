@@ -10,6 +10,7 @@ import { STORE_DEFAULTS } from "./defaults.js";
 import { createMemoryBudget, type SpoolQueue, spoolQueue } from "./outage-buffer.js";
 import { openSpool, type Spool } from "./spool.js";
 import type {
+  DaemonHeartbeat,
   DaemonRecord,
   LogRow,
   NewEvent,
@@ -48,13 +49,14 @@ export interface StoreWritesOptions {
   }) => void;
 }
 
-type BufferName = "events" | "launches" | "logs" | "daemons" | "heartbeats";
+type BufferName = "events" | "launches" | "logs" | "daemons" | "daemonHeartbeats" | "heartbeats";
 
 interface Target {
   appendEvents(events: readonly NewEvent[]): Promise<number[]>;
   launchJobs(launches: readonly NewJobLaunch[]): Promise<unknown>;
   appendLogs(rows: readonly LogRow[]): Promise<void>;
   saveDaemons(records: readonly DaemonRecord[]): Promise<void>;
+  saveDaemonHeartbeats(heartbeats: readonly DaemonHeartbeat[]): Promise<void>;
   heartbeatNode(id: string, at: number): Promise<void>;
 }
 
@@ -141,6 +143,17 @@ export function createBufferedWrites(
     write: (rows) => target.saveDaemons(rows),
     onDrop: onDrop("daemons"),
   });
+  // A daemon's heartbeat alone (no record to build, one small UPDATE): written after the records
+  // given before it, so it lands on the record it beat in and never under an older one.
+  const daemonHeartbeats = createWriteBuffer<DaemonHeartbeat>({
+    ...common,
+    key: (h) => daemonKey(h.node, h.name),
+    write: async (rows) => {
+      await daemons.flush();
+      await target.saveDaemonHeartbeats(rows);
+    },
+    onDrop: onDrop("daemonHeartbeats"),
+  });
   const heartbeats = createWriteBuffer<{ id: string; at: number }>({
     ...common,
     key: (r) => r.id,
@@ -155,6 +168,7 @@ export function createBufferedWrites(
     ["launches", launches],
     ["logs", logs],
     ["daemons", daemons],
+    ["daemonHeartbeats", daemonHeartbeats],
     ["heartbeats", heartbeats],
   ];
 
@@ -164,6 +178,8 @@ export function createBufferedWrites(
       launch: (launch) => launches.accept(launch),
       log: (row) => logs.push(row),
       daemon: (record) => daemons.push(record),
+      daemonHeartbeat: (node, name, at, details) =>
+        daemonHeartbeats.push({ node, name, at, details }),
       nodeHeartbeat: (id, at) => heartbeats.push({ id, at }),
       get unreachable() {
         return buffers.some(([, b]) => b.stats().degraded);

@@ -33,6 +33,14 @@ export interface DaemonRecord {
   updatedAt: number;
 }
 
+/** A daemon's heartbeat on its record, without the rest of the record. */
+export interface DaemonHeartbeat {
+  node: string;
+  name: string;
+  at: number;
+  details: Record<string, unknown> | null;
+}
+
 /**
  * The nodes and daemon records part of the `Store`. The hot writes (heartbeats, records while
  * a daemon runs) usually go through `Store.writes` instead, which lands here batched.
@@ -45,8 +53,16 @@ export interface NodeMethods {
   /** Oldest-started first. */
   listNodes(): Promise<NodeRecord[]>;
 
-  /** Upserts by (node, name); a record older than the stored one is ignored. */
+  /**
+   * Upserts by (node, name); a record older than the stored one is ignored. A stored heartbeat
+   * newer than the record's (`lastHeartbeatAt`, when it has one) is kept with its details.
+   */
   saveDaemons(records: readonly DaemonRecord[]): Promise<void>;
+  /**
+   * Sets only `lastHeartbeatAt` and `heartbeatDetails` of stored records (`Store.writes.daemonHeartbeat`
+   * batched): one whose stored heartbeat is newer, or with no stored record, is left alone.
+   */
+  saveDaemonHeartbeats(heartbeats: readonly DaemonHeartbeat[]): Promise<void>;
   /** One node's records, or every node's; by node, then name. */
   loadDaemons(node?: string): Promise<DaemonRecord[]>;
 }

@@ -63,6 +63,19 @@ export interface StoreWrites {
   log(row: LogRow): void;
   /** Coalesced by (node, name): only the latest record of a daemon waits in the buffer. */
   daemon(record: DaemonRecord): void;
+  /**
+   * A running daemon's heartbeat, without the rest of its record: only its `lastHeartbeatAt` and
+   * `heartbeatDetails` are written, coalesced by (node, name), after every record this store was
+   * given before it ({@link daemon}), so it never undoes a state and a heartbeat is never older
+   * than the record it lands on. An older `at` than the stored one changes nothing; a daemon with
+   * no stored record gets none from it (its record carries its heartbeat).
+   */
+  daemonHeartbeat(
+    node: string,
+    name: string,
+    at: number,
+    details: Record<string, unknown> | null,
+  ): void;
   /** Coalesced by node. */
   nodeHeartbeat(id: string, at: number): void;
   /** Writes everything buffered now; rejects (keeping the rows) if the database is unreachable. */

@@ -35,7 +35,7 @@ export {
   type LogRow,
   type StoredLog,
 } from "./types-logs.js";
-export type { DaemonRecord, NodeMethods, NodeRecord } from "./types-nodes.js";
+export type { DaemonHeartbeat, DaemonRecord, NodeMethods, NodeRecord } from "./types-nodes.js";
 export type { NewJobLaunch, StoreHealth, StoreWrites } from "./types-writes.js";
 
 export type StoreKind = "sqlite" | "postgres" | "memory";
