@@ -122,31 +122,7 @@ export function sqlNodeMethods(kind: "sqlite" | "postgres", op: SqlOp): NodeMeth
         }
       }),
 
-    saveDaemonHeartbeats: (heartbeats) =>
-      op(async (db) => {
-        // One UPDATE per chunk, the heartbeats as a VALUES list joined to their records.
-        const latest = new Map<string, DaemonHeartbeat>();
-        for (const h of heartbeats) {
-          const key = `${h.node}\u0000${h.name}`;
-          const seen = latest.get(key);
-          if (!seen || seen.at <= h.at) latest.set(key, h);
-        }
-        for (const chunk of chunks([...latest.values()])) {
-          const values = chunk.map((h) => {
-            const details = h.details === null ? null : toJson(h.details);
-            return kind === "postgres"
-              ? sql`(${h.node}::text, ${h.name}::text, ${time(h.at)}::timestamptz, ${details}::text)`
-              : sql`(${h.node}, ${h.name}, ${h.at}, ${details})`;
-          });
-          await sql`with beats (node_id, name, at, details) as (values ${sql.join(values)})
-            update daemons set last_heartbeat_at = beats.at, heartbeat_details = beats.details
-            from beats
-            where daemons.node_id = beats.node_id and daemons.name = beats.name
-              and (daemons.last_heartbeat_at is null or daemons.last_heartbeat_at <= beats.at)`.execute(
-            db,
-          );
-        }
-      }),
+    saveDaemonHeartbeats: heartbeatWriter(kind, op),
 
     loadDaemons: (node) =>
       op(async (db) => {
@@ -170,4 +146,37 @@ export function sqlNodeMethods(kind: "sqlite" | "postgres", op: SqlOp): NodeMeth
         );
       }),
   };
+}
+
+/** `saveDaemonHeartbeats`: only the heartbeat columns of records already stored. */
+function heartbeatWriter(
+  kind: "sqlite" | "postgres",
+  op: SqlOp,
+): NodeMethods["saveDaemonHeartbeats"] {
+  const time = timeWriter(kind);
+  return (heartbeats) =>
+    op(async (db) => {
+      // One UPDATE per chunk, the heartbeats as a VALUES list joined to their records.
+      const latest = new Map<string, DaemonHeartbeat>();
+      for (const h of heartbeats) {
+        const key = `${h.node}\u0000${h.name}`;
+        const seen = latest.get(key);
+        if (!seen || seen.at <= h.at) latest.set(key, h);
+      }
+      for (const chunk of chunks([...latest.values()])) {
+        const values = chunk.map((h) => {
+          const details = h.details === null ? null : toJson(h.details);
+          return kind === "postgres"
+            ? sql`(${h.node}::text, ${h.name}::text, ${time(h.at)}::timestamptz, ${details}::text)`
+            : sql`(${h.node}, ${h.name}, ${h.at}, ${details})`;
+        });
+        await sql`with beats (node_id, name, at, details) as (values ${sql.join(values)})
+          update daemons set last_heartbeat_at = beats.at, heartbeat_details = beats.details
+          from beats
+          where daemons.node_id = beats.node_id and daemons.name = beats.name
+            and (daemons.last_heartbeat_at is null or daemons.last_heartbeat_at <= beats.at)`.execute(
+          db,
+        );
+      }
+    });
 }
