@@ -9,6 +9,7 @@
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
 import { coerceError, describeError } from "../internal/errors.js";
+import type { LazyAbort } from "../internal/lazy-abort.js";
 import type { CommandHost } from "../isolation/command-daemon.js";
 import { DoNotRestart } from "../registry/errors.js";
 import type { DaemonLogger, JobContext, JobRecord, JobSpec } from "../registry/types.js";
@@ -23,7 +24,6 @@ import {
 } from "./errors.js";
 import { runJobHandler } from "./handler.js";
 import { jobLogger } from "./job-logger.js";
-import type { LazyAbort } from "./lazy-abort.js";
 import { createProgress } from "./progress.js";
 
 /** One attempt in flight. */

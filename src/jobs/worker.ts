@@ -9,6 +9,7 @@
  */
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../internal/clock.js";
+import { LazyAbort } from "../internal/lazy-abort.js";
 import type { CommandHost } from "../isolation/command-daemon.js";
 import type { JobRecord, JobSpec, NodeInfo } from "../registry/types.js";
 import type { Store } from "../store/types.js";
@@ -17,7 +18,6 @@ import { checkCancels } from "./cancels.js";
 import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
 import { JobServiceStoppingError } from "./errors.js";
 import { createFinishes } from "./finishes.js";
-import { LazyAbort } from "./lazy-abort.js";
 import { createLocalQueue } from "./local-queue.js";
 import { createPump } from "./pump.js";
 import { createQueuedLeases } from "./queued-leases.js";

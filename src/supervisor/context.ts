@@ -50,7 +50,7 @@ export class RunContext<C = Record<string, unknown>> implements DaemonContext<C>
     private owner: ContextOwner,
     readonly name: string,
     readonly config: Readonly<C>,
-    /** Where the run's signal comes from: made on first use (run.ts `RunAbort`). */
+    /** Where the run's signal comes from: made on first use (`LazyAbort`, internal/lazy-abort.ts). */
     private readonly abortSource: { readonly signal: AbortSignal; readonly aborted: boolean },
   ) {}
 

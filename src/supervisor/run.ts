@@ -1,6 +1,7 @@
 import type { TimerHandle } from "../internal/clock.js";
 import { deferred } from "../internal/deferred.js";
 import { coerceError, describeError } from "../internal/errors.js";
+import { LazyAbort } from "../internal/lazy-abort.js";
 import { withTimeout } from "../internal/sleep.js";
 import { runnerHooks } from "../isolation/host-hooks.js";
 import { createDaemonRunner } from "../isolation/host-runner.js";
@@ -13,35 +14,10 @@ import type { CycleTimer } from "./cycles.js";
 import type { DaemonSupervisor } from "./daemon.js";
 import { daemonOwner } from "./owner.js";
 
-/**
- * A run's abort: its `AbortSignal` is made when first asked for (`ctx.signal`, a cycleTimeout),
- * already aborted if the run is over by then. A signal costs ~1 KB (an EventTarget with its
- * listener maps); most periodic daemons never look at theirs.
- */
-export class RunAbort {
-  private controller: AbortController | undefined;
-  aborted = false;
-  reason: unknown = undefined;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
-}
-
 /** One run of a daemon: from `starting` until it stops or fails. */
 export interface Run {
-  abort: RunAbort;
+  /** The run's abort; its signal is made on first use (`ctx.signal`, a cycleTimeout). */
+  abort: LazyAbort;
   ctx: RunContext;
   /** Whose code this run's hooks are (their async context, see async-context.ts). */
   owner: Owner;
@@ -77,7 +53,7 @@ export interface StopResult {
 
 /** A fresh run record for `d`, with its own abort signal and context. */
 export function createRun(d: DaemonSupervisor): Run {
-  const abort = new RunAbort();
+  const abort = new LazyAbort();
   const ctx = new RunContext(d, d.name, d.config, abort);
   if (d.spec.readiness === "manual") ctx.readyGate = deferred<void>();
   const { spec } = d;

@@ -1,19 +1,19 @@
 /**
- * An attempt's abort, whose `AbortSignal` is made only when something reads it: the handler
- * (`ctx.signal`) or a program or guest that needs it. Making an AbortController per attempt cost
- * a short job more than the rest of its start; most short handlers never look at the signal.
- * The worker aborts the attempt here (cancel, timeout, lost lease, shutdown); the signal, made
- * before or after, carries the same reason.
+ * An abort whose `AbortSignal` is made only when something reads it, already aborted with the
+ * same reason if the abort came first. A daemon's run and a job's attempt each have one: a
+ * signal costs ~1 KB (an EventTarget with its listener maps) and more than the rest of a short
+ * job's start, and most periodic daemons and short handlers never look at theirs. The
+ * supervisor or worker aborts here (stop, cancel, timeout, lost lease, shutdown).
  */
 export class LazyAbort {
   private controller: AbortController | undefined;
   private listeners: (() => void)[] | undefined;
-  /** Whether the attempt was aborted. */
+  /** Whether it was aborted. */
   aborted = false;
   /** Why, once aborted. */
   reason: unknown;
 
-  /** The attempt's signal (made now if not yet), aborted already if the attempt was. */
+  /** The signal (made now if not yet), aborted already if this was. */
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
@@ -22,7 +22,7 @@ export class LazyAbort {
     return this.controller.signal;
   }
 
-  /** Aborts the attempt with `reason` (the first abort wins). */
+  /** Aborts with `reason` (the first abort wins). */
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
@@ -33,7 +33,7 @@ export class LazyAbort {
     if (listeners) for (const listener of listeners) listener();
   }
 
-  /** Calls `listener` once, when the attempt is aborted (not if it was already). */
+  /** Calls `listener` once, when this is aborted (not if it was already). */
   onAbort(listener: () => void): void {
     if (this.aborted) return;
     this.listeners ??= [];
