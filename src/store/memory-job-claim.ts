@@ -4,7 +4,7 @@
  * whose lease expired go back to pending (or fail, out of attempts; or end, if cancelled).
  */
 import type { JobRecord } from "../registry/types.js";
-import { clone, free, held, type MemoryJobState } from "./memory-job-rows.js";
+import { clone, free, held, type MemoryJobState, requeue } from "./memory-job-rows.js";
 import type { JobMethods } from "./types.js";
 
 export function memoryClaimMethods(
@@ -61,20 +61,14 @@ export function memoryClaimMethods(
       for (const job of jobs.values()) {
         if (job.status !== "running" || job.leaseExpiresAt === null || job.leaseExpiresAt > now)
           continue;
-        const worker = job.lockedBy ?? "?";
-        free(job, now);
-        job.runAt = now;
-        if (job.cancelRequested) {
-          job.status = "cancelled";
+        const spent = !job.cancelRequested && job.attempts >= job.maxAttempts;
+        if (!job.cancelRequested)
+          job.error = `lease expired: worker ${job.lockedBy ?? "?"} stopped renewing it`;
+        // Due again now (or cancelled, as asked), unless its attempts are spent.
+        requeue(job, now, now);
+        if (spent) {
+          job.status = "failed";
           job.finishedAt = now;
-        } else {
-          job.error = `lease expired: worker ${worker} stopped renewing it`;
-          if (job.attempts >= job.maxAttempts) {
-            job.status = "failed";
-            job.finishedAt = now;
-          } else {
-            job.status = "pending";
-          }
         }
         out.push(clone(job));
       }
