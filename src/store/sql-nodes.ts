@@ -3,6 +3,7 @@
  * sharing the database, and what each last knew about each daemon).
  */
 import { sql } from "kysely";
+import { daemonKey } from "./daemon-key.js";
 import { fromJson, toJson } from "./json.js";
 import { bool, chunks, ms, msOrNull, num, numOrNull, type SqlOp, timeWriter } from "./sql-rows.js";
 import type { DaemonHeartbeat, DaemonRecord, NodeMethods, NodeRecord } from "./types.js";
@@ -78,13 +79,7 @@ export function sqlNodeMethods(kind: "sqlite" | "postgres", op: SqlOp): NodeMeth
     saveDaemons: (records) =>
       op(async (db) => {
         // One row per (node, name) per statement: PostgreSQL refuses to upsert a row twice.
-        const latest = new Map<string, DaemonRecord>();
-        for (const r of records) {
-          const key = `${r.node}\u0000${r.name}`;
-          const seen = latest.get(key);
-          if (!seen || seen.updatedAt <= r.updatedAt) latest.set(key, r);
-        }
-        for (const chunk of chunks([...latest.values()])) {
+        for (const chunk of chunks(newestPerDaemon(records, (r) => r.updatedAt))) {
           await db
             .insertInto("daemons")
             .values(
@@ -157,13 +152,7 @@ function heartbeatWriter(
   return (heartbeats) =>
     op(async (db) => {
       // One UPDATE per chunk, the heartbeats as a VALUES list joined to their records.
-      const latest = new Map<string, DaemonHeartbeat>();
-      for (const h of heartbeats) {
-        const key = `${h.node}\u0000${h.name}`;
-        const seen = latest.get(key);
-        if (!seen || seen.at <= h.at) latest.set(key, h);
-      }
-      for (const chunk of chunks([...latest.values()])) {
+      for (const chunk of chunks(newestPerDaemon(heartbeats, (h) => h.at))) {
         const values = chunk.map((h) => {
           const details = h.details === null ? null : toJson(h.details);
           return kind === "postgres"
@@ -179,4 +168,18 @@ function heartbeatWriter(
         );
       }
     });
+}
+
+/** The newest of `rows` for each daemon record (by `at`; the later of equals wins). */
+function newestPerDaemon<T extends { node: string; name: string }>(
+  rows: readonly T[],
+  at: (row: T) => number,
+): T[] {
+  const newest = new Map<string, T>();
+  for (const row of rows) {
+    const key = daemonKey(row.node, row.name);
+    const seen = newest.get(key);
+    if (!seen || at(seen) <= at(row)) newest.set(key, row);
+  }
+  return [...newest.values()];
 }
