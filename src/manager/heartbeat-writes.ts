@@ -43,10 +43,12 @@ export function createHeartbeatWrites(options: {
         queued.details = details;
         return;
       }
-      const now = clock.now();
+      // Measured between the beats' own times, as the supervisor gates a cycle's beats (every
+      // `interval` by its end time): a clock read here, a little later than the beat, would
+      // find a gated beat just short of the interval and hold it back on a timer.
       const last = lastWrite.get(name);
-      if (last === undefined || now - last >= interval) {
-        lastWrite.set(name, now);
+      if (last === undefined || at - last >= interval) {
+        lastWrite.set(name, at);
         write(name, at, details);
         return;
       }
@@ -55,10 +57,11 @@ export function createHeartbeatWrites(options: {
           const beat = waiting.get(name);
           waiting.delete(name);
           if (stopped || !beat) return;
-          lastWrite.set(name, clock.now());
+          // Written as of the moment the interval was up, so the next write is an interval on.
+          lastWrite.set(name, last + interval);
           write(name, beat.at, beat.details);
         },
-        last + interval - now,
+        Math.max(0, last + interval - clock.now()),
       );
       waiting.set(name, { at, details, timer });
     },
