@@ -52,6 +52,16 @@ export function bindOwner<A extends unknown[], R>(
   return (...args: A) => storage.run(owner, fn, ...args);
 }
 
+/**
+ * Makes `owner` the current owner until the next switch, for a batch of callbacks run one after
+ * another from one callback of the caller's (the timer wheel's batch): about a third of what a
+ * {@link runAs} each costs. The batch restores the owner it began with when it ends, with
+ * `switchOwner(previous)`, so nothing after it runs as the last callback's owner.
+ */
+export function switchOwner(owner: Owner | undefined): void {
+  storage.enterWith(owner as Owner);
+}
+
 /** Runs `fn` as no one's code (for the manager's own timers, started from any context). */
 export function runUnowned<R>(fn: () => R): R {
   return storage.exit(fn);

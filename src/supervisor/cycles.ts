@@ -3,7 +3,7 @@ import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
-import { runAs } from "./async-context.js";
+import { switchOwner } from "./async-context.js";
 import { restartDelay } from "./backoff.js";
 import { escapedFrom } from "./containment.js";
 import type { DaemonSupervisor } from "./daemon.js";
@@ -40,7 +40,10 @@ export class CycleTimer extends WheelTimer {
 }
 
 const cycleHooks: TimerWheelHooks<CycleTimer> = {
-  fire: (timer, now) => runAs(timer.run.owner, tick, timer.d, timer.run, now),
+  fire: (timer, now) => {
+    switchOwner(timer.run.owner);
+    return tick(timer.d, timer.run, now);
+  },
   failed: (timer, error) => escapedFrom(timer.run.owner, error),
 };
 

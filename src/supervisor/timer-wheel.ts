@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from "../internal/clock.js";
-import { runUnowned } from "./async-context.js";
+import { currentOwner, runUnowned, switchOwner } from "./async-context.js";
 
 // Coalesced timers for periodic work (issue 17): the timers of a wheel that fall due at the same
 // time share one bucket and one timer of the clock, which fires them as a batch, in the order
@@ -47,6 +47,8 @@ export interface TimerWheelHooks<T extends WheelTimer> {
 
 export class TimerWheel<T extends WheelTimer> {
   private readonly buckets = new Map<number, Bucket>();
+  /** The bucket the last timer went to (armed while its `handle` is set). */
+  private lastBucket: Bucket | undefined = undefined;
   private count = 0;
 
   constructor(
@@ -70,7 +72,10 @@ export class TimerWheel<T extends WheelTimer> {
    */
   schedule(timer: T, due: number, now: number = this.clock.now()): void {
     if (timer.bucket) this.cancel(timer);
-    let bucket = this.buckets.get(due);
+    // The timers of a batch mostly go to the same next bucket: the last one used, if still armed.
+    const last = this.lastBucket;
+    let bucket =
+      last !== undefined && last.due === due && last.handle ? last : this.buckets.get(due);
     if (!bucket) {
       bucket = { due, head: undefined, tail: undefined, handle: undefined };
       this.buckets.set(due, bucket);
@@ -80,6 +85,7 @@ export class TimerWheel<T extends WheelTimer> {
         this.clock.setTimeout(() => this.fireBucket(b), Math.max(0, due - now)),
       );
     }
+    this.lastBucket = bucket;
     timer.due = due;
     timer.bucket = bucket;
     timer.prev = bucket.tail;
@@ -98,6 +104,7 @@ export class TimerWheel<T extends WheelTimer> {
     if (!bucket.head && this.buckets.get(bucket.due) === bucket) {
       this.buckets.delete(bucket.due);
       if (bucket.handle) this.clock.clearTimeout(bucket.handle);
+      bucket.handle = undefined;
     }
   }
 
@@ -120,13 +127,18 @@ export class TimerWheel<T extends WheelTimer> {
     if (this.buckets.get(bucket.due) === bucket) this.buckets.delete(bucket.due);
     bucket.handle = undefined;
     let now = this.clock.now();
-    for (let timer = bucket.head; timer; timer = bucket.head) {
-      this.unlink(bucket, timer);
-      try {
-        now = this.hooks.fire(timer as T, now) ?? now;
-      } catch (error) {
-        this.hooks.failed(timer as T, error);
+    const previous = currentOwner();
+    try {
+      for (let timer = bucket.head; timer; timer = bucket.head) {
+        this.unlink(bucket, timer);
+        try {
+          now = this.hooks.fire(timer as T, now) ?? now;
+        } catch (error) {
+          this.hooks.failed(timer as T, error);
+        }
       }
+    } finally {
+      switchOwner(previous);
     }
   }
 }

@@ -91,6 +91,47 @@ describe("cycles in one timer-wheel batch", () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it("what a cycle schedules carries its daemon, and after the batch no daemon is current", async () => {
+    const clock = createManualClock(T0);
+    const later: string[] = [];
+    const daemons = ["a", "b"].map((name) =>
+      defineDaemon({
+        name,
+        interval: "100ms",
+        cycle() {
+          // A promise continuation and a timer of the machine, both made inside the cycle.
+          void Promise.resolve().then(() => later.push(`${name} then as ${currentOwner()?.label}`));
+          setTimeout(() => later.push(`${name} timer as ${currentOwner()?.label}`), 0);
+        },
+      }),
+    );
+    const resolved = resolveConfig(defineConfig({ daemons }), { env: {} });
+    const host: SupervisorHost = {
+      clock,
+      bus: {} as EventBus,
+      node: { id: "n1" } as NodeInfo,
+      jobsFor: () => ({}) as DaemonJobs,
+      createLog: () => quiet,
+      emit() {},
+      observed: () => false,
+      onState() {},
+      onBackoffElapsed() {},
+    };
+    const sups = ["a", "b"].map(
+      (name) => new DaemonSupervisor(resolved.daemons.get(name)?.spec as never, {}, host),
+    );
+    for (const s of sups) s.launch();
+    await clock.settle();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the first cycles' timers
+    later.length = 0;
+    // One batch fires both cycles; the test's own code then runs as no one.
+    await clock.advance(100);
+    expect(currentOwner()).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(later.sort()).toEqual(["a then as a", "a timer as a", "b then as b", "b timer as b"]);
+    for (const s of sups) await s.stop("stopped");
+  });
+
   it("waits the interval after each cycle's end, also when the cycles of one batch end apart", async () => {
     const clock = createManualClock(T0);
     const starts: Record<string, number[]> = { slow: [], fast: [] };
