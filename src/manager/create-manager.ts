@@ -131,9 +131,15 @@ function buildTree(options: {
       stallThreshold: config.stallThreshold,
       createLog: (name) => daemonLog(rt(), name),
       onHeartbeat: (d) => {
-        if (d.lastHeartbeatAt !== null) {
-          rt().persistence?.heartbeat(d.name, d.lastHeartbeatAt, d.heartbeat);
+        const persistence = rt().persistence;
+        if (!persistence || d.lastHeartbeatAt === null) return;
+        // Each daemon keeps its own write-through, of the persistence that made it.
+        let beats = d.heartbeatWrites;
+        if (beats?.of !== persistence) {
+          beats = { of: persistence, beats: persistence.heartbeatOf(d.name) };
+          d.heartbeatWrites = beats;
         }
+        beats.beats.beat(d.lastHeartbeatAt, d.heartbeat);
       },
       heartbeatWriteInterval: HEARTBEAT_WRITE_INTERVAL,
       emit: options.emit,

@@ -5,23 +5,94 @@
  * stored heartbeat is never more than about `interval` behind. Only the heartbeat is written
  * (`Store.writes.daemonHeartbeat`), not the record: the records written on state changes are
  * apart, they neither wait for nor delay a heartbeat.
+ *
+ * Each daemon's throttle is an object of its own ({@link HeartbeatWrites.of}), kept by the caller
+ * beside the daemon: a fleet of 10,000 daemons hands on 2,000 beats a second, and a lookup by name
+ * in maps of 10,000 entries (twice per beat) cost more than the write itself.
  */
 import type { Clock, TimerHandle } from "../internal/clock.js";
 
 type Details = Record<string, unknown> | null;
 
+/** One daemon's beats, written through at most every interval. */
+export interface DaemonBeats {
+  /** The daemon beat at `at`: written now, or its latest beat when the interval is up. */
+  beat(at: number, details: Details): void;
+}
+
 export interface HeartbeatWrites {
-  /** The daemon `name` beat at `at`: written now, or its latest beat when the interval is up. */
-  beat(name: string, at: number, details: Details): void;
-  /** Cancels the writes waiting for their interval. */
+  /** The write-through of daemon `name`'s beats; one per daemon, kept by the caller. */
+  of(name: string): DaemonBeats;
+  /** Cancels the writes waiting for their interval; later beats write nothing. */
   stop(): void;
 }
 
-/** A beat waiting for its daemon's interval to be up: the latest one, and the timer. */
-interface Waiting {
-  at: number;
-  details: Details;
-  timer: TimerHandle;
+interface Shared {
+  clock: Clock;
+  interval: number;
+  write(name: string, at: number, details: Details): void;
+  /** The daemons with a beat waiting for their interval (their timers, for stop()). */
+  waiting: Set<Beats>;
+  stopped: boolean;
+}
+
+class Beats implements DaemonBeats {
+  /** The beat time of the last write (beats are measured by their own times). */
+  private lastWrite: number | undefined = undefined;
+  /** The latest beat held back until the interval is up, and its timer. */
+  private heldAt = 0;
+  private heldDetails: Details = null;
+  private timer: TimerHandle | undefined = undefined;
+
+  constructor(
+    private readonly shared: Shared,
+    readonly name: string,
+  ) {}
+
+  beat(at: number, details: Details): void {
+    const { shared } = this;
+    if (shared.stopped) return;
+    if (this.timer !== undefined) {
+      this.heldAt = at;
+      this.heldDetails = details;
+      return;
+    }
+    // Measured between the beats' own times, as the supervisor gates a cycle's beats (every
+    // `interval` by its end time): a clock read here, a little later than the beat, would find
+    // a gated beat just short of the interval and hold it back on a timer.
+    const last = this.lastWrite;
+    if (last === undefined || at - last >= shared.interval) {
+      this.lastWrite = at;
+      shared.write(this.name, at, details);
+      return;
+    }
+    this.heldAt = at;
+    this.heldDetails = details;
+    shared.waiting.add(this);
+    this.timer = shared.clock.setTimeout(
+      () => this.writeHeld(last + shared.interval),
+      Math.max(0, last + shared.interval - shared.clock.now()),
+    );
+  }
+
+  /** The interval is up (at `due`): the latest held beat is written, as of `due`. */
+  private writeHeld(due: number): void {
+    const { shared } = this;
+    this.timer = undefined;
+    shared.waiting.delete(this);
+    if (shared.stopped) return;
+    // Written as of the moment the interval was up, so the next write is an interval on.
+    this.lastWrite = due;
+    const details = this.heldDetails;
+    this.heldDetails = null;
+    shared.write(this.name, this.heldAt, details);
+  }
+
+  cancel(): void {
+    if (this.timer !== undefined) this.shared.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.heldDetails = null;
+  }
 }
 
 export function createHeartbeatWrites(options: {
@@ -29,46 +100,13 @@ export function createHeartbeatWrites(options: {
   interval: number;
   write(name: string, at: number, details: Details): void;
 }): HeartbeatWrites {
-  const { clock, interval, write } = options;
-  const lastWrite = new Map<string, number>();
-  const waiting = new Map<string, Waiting>();
-  let stopped = false;
-
+  const shared: Shared = { ...options, waiting: new Set(), stopped: false };
   return {
-    beat(name, at, details) {
-      if (stopped) return;
-      const queued = waiting.get(name);
-      if (queued) {
-        queued.at = at;
-        queued.details = details;
-        return;
-      }
-      // Measured between the beats' own times, as the supervisor gates a cycle's beats (every
-      // `interval` by its end time): a clock read here, a little later than the beat, would
-      // find a gated beat just short of the interval and hold it back on a timer.
-      const last = lastWrite.get(name);
-      if (last === undefined || at - last >= interval) {
-        lastWrite.set(name, at);
-        write(name, at, details);
-        return;
-      }
-      const timer = clock.setTimeout(
-        () => {
-          const beat = waiting.get(name);
-          waiting.delete(name);
-          if (stopped || !beat) return;
-          // Written as of the moment the interval was up, so the next write is an interval on.
-          lastWrite.set(name, last + interval);
-          write(name, beat.at, beat.details);
-        },
-        Math.max(0, last + interval - clock.now()),
-      );
-      waiting.set(name, { at, details, timer });
-    },
+    of: (name) => new Beats(shared, name),
     stop() {
-      stopped = true;
-      for (const beat of waiting.values()) clock.clearTimeout(beat.timer);
-      waiting.clear();
+      shared.stopped = true;
+      for (const beats of shared.waiting) beats.cancel();
+      shared.waiting.clear();
     },
   };
 }

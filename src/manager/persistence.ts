@@ -9,7 +9,7 @@ import { spoolPathFor } from "../store/spool.js";
 import { type LogSweeper, startLogSweeper } from "../store/sweeper.js";
 import type { DaemonRecord, LogRow, Store, StoreHealth } from "../store/types.js";
 import { HEARTBEAT_WRITE_INTERVAL } from "./defaults.js";
-import { createHeartbeatWrites } from "./heartbeat-writes.js";
+import { createHeartbeatWrites, type DaemonBeats } from "./heartbeat-writes.js";
 
 /**
  * The manager's link to its store: opens it (one clear error if it cannot), joins the cluster as
@@ -27,10 +27,11 @@ export interface Persistence {
   readonly membership: Membership;
   record(record: Omit<DaemonRecord, "node" | "updatedAt">): void;
   /**
-   * The daemon `name` beat at `at`: its record's heartbeat fields (not the whole record) reach
-   * the store at most every {@link HEARTBEAT_WRITE_INTERVAL}, through the same batching writer.
+   * Where the daemon `name`'s beats go: its record's heartbeat fields (not the whole record)
+   * reach the store at most every {@link HEARTBEAT_WRITE_INTERVAL}, through the same batching
+   * writer. One per daemon, kept by the caller (no lookup per beat); after close it writes nothing.
    */
-  heartbeat(name: string, at: number, details: Record<string, unknown> | null): void;
+  heartbeatOf(name: string): DaemonBeats;
   log(row: Omit<LogRow, "node">): void;
   health(): StoreHealth;
   /** Records the node's HTTP address (so the CLI can find this manager). */
@@ -120,9 +121,7 @@ export async function openPersistence(options: {
     storedOverrides,
     membership,
     record: write,
-    heartbeat(name, at, details) {
-      if (!closed) beats.beat(name, at, details);
-    },
+    heartbeatOf: (name) => beats.of(name),
     log(row) {
       if (!closed) store.writes.log({ ...row, node: node.id });
     },

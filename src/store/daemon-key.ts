@@ -9,12 +9,18 @@ let count = 0;
 /** Past this many pairs the cache starts over (nodes come and go in a long-lived cluster store). */
 const MAX_KEYS = 100_000;
 
+/** The last node asked about, and its keys: a process writes almost only its own node's records. */
+let lastNode: string | undefined;
+let lastByName: Map<string, string> | undefined;
+
 export function daemonKey(node: string, name: string): string {
-  let byName = keys.get(node);
+  let byName = node === lastNode ? lastByName : keys.get(node);
   if (!byName) {
     byName = new Map();
     keys.set(node, byName);
   }
+  lastNode = node;
+  lastByName = byName;
   let key = byName.get(name);
   if (key === undefined) {
     if (count >= MAX_KEYS) {
@@ -22,6 +28,7 @@ export function daemonKey(node: string, name: string): string {
       count = 0;
       byName = new Map();
       keys.set(node, byName);
+      lastByName = byName;
     }
     key = `${node}\u0000${name}`;
     byName.set(name, key);

@@ -43,6 +43,13 @@ export class DaemonSupervisor {
   heartbeat: Record<string, unknown> | null = null;
   /** When a finished cycle may next be handed on as a heartbeat to write (cycles.ts). */
   nextHeartbeatWrite = 0;
+  /**
+   * @internal The host's write-through of this daemon's beats (the manager's, made on the first
+   * beat, with the persistence it belongs to): kept here, so a beat costs no lookup by name.
+   */
+  heartbeatWrites:
+    | { of: unknown; beats: { beat(at: number, details: Record<string, unknown> | null): void } }
+    | undefined = undefined;
   /** Stalls of the event loop attributed to this daemon's code (stall-watch.ts). */
   stalls = 0;
   lastStall: { ms: number; at: number } | null = null;

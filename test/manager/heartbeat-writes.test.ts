@@ -5,11 +5,25 @@ import { createHeartbeatWrites } from "../../src/manager/heartbeat-writes.js";
 function setUp() {
   const clock = createManualClock(0);
   const written: Array<{ name: string; at: number; writtenAt: number }> = [];
-  const beats = createHeartbeatWrites({
+  const writes = createHeartbeatWrites({
     clock,
     interval: 5_000,
     write: (name, at) => written.push({ name, at, writtenAt: clock.now() }),
   });
+  // Each daemon has its own write-through, kept by its caller (as the manager keeps it on the
+  // daemon's supervisor): one per name here.
+  const of = new Map<string, ReturnType<typeof writes.of>>();
+  const beats = {
+    beat(name: string, at: number, details: Record<string, unknown> | null) {
+      let daemon = of.get(name);
+      if (!daemon) {
+        daemon = writes.of(name);
+        of.set(name, daemon);
+      }
+      daemon.beat(at, details);
+    },
+    stop: () => writes.stop(),
+  };
   return { clock, beats, written };
 }
 
