@@ -4,6 +4,8 @@
  */
 export class SafeEmitter<Map extends Record<string, unknown>> {
   private listeners = new Map<keyof Map, Set<(payload: never) => unknown>>();
+  /** Listeners per event, as plain properties: asked for on hot paths (every cycle of a daemon). */
+  private counts: Partial<Record<keyof Map, number>> = {};
 
   constructor(private onListenerError: (event: string, error: unknown) => void = () => {}) {}
 
@@ -14,6 +16,7 @@ export class SafeEmitter<Map extends Record<string, unknown>> {
       this.listeners.set(event, set);
     }
     set.add(listener as (payload: never) => unknown);
+    this.counts[event] = set.size;
     return () => this.off(event, listener);
   }
 
@@ -26,7 +29,10 @@ export class SafeEmitter<Map extends Record<string, unknown>> {
   }
 
   off<K extends keyof Map>(event: K, listener: (payload: Map[K]) => unknown): void {
-    this.listeners.get(event)?.delete(listener as (payload: never) => unknown);
+    const set = this.listeners.get(event);
+    if (!set) return;
+    set.delete(listener as (payload: never) => unknown);
+    this.counts[event] = set.size;
   }
 
   emit<K extends keyof Map>(event: K, payload: Map[K]): void {
@@ -47,6 +53,6 @@ export class SafeEmitter<Map extends Record<string, unknown>> {
   }
 
   listenerCount(event: keyof Map): number {
-    return this.listeners.get(event)?.size ?? 0;
+    return this.counts[event] ?? 0;
   }
 }

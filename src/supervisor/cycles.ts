@@ -3,6 +3,7 @@ import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
+import type { DaemonHooks } from "../registry/types.js";
 import { switchOwner } from "./async-context.js";
 import { restartDelay } from "./backoff.js";
 import { escapedFrom } from "./containment.js";
@@ -26,12 +27,24 @@ export function startCycles(d: DaemonSupervisor, run: Run): void {
  * run's owner (async-context.ts), and what one throws fails that run only.
  */
 export class CycleTimer extends WheelTimer {
+  /**
+   * What a cycle reads of the spec, kept here for the run (its spec does not change while it
+   * runs): the spec is a large object, and fetching it was one more cache miss per cycle of a
+   * fleet whose 10,000 daemons are each touched once per 100 ms.
+   */
+  readonly interval: number;
+  readonly cycle: DaemonHooks<unknown>["cycle"];
+  readonly timed: boolean;
+
   constructor(
     readonly wheel: TimerWheel<CycleTimer>,
     readonly d: DaemonSupervisor,
     readonly run: Run,
   ) {
     super();
+    this.interval = d.spec.interval ?? 0;
+    this.cycle = run.hooks.cycle;
+    this.timed = d.spec.cycleTimeout !== undefined;
   }
 
   cancel(): void {
@@ -65,13 +78,16 @@ function wheelOf(clock: Clock): TimerWheel<CycleTimer> {
  */
 export function scheduleCycle(d: DaemonSupervisor, run: Run, from?: number): void {
   const { clock } = d.host;
-  const delay = nextCycleDelay(d);
-  if (d.spec.interval !== undefined) {
-    run.wheelTimer ??= new CycleTimer(wheelOf(clock), d, run);
+  const timer = run.wheelTimer;
+  if (timer !== undefined || d.spec.interval !== undefined) {
+    const wheelTimer = timer ?? new CycleTimer(wheelOf(clock), d, run);
+    run.wheelTimer = wheelTimer;
+    const delay = d.stats.consecutiveErrors === 0 ? wheelTimer.interval : nextCycleDelay(d);
     const now = from ?? clock.now();
-    run.wheelTimer.wheel.schedule(run.wheelTimer, now + delay, now);
+    wheelTimer.wheel.schedule(wheelTimer, now + delay, now);
     return;
   }
+  const delay = nextCycleDelay(d);
   if (run.cycleTimer) clock.clearTimeout(run.cycleTimer);
   run.cycleTimer = clock.setTimeout(() => tick(d, run), delay);
 }
@@ -87,7 +103,8 @@ export function tick(d: DaemonSupervisor, run: Run, now?: number): number | unde
     run.tickWhenResumed = true;
     return undefined;
   }
-  const outcome = runCycle(d, run, now);
+  const timer = run.wheelTimer;
+  const outcome = timer ? runCycle(d, run, now, timer.cycle, timer.timed) : runCycle(d, run, now);
   if (outcome === true) {
     const ended = d.stats.lastCycleAt ?? undefined;
     scheduleCycle(d, run, ended);
@@ -128,12 +145,14 @@ export function runCycle(
   d: DaemonSupervisor,
   run: Run,
   started: number = d.host.clock.now(),
+  cycle: DaemonHooks<unknown>["cycle"] = run.hooks.cycle,
+  timed: boolean = d.spec.cycleTimeout !== undefined,
 ): boolean | Promise<boolean> {
-  if (d.spec.cycleTimeout !== undefined) return runCycleWithTimeout(d, run, started);
+  if (timed) return runCycleWithTimeout(d, run, started);
   let result: unknown;
   const heapBefore = heapProbe.on ? heapUsed() : 0;
   try {
-    result = run.hooks.cycle?.(run.ctx);
+    result = cycle?.call(run.hooks, run.ctx);
   } catch (thrown) {
     return endCycle(d, run, started, coerceError(thrown));
   } finally {
