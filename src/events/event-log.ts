@@ -5,6 +5,13 @@
  * publish → handled). Events neither pending nor among the last `historySize`, which the ring
  * holds only once it has grown past `historySize` for a burst, are let go in bulk by
  * {@link EventLog.release} once routing has caught up.
+ *
+ * The two per-event steps are written in place where they happen, on these fields: `publish`
+ * (`publish.ts`) appends — `grow()` first if `pending === capacity`, then `ring[next] = event`,
+ * `next` one on (wrapping at `capacity`), `pending++`, `live++` up to `capacity` — and `route`
+ * (`routing.ts`) takes the oldest pending event — `ring[head]`, `head` one on, `pending--`. As
+ * method calls they cost ~3–5 ns more per event when the sources run as separate modules (tsc,
+ * tsx), which V8 did not inline as it does in one bundle.
  */
 import type { EventEnvelope } from "../registry/types.js";
 
@@ -12,41 +19,22 @@ import type { EventEnvelope } from "../registry/types.js";
 const MIN_CAPACITY = 16;
 
 export class EventLog {
-  private ring: (EventEnvelope<string> | undefined)[];
+  ring: (EventEnvelope<string> | undefined)[];
   /** `ring.length`: at least `historySize`, doubled whenever pending events fill it. */
-  private capacity: number;
+  capacity: number;
   /** The slot the next event goes to. */
-  private next = 0;
+  next = 0;
   /** The slot of the oldest pending event (when `pending` > 0). */
-  private head = 0;
+  head = 0;
   /** Published events not yet taken for routing: the newest `pending` in the ring. */
   pending = 0;
   /** The newest `live` slots may hold events; every older slot is empty. */
-  private live = 0;
+  live = 0;
 
   /** `historySize` 0 keeps no history: an event stays only until it is routed. */
   constructor(readonly historySize: number) {
     this.capacity = Math.max(historySize, MIN_CAPACITY);
     this.ring = emptySlots(this.capacity);
-  }
-
-  /** Appends a just-published event: pending, and the newest of the history. */
-  put(event: EventEnvelope<string>): void {
-    if (this.pending === this.capacity) this.grow();
-    const slot = this.next;
-    this.ring[slot] = event;
-    this.next = slot + 1 === this.capacity ? 0 : slot + 1;
-    this.pending++;
-    if (this.live < this.capacity) this.live++;
-  }
-
-  /** The oldest pending event, no longer pending; call only while `pending` > 0. */
-  take(): EventEnvelope<string> {
-    const slot = this.head;
-    const event = this.ring[slot]!;
-    this.head = slot + 1 === this.capacity ? 0 : slot + 1;
-    this.pending--;
-    return event;
   }
 
   /**
@@ -79,7 +67,7 @@ export class EventLog {
   }
 
   /** Doubles the ring, which pending events fill: they are all it holds, oldest first. */
-  private grow(): void {
+  grow(): void {
     const old = this.ring;
     const capacity = this.capacity;
     const ring = emptySlots(capacity * 2);

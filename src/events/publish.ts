@@ -81,7 +81,13 @@ export function publish(
   if (core.journal !== null) journalPublished(core, event);
   if (id !== undefined) core.supplied.add(event);
   core.counters.published++;
-  core.log.put(event);
+  const log = core.log; // appended in place, see event-log.ts
+  if (log.pending === log.capacity) log.grow();
+  const slot = log.next;
+  log.ring[slot] = event;
+  log.next = slot + 1 === log.capacity ? 0 : slot + 1;
+  log.pending++;
+  if (log.live < log.capacity) log.live++;
   if (core.observers.published) core.observers.emitPublished(event);
   core.queueFlush();
   return event;

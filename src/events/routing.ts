@@ -30,8 +30,12 @@ export function route(core: BusCore, deliver: boolean): void {
   core.routeEntries++;
   for (;;) {
     if (core.routing === null) {
-      if (core.log.pending === 0) break;
-      const next = core.log.take();
+      const log = core.log; // taken in place, see event-log.ts
+      if (log.pending === 0) break;
+      const slot = log.head;
+      const next = log.ring[slot]!;
+      log.head = slot + 1 === log.capacity ? 0 : slot + 1;
+      log.pending--;
       if (next.type !== core.lookedUpType || core.routes.version !== core.lookedUpVersion) {
         core.lookedUpType = next.type;
         core.lookedUpVersion = core.routes.version;
