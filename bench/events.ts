@@ -81,14 +81,25 @@ function setUp(contender: Contender, subscribers: number, onHandled: () => void)
   }
 }
 
-/** Events per second, each handled by every subscriber. */
-async function throughput(contender: Contender, subscribers: number): Promise<number> {
+/** One throughput round: events per second of wall time and per second of this process's CPU time. */
+interface RoundRate {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Events per second, each handled by every subscriber: of wall time (the suite's figure) and of
+ * CPU time (`process.cpuUsage`, user + system of every thread, so the collector's helpers count),
+ * read outside the wall-clock window.
+ */
+async function throughput(contender: Contender, subscribers: number): Promise<RoundRate> {
   const events = Math.max(10_000, Math.floor(DELIVERIES / subscribers));
   let handled = 0;
   const setup = setUp(contender, subscribers, () => {
     handled++;
   });
   const pending: Promise<unknown>[] = [];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let sent = 0; sent < events; ) {
     const end = Math.min(events, sent + BURST);
@@ -100,10 +111,11 @@ async function throughput(contender: Contender, subscribers: number): Promise<nu
     pending.length = 0;
   }
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   setup.close();
   if (handled !== events * subscribers)
     throw new Error(`${contender}: ${handled} of ${events * subscribers} deliveries handled`);
-  return (events / ms) * 1000;
+  return { wall: (events / ms) * 1000, cpu: events / ((cpu.user + cpu.system) / 1e6) };
 }
 
 /** Publish → handled by the last subscriber, one event at a time, in ms. */
@@ -134,11 +146,15 @@ const benchmark: Benchmark = {
     const details: Record<string, unknown> = { deliveriesPerRound: DELIVERIES, burst: BURST };
     for (const subscribers of SUBSCRIBERS) {
       const rate = new Map<Contender, number>();
+      const cpuRate = new Map<Contender, number>();
+      const rounds = new Map<Contender, RoundRate[]>(CONTENDERS.map((c) => [c, []]));
       // Interleaved rounds, best of each: every contender sees the same machine state.
       for (let round = 0; round < ROUNDS; round++) {
         for (const c of CONTENDERS) {
           const r = await throughput(c, subscribers);
-          rate.set(c, Math.max(rate.get(c) ?? 0, r));
+          rate.set(c, Math.max(rate.get(c) ?? 0, r.wall));
+          cpuRate.set(c, Math.max(cpuRate.get(c) ?? 0, r.cpu));
+          rounds.get(c)!.push(r);
         }
       }
       const lat = new Map<Contender, { p50: number; p99: number }>();
@@ -192,8 +208,28 @@ const benchmark: Benchmark = {
           baselineLabel: "EventEmitter",
         }),
       );
+      // Beside the wall-clock rows: the same rounds per second of CPU time, which the other
+      // sessions' load on this shared machine moves far less (see bench/README.md, section 3).
+      const eeCpu = cpuRate.get("EventEmitter")!;
+      for (const [contender, label] of [
+        ["bus (subscribe)", "bus (subscribe)"],
+        ["bus (mailboxes)", "bus (daemon mailboxes)"],
+      ] as const) {
+        rows.push(
+          row({
+            metric: `${subscribers} sub: ${label} events per CPU second`,
+            figure: cpuRate.get(contender)!,
+            unit: "/s",
+            baseline: eeCpu,
+            baselineLabel: "EventEmitter",
+            target: quarter,
+          }),
+        );
+      }
       details[`subscribers_${subscribers}`] = {
         eventsPerSecond: Object.fromEntries(rate),
+        eventsPerCpuSecond: Object.fromEntries(cpuRate),
+        rounds: Object.fromEntries(rounds),
         latencyMicros: Object.fromEntries(lat),
       };
     }

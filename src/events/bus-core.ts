@@ -11,7 +11,7 @@ import { coerceError } from "../internal/errors.js";
 import type { EventBusOptions, EventEnvelope } from "../registry/types.js";
 import { type CreateEventBusOptions, defaultOnError } from "./bus-options.js";
 import { DeadLetterList } from "./dead-letters.js";
-import { EventHistory } from "./history.js";
+import { EventLog } from "./event-log.js";
 import { createEventIds, randomIdPrefix } from "./ids.js";
 import type { EventJournal } from "./journal.js";
 import type { Mailbox, TypeQueue } from "./mailbox.js";
@@ -44,7 +44,8 @@ export class BusCore {
   /** Seq of the last event published. */
   seq: number;
   readonly time: PublishTime;
-  readonly history: EventHistory;
+  /** Events not yet routed (`log.pending`), and the history behind `recent`. */
+  readonly log: EventLog;
   /** Set once a caller supplies an id (or injects): from then on dedup looks ids up. */
   dedupActive = false;
   /** Events published or injected with a caller's id (generated ids need no marking). */
@@ -61,10 +62,6 @@ export class BusCore {
   readonly routes = new RoutingTable();
 
   // ---- routing.ts ---------------------------------------------------------------------------
-  /** Published events not yet routed, at `pending[pendingHead..pendingTail)`. */
-  readonly pending: (EventEnvelope<string> | undefined)[] = [];
-  pendingHead = 0;
-  pendingTail = 0;
   /**
    * The event being routed to several targets, its targets, and the next target: shared so
    * routing can resume. An event with one target is routed in one step and never set here.
@@ -112,7 +109,7 @@ export class BusCore {
     this.onError = init.onError ?? defaultOnError;
     this.seq = init.initialSeq ?? 0;
     this.time = new PublishTime(init.clock);
-    this.history = new EventHistory(options.historySize);
+    this.log = new EventLog(options.historySize);
     this.observers = new BusObservers(init.clock, (error, context) => this.report(error, context));
     this.deadLetters = new DeadLetterList<TypeQueue>(options.deadLetterCapacity);
     this.flush = () => flush(this);
@@ -129,7 +126,7 @@ export class BusCore {
 
   /** Whether published events are waiting to be routed (or are being routed). */
   hasPending(): boolean {
-    return this.routing !== null || this.delivering !== 0 || this.pendingHead !== this.pendingTail;
+    return this.routing !== null || this.delivering !== 0 || this.log.pending !== 0;
   }
 
   /** Whether a delivery pass could start for `mailbox` now. */

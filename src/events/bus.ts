@@ -40,7 +40,7 @@ export type { CreateEventBusOptions } from "./bus-options.js";
  *   skips a repeat, counting it in `duplicates`.
  * - **Subscribers** (`subscribers.ts`): declared mailboxes, attached handlers, open/closed;
  *   **ad-hoc subscriptions** (`subscriptions.ts`); **durable injection** (`injection.ts`).
- * - **Observation** (`observation.ts`, `history.ts`): counters, `stats()`, bus events, `recent`.
+ * - **Observation** (`observation.ts`, `event-log.ts`): counters, `stats()`, bus events, `recent`.
  * - **Idle** (`idle.ts`): `idle()` waiters.
  */
 export function createEventBus(init: CreateEventBusOptions): EventBus {
@@ -92,7 +92,7 @@ export function createEventBus(init: CreateEventBusOptions): EventBus {
       return retryDeadLetter(core, id);
     },
 
-    recent: (limit = core.history.size): EventEnvelope<string>[] => core.history.recent(limit),
+    recent: (limit = core.log.historySize): EventEnvelope<string>[] => core.log.recent(limit),
     stats() {
       settle(core);
       return busStats(core);

@@ -1,8 +1,9 @@
 /**
- * Publishing: `publish` gives an event its seq, id and time, records it (history, journal,
- * observers) and leaves it for routing; handlers never run inside `publish`. Ids are
- * `${idPrefix}${seq}` unless the caller supplies one (see `ids.ts`); a supplied id switches the
- * bus's dedup to looking ids up, since only then can an id repeat.
+ * Publishing: `publish` gives an event its seq, id and time, records it (journal, the bus's
+ * event log — pending and history at once — then observers, so a listener that publishes or
+ * routes sees events in publish order) and leaves it for routing; handlers never run inside
+ * `publish`. Ids are `${idPrefix}${seq}` unless the caller supplies one (see `ids.ts`); a
+ * supplied id switches the bus's dedup to looking ids up, since only then can an id repeat.
  */
 import { type Clock, systemClock } from "../internal/clock.js";
 import type { EventEnvelope } from "../registry/types.js";
@@ -80,9 +81,14 @@ export function publish(
   if (core.journal !== null) journalPublished(core, event);
   if (id !== undefined) core.supplied.add(event);
   core.counters.published++;
-  core.history.add(event);
+  const log = core.log; // appended in place, see event-log.ts
+  if (log.pending === log.capacity) log.grow();
+  const slot = log.next;
+  log.ring[slot] = event;
+  log.next = slot + 1 === log.capacity ? 0 : slot + 1;
+  log.pending++;
+  if (log.live < log.capacity) log.live++;
   if (core.observers.published) core.observers.emitPublished(event);
-  core.pending[core.pendingTail++] = event;
   core.queueFlush();
   return event;
 }

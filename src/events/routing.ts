@@ -1,7 +1,7 @@
 /**
  * Routing published events to mailboxes.
  *
- * `publish` appends to the core's pending list and queues one microtask ({@link flush}). The
+ * `publish` appends to the core's event log (`event-log.ts`) and queues one microtask ({@link flush}). The
  * flush routes each pending event, in publish order, to the queues the routing table lists for
  * its type: a subscriber that can take it right now (open, idle, nothing queued) gets its handler
  * called straight away; any other gets it in its mailbox. So a ready subscriber costs a handler
@@ -30,10 +30,12 @@ export function route(core: BusCore, deliver: boolean): void {
   core.routeEntries++;
   for (;;) {
     if (core.routing === null) {
-      if (core.pendingHead === core.pendingTail) break;
-      const next = core.pending[core.pendingHead]!;
-      core.pending[core.pendingHead] = undefined;
-      core.pendingHead++;
+      const log = core.log; // taken in place, see event-log.ts
+      if (log.pending === 0) break;
+      const slot = log.head;
+      const next = log.ring[slot]!;
+      log.head = slot + 1 === log.capacity ? 0 : slot + 1;
+      log.pending--;
       if (next.type !== core.lookedUpType || core.routes.version !== core.lookedUpVersion) {
         core.lookedUpType = next.type;
         core.lookedUpVersion = core.routes.version;
@@ -55,10 +57,7 @@ export function route(core: BusCore, deliver: boolean): void {
     }
     routeToEach(core, deliver);
   }
-  if (!core.hasPending()) {
-    core.pendingHead = 0;
-    core.pendingTail = 0;
-  }
+  core.log.release();
 }
 
 /**
