@@ -5,6 +5,7 @@
  * recorded actions and sweeps here. Every state change is one conditional `UPDATE … RETURNING`, so two processes racing
  * for a job (claim, reclaim, finish) cannot both win.
  */
+import type BetterSqlite3 from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { Database } from "./schema.js";
 import { sqlClaimJobs } from "./sql-job-claim.js";
@@ -19,6 +20,7 @@ import {
   jobFromRow,
   type Op,
 } from "./sql-job-rows.js";
+import { sqliteJobMethods } from "./sqlite-jobs.js";
 import type { JobMethods } from "./types.js";
 
 export type { JobNotifier } from "./sql-job-rows.js";
@@ -27,15 +29,20 @@ export function sqlJobMethods(
   kind: "sqlite" | "postgres",
   op: Op,
   notifier: JobNotifier,
+  /** SQLite: the better-sqlite3 database, for the claims and outcome writes (sqlite-jobs.ts). */
+  sqliteDatabase?: () => BetterSqlite3.Database,
 ): JobMethods {
   const getJob = (db: Kysely<Database>, id: string) =>
     db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
-  const { finishJobs, finishAndClaimJobs } = sqlFinishMethods(kind, op, notifier);
+  const hot = sqliteDatabase
+    ? sqliteJobMethods(op, sqliteDatabase, notifier)
+    : { claimJobs: sqlClaimJobs(kind, op), ...sqlFinishMethods(kind, op, notifier) };
+  const { finishJobs, finishAndClaimJobs } = hot;
 
   return {
     ...sqlLaunchMethods(op, notifier),
     ...sqlJobReads(op),
-    claimJobs: sqlClaimJobs(kind, op),
+    claimJobs: hot.claimJobs,
 
     renewJobLease: (id, worker, leaseMs, now) =>
       op(async (db) => {
