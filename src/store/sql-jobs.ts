@@ -1,7 +1,8 @@
 /**
- * The job methods of the SQL stores (DESIGN.md §7), one Kysely code path for both dialects:
- * launching (sql-job-launch.ts), claiming (sql-job-claim.ts) and ending attempts
- * (sql-job-finish.ts) and the reads (sql-job-reads.ts) in their own files; leases, cancels, reclaims,
+ * The job methods of the SQL stores (DESIGN.md §7), one Kysely code path for both dialects but
+ * the worker's hot statements: launching (sql-job-launch.ts), claiming (sql-job-claim.ts) and
+ * ending attempts (sql-job-finish.ts; SQLite's both in sqlite-jobs.ts, prepared once on
+ * better-sqlite3) and the reads (sql-job-reads.ts) in their own files; leases, cancels, reclaims,
  * recorded actions and sweeps here. Every state change is one conditional `UPDATE … RETURNING`, so two processes racing
  * for a job (claim, reclaim, finish) cannot both win.
  */
@@ -34,9 +35,17 @@ export function sqlJobMethods(
 ): JobMethods {
   const getJob = (db: Kysely<Database>, id: string) =>
     db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
-  const hot = sqliteDatabase
-    ? sqliteJobMethods(op, sqliteDatabase, notifier)
-    : { claimJobs: sqlClaimJobs(kind, op), ...sqlFinishMethods(kind, op, notifier) };
+  // The worker's claims and outcome writes: SQLite's prepared once on better-sqlite3
+  // (sqlite-jobs.ts), PostgreSQL's one statement each with its wake-up selected in it.
+  let hot: Pick<JobMethods, "claimJobs" | "finishJobs" | "finishAndClaimJobs">;
+  if (kind === "sqlite") {
+    if (!sqliteDatabase) throw new TypeError("SQLite job methods need the better-sqlite3 database");
+    hot = sqliteJobMethods(op, sqliteDatabase, notifier);
+  } else {
+    if (!notifier.expression)
+      throw new TypeError("PostgreSQL job methods need a notify expression");
+    hot = { claimJobs: sqlClaimJobs(op), ...sqlFinishMethods(op, notifier.expression) };
+  }
   const { finishJobs, finishAndClaimJobs } = hot;
 
   return {
