@@ -189,21 +189,26 @@ export function sqliteJobMethods(
     }
     return found;
   };
-  const run = (worker: string, finishes: readonly Finish[], claim: JobClaim | null, now: number) =>
-    op(async (db: Kysely<Database>) => {
+  const run = async (
+    worker: string,
+    finishes: readonly Finish[],
+    claim: JobClaim | null,
+    now: number,
+  ) => {
+    // Nothing to write or claim: no transaction (BEGIN IMMEDIATE takes the write lock).
+    if (finishes.length === 0 && (!claim || claimLimits(claim).length === 0))
+      return { finished: [], claimed: [] };
+    return op(async (db: Kysely<Database>) => {
       const done = await db
         .connection()
         .execute(async () => statements().round.immediate(worker, finishes, claim, now));
       if (done.notified) notifier.after("jobs");
       return { finished: done.finished, claimed: done.claimed };
     });
+  };
   return {
-    claimJobs: async (claim) =>
-      claimLimits(claim).length === 0
-        ? []
-        : (await run(claim.worker, [], claim, claim.now)).claimed,
-    finishJobs: async (worker, finishes, now) =>
-      finishes.length === 0 ? [] : (await run(worker, finishes, null, now)).finished,
+    claimJobs: async (claim) => (await run(claim.worker, [], claim, claim.now)).claimed,
+    finishJobs: async (worker, finishes, now) => (await run(worker, finishes, null, now)).finished,
     finishAndClaimJobs: run,
   };
 }
