@@ -57,16 +57,17 @@ export async function runAttempt(
 ): Promise<JobOutcome | undefined> {
   const { job, spec, controller } = attempt;
   const { clock } = options;
-  const abort = (reason: Error) => controller.abort(reason);
   const timeout =
     spec.timeout === undefined
       ? undefined
       : clock.setTimeout(
-          () => abort(new JobTimeoutError(`timed out after ${spec.timeout} ms`)),
+          () => controller.abort(new JobTimeoutError(`timed out after ${spec.timeout} ms`)),
           spec.timeout,
         );
-  const lease = renewWhileRunning(attempt, options, abort);
+  const lease = renewWhileRunning(attempt, options);
   // The logger and the progress reporter are made on first use: most attempts use neither.
+  // Methods rather than arrow functions, here and in `owner`: an attempt makes no function that
+  // a transpiler keeping names (esbuild's keepNames, as tsx runs the source) renames at run time.
   let log: DaemonLogger | undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
   const ctx: JobContext = {
@@ -79,7 +80,7 @@ export async function runAttempt(
       log ??= jobLogger(job, options.logger, options.store, clock, options.worker);
       return log;
     },
-    progress: (percent, message) => {
+    progress(percent, message) {
       progress ??= createProgress(job, {
         store: options.store,
         clock,
@@ -100,8 +101,12 @@ export async function runAttempt(
       get label() {
         return `job ${job.type} ${job.id}`;
       },
-      escaped: (error) => abort(new Error(`uncaught: ${describeError(error)}`, { cause: error })),
-      stalled: (ms) => ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms }),
+      escaped(error) {
+        controller.abort(new Error(`uncaught: ${describeError(error)}`, { cause: error }));
+      },
+      stalled(ms) {
+        ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms });
+      },
     };
     // The handler's synchronous part, a microtask from now; what it returned, unwrapped.
     const called = runAs(owner, () =>
@@ -140,27 +145,43 @@ export async function runAttempt(
 /**
  * Renews the attempt's lease every `leaseMs / 3` from `arm()` until `stop()`; aborts when lost or
  * cancelled. Armed once the handler's synchronous part returned a promise (the claim started the
- * lease: an attempt that ends at once never needs a renewal, nor a timer).
+ * lease: an attempt that ends at once never needs a renewal, nor a timer, nor its closures).
  */
-function renewWhileRunning(
-  attempt: Attempt,
+function renewWhileRunning(attempt: Attempt, options: AttemptOptions) {
+  const startedAt = options.clock.now();
+  let renewal: { arm(wait: number): void; stop(): void } | undefined;
+  let stopped = false;
+  return {
+    /** Starts renewing, the first renewal `leaseMs / 3` after the attempt started (idempotent). */
+    arm() {
+      if (stopped || renewal) return;
+      renewal = renewals(attempt, options);
+      renewal.arm(Math.max(0, startedAt + options.leaseMs / 3 - options.clock.now()));
+    },
+    stop() {
+      stopped = true;
+      renewal?.stop();
+    },
+  };
+}
+
+/** The renewal timer of an armed attempt: `arm(wait)` once, then every `leaseMs / 3`. */
+function renewals(
+  { job, controller }: Attempt,
   { store, clock, logger, worker, leaseMs }: AttemptOptions,
-  abort: (reason: Error) => void,
 ) {
-  const { job } = attempt;
-  const { controller } = attempt;
   let timer: TimerHandle | undefined;
   let stopped = false;
-  const startedAt = clock.now();
   const renew = async () => {
     timer = undefined;
     if (controller.aborted || stopped) return;
     try {
       const lease = await store.renewJobLease(job.id, worker, leaseMs, clock.now());
-      if (!lease.held) abort(new JobLeaseLostError("the job's lease expired and was reclaimed"));
+      if (!lease.held)
+        controller.abort(new JobLeaseLostError("the job's lease expired and was reclaimed"));
       else if (lease.cancelRequested) {
         const current = await store.getJob(job.id).catch(() => null);
-        abort(new JobCancelledError(current?.error ?? "cancelled"));
+        controller.abort(new JobCancelledError(current?.error ?? "cancelled"));
       }
     } catch (thrown) {
       logger.warn({ err: coerceError(thrown), job: job.id }, "jobs: renewing a lease failed");
@@ -168,10 +189,7 @@ function renewWhileRunning(
     if (!controller.aborted && !stopped) timer = clock.setTimeout(() => void renew(), leaseMs / 3);
   };
   return {
-    /** Starts renewing, the first renewal `leaseMs / 3` after the attempt started (idempotent). */
-    arm() {
-      if (stopped || timer !== undefined) return;
-      const wait = Math.max(0, startedAt + leaseMs / 3 - clock.now());
+    arm(wait: number) {
       timer = clock.setTimeout(() => void renew(), wait);
     },
     stop() {

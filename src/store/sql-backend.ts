@@ -2,6 +2,7 @@
  * The dialect seam of the SQL store: what SQLite and PostgreSQL each provide (connecting,
  * wake-ups, error classification) so that everything else is one Kysely code path.
  */
+import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely, RawBuilder, Transaction } from "kysely";
 import { describeError } from "../internal/errors.js";
 import type { StoreError } from "./errors.js";
@@ -39,6 +40,11 @@ export interface SqlBackend {
    */
   notifyExpression?(channel: StoreChannel): RawBuilder<unknown>;
   createListener(db: Kysely<Database>): Listener;
+  /**
+   * SQLite: the better-sqlite3 database under the open Kysely handle, for the job statements
+   * prepared once on it (sqlite-jobs.ts); throws before `connect`.
+   */
+  sqliteDatabase?(): BetterSqlite3.Database;
   /** False for errors retrying cannot fix (bad data, constraint violations). */
   isRetryable(error: Error): boolean;
   /** Maps a failed migration or version check to a StoreError. */

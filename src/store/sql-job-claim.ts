@@ -6,12 +6,11 @@
  * PostgreSQL: one statement for every type, the due ids picked per type and priority by a
  * lateral `SELECT … LIMIT n FOR UPDATE SKIP LOCKED` read in index order, so concurrent claimers
  * skip each other's rows instead of waiting on them; {@link claimStatement} is also the claim half of `finishAndClaimJobs`.
- * SQLite (one writer at a time): per type and due priority, one `UPDATE … WHERE id IN (SELECT …
- * LIMIT n) RETURNING`.
+ * SQLite's claims (one writer at a time: per type and due priority, one `UPDATE … WHERE id IN
+ * (SELECT … LIMIT n) RETURNING`) are prepared once on better-sqlite3, in sqlite-jobs.ts.
  */
-import { type Kysely, type RawBuilder, sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
 import type { JobRecord } from "../registry/types.js";
-import type { Database } from "./schema.js";
 import { type JobRow, jobFromRow, type Op } from "./sql-job-rows.js";
 import type { JobClaim, JobMethods } from "./types.js";
 
@@ -74,65 +73,10 @@ export function claimStatement(
     )`;
 }
 
-/**
- * SQLite: claims in `db` (a transaction or not). Per type, the due priorities are walked
- * downwards as on PostgreSQL: one `UPDATE … WHERE id IN (SELECT … WHERE priority = (the highest
- * due priority below the last) ORDER BY run_at LIMIT n) RETURNING` per priority, read in
- * `jobs_pending` order — because `ORDER BY priority DESC, run_at` over the ascending index sorts
- * every pending row of the type on each claim. Ties of `run_at` come in index order (rowid:
- * insertion order). Each statement is a write, so the transaction it opens (or the one
- * `finishAndClaimJobs` runs it in, claim first) takes the write lock at its first statement and
- * waits its turn under `busy_timeout`: a transaction that read first and then wrote would fail
- * with SQLITE_BUSY at once when another process wrote in between (its snapshot is stale), and the
- * outcomes written with it would be lost. The statement runs alone (one writer), so its
- * subquery's rows are still pending when it updates them.
- */
-export async function claimSqlite(db: Kysely<Database>, claim: JobClaim): Promise<JobRecord[]> {
-  const { worker, leaseMs, now } = claim;
-  const claimed: JobRecord[] = [];
-  for (const [type, limit] of claimLimits(claim)) {
-    const pending = () =>
-      db
-        .selectFrom("jobs")
-        .where("status", "=", "pending")
-        .where("type", "=", type)
-        .where("run_at", "<=", now);
-    let left = limit;
-    let below: number | undefined;
-    while (left > 0) {
-      let top = pending().select((eb) => eb.fn.max("priority").as("p"));
-      if (below !== undefined) top = top.where("priority", "<", below);
-      const due = pending()
-        .select("id")
-        .where("priority", "=", (eb) => eb.selectFrom(top.as("t")).select("t.p"))
-        .orderBy("run_at")
-        .limit(left);
-      const rows = await db
-        .updateTable("jobs")
-        .set((eb) => ({
-          status: "running",
-          attempts: eb("attempts", "+", 1),
-          locked_by: worker,
-          lease_expires_at: now + leaseMs,
-          started_at: now,
-          updated_at: now,
-        }))
-        .where("id", "in", due)
-        .returningAll()
-        .execute();
-      if (rows.length === 0) break;
-      for (const row of rows) claimed.push(jobFromRow(row));
-      left -= rows.length;
-      below = Number((rows[0] as JobRow).priority);
-    }
-  }
-  return claimed.sort(byPriority);
-}
-
-export function sqlClaimJobs(kind: "sqlite" | "postgres", op: Op): JobMethods["claimJobs"] {
+/** PostgreSQL's `claimJobs`. */
+export function sqlClaimJobs(op: Op): JobMethods["claimJobs"] {
   return (claim) =>
     op(async (db) => {
-      if (kind === "sqlite") return claimSqlite(db, claim);
       const limits = claimLimits(claim);
       if (limits.length === 0) return [];
       const result = await sql<JobRow>`

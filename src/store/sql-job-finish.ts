@@ -1,19 +1,20 @@
 /**
- * Ending attempts in the SQL stores: many in one statement, each row of `v` saying how one ended
+ * Ending attempts in PostgreSQL: many in one statement, each row of `v` saying how one ended
  * (`kind`), CASEs picking the columns it sets — the same as one `UPDATE … WHERE id = ? AND status
  * = 'running' AND locked_by = ?` per job. A cancel asked while an attempt ran wins over a retry or
  * a release. When any attempt ended, the `jobs` channel is notified in the same commit, once.
- * `finishAndClaimJobs` adds the worker's next claim to the same round trip.
+ * `finishAndClaimJobs` adds the worker's next claim to the same round trip. (SQLite runs the same
+ * statement prepared once on better-sqlite3: sqlite-jobs.ts.)
  */
 import { type Kysely, sql } from "kysely";
 import type { JobRecord } from "../registry/types.js";
 import { toJson } from "./json.js";
 import type { Database } from "./schema.js";
-import { byPriority, claimLimits, claimSqlite, claimStatement } from "./sql-job-claim.js";
+import { byPriority, claimLimits, claimStatement } from "./sql-job-claim.js";
 import { type JobNotifier, type JobRow, jobFromRow, type Op } from "./sql-job-rows.js";
 import type { JobClaim, JobMethods, JobOutcome } from "./types.js";
 
-/** Attempts ended per statement (SQLite: 5 parameters each), the job service's finishBatch. */
+/** Attempts ended per statement, the job service's finishBatch. */
 const FINISH_CHUNK = 200;
 
 type Finish = { id: string; outcome: JobOutcome };
@@ -29,19 +30,12 @@ const outcomeColumns = ({ id, outcome }: Finish) => {
 };
 
 /**
- * The CTE `v` of `chunk`'s outcomes. PostgreSQL: each column travels as one array parameter
- * (`unnest`), five parameters whatever the chunk's size — a `values` list of five parameters per
- * outcome cost the process more to build and bind than the database to run. SQLite: `values`.
+ * The CTE `v` of `chunk`'s outcomes, each column as one array parameter (`unnest`), five
+ * parameters whatever the chunk's size — a `values` list of five parameters per outcome cost the
+ * process more to build and bind than the database to run.
  */
-const outcomeValues = (kind: "sqlite" | "postgres", chunk: readonly Finish[]) => {
+const outcomeValues = (chunk: readonly Finish[]) => {
   const rows = chunk.map(outcomeColumns);
-  if (kind === "sqlite")
-    return sql`v (id, kind, result, error, retry_at) as (values ${sql.join(
-      rows.map(
-        ([id, k, result, error, retryAt]) =>
-          sql`(cast(${id} as text), cast(${k} as text), cast(${result} as text), cast(${error} as text), cast(${retryAt} as bigint))`,
-      ),
-    )})`;
   const column = (i: number) => rows.map((row) => row[i]);
   return sql`v (id, kind, result, error, retry_at) as (select * from unnest(
     cast(${column(0)} as text[]), cast(${column(1)} as text[]), cast(${column(2)} as text[]),
@@ -52,15 +46,11 @@ const outcomeValues = (kind: "sqlite" | "postgres", chunk: readonly Finish[]) =>
  * The CTE `v` of `chunk`'s outcomes and the `UPDATE … FROM v … RETURNING` that ends their
  * attempts: `with ${values} ${update}` alone, or with more CTEs around it.
  */
-export const finishStatement = (
-  kind: "sqlite" | "postgres",
-  worker: string,
-  chunk: readonly Finish[],
-  now: number,
-) => {
-  // SQLite's RETURNING names only the updated table's columns; `*` there means just those.
+export const finishStatement = (worker: string, chunk: readonly Finish[], now: number) => {
   const ended = sql`jobs.cancel_requested or v.kind in ('completed', 'cancelled', 'failed')`;
-  const values = outcomeValues(kind, chunk);
+  const values = outcomeValues(chunk);
+  // The ids as an array too (`any(array(…))`): the rows are then looked up by primary key rather
+  // than by hash-joining `v` with every running job (or every job).
   const update = sql<JobRow>`
     update jobs set
       status = case
@@ -81,12 +71,9 @@ export const finishStatement = (
         else jobs.attempts end,
       locked_by = null, lease_expires_at = null, updated_at = ${now}
     from v
-    where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = ${worker}${
-      // The ids as an array too: PostgreSQL then looks the rows up by primary key rather than
-      // hash-joining `v` with every running job (or every job).
-      kind === "postgres" ? sql` and jobs.id = any(array(select id from v))` : sql``
-    }
-    returning ${kind === "postgres" ? sql`jobs.*` : sql`*`}`;
+    where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = ${worker}
+      and jobs.id = any(array(select id from v))
+    returning jobs.*`;
   return { values, update };
 };
 
@@ -107,47 +94,18 @@ const inOrder = (chunk: readonly Finish[], rows: readonly JobRow[]): (JobRecord 
 const notifyOnce = (expression: NonNullable<JobNotifier["expression"]>) =>
   sql`(select count(*) from (select ${expression("jobs")}) as n)`;
 
+/** PostgreSQL's `finishJobs` and `finishAndClaimJobs`. */
 export function sqlFinishMethods(
-  kind: "sqlite" | "postgres",
   op: Op,
-  notifier: JobNotifier,
+  expression: NonNullable<JobNotifier["expression"]>,
 ): Pick<JobMethods, "finishJobs" | "finishAndClaimJobs"> {
-  /** SQLite: ends `chunk`'s attempts and, with `claim`, claims, in one transaction. */
-  const inTransaction = async (
-    db: Kysely<Database>,
-    worker: string,
-    chunk: readonly Finish[],
-    claim: JobClaim | null,
-    now: number,
-  ) => {
-    let notified = false;
-    const done = await db.transaction().execute(async (trx) => {
-      // Claim first: like PostgreSQL's one snapshot, the claim does not see what the outcomes
-      // send back to pending.
-      const claimed = claim ? await claimSqlite(trx, claim) : [];
-      let rows: JobRow[] = [];
-      if (chunk.length > 0) {
-        const { values, update } = finishStatement(kind, worker, chunk, now);
-        rows = (await sql<JobRow>`with ${values} ${update}`.execute(trx)).rows;
-        if (rows.length > 0) {
-          await notifier.inTransaction(trx, "jobs");
-          notified = true;
-        }
-      }
-      return { finished: inOrder(chunk, rows), claimed };
-    });
-    if (notified) notifier.after("jobs");
-    return done;
-  };
-
-  /** PostgreSQL: ends `chunk`'s attempts and, with `claim`, claims, in one statement. */
+  /** Ends `chunk`'s attempts and, with `claim`, claims, in one statement. */
   const inStatement = async (
     db: Kysely<Database>,
     worker: string,
     chunk: readonly Finish[],
     claim: JobClaim | null,
     now: number,
-    expression: NonNullable<JobNotifier["expression"]>,
   ) => {
     const limits = claim ? claimLimits(claim) : [];
     if (chunk.length === 0 && limits.length === 0) return { finished: [], claimed: [] };
@@ -159,7 +117,7 @@ export function sqlFinishMethods(
       ).rows;
       return { finished: [], claimed: rows.map(jobFromRow).sort(byPriority) };
     }
-    const { values, update } = finishStatement(kind, worker, chunk, now);
+    const { values, update } = finishStatement(worker, chunk, now);
     if (limits.length === 0) {
       const rows = (
         await sql<JobRow>`with ${values}, u as (${update})
@@ -203,9 +161,7 @@ export function sqlFinishMethods(
         const chunk = finishes.slice(i, i + FINISH_CHUNK);
         i += FINISH_CHUNK;
         const last = i >= finishes.length;
-        const part = notifier.expression
-          ? await inStatement(db, worker, chunk, last ? claim : null, now, notifier.expression)
-          : await inTransaction(db, worker, chunk, last ? claim : null, now);
+        const part = await inStatement(db, worker, chunk, last ? claim : null, now);
         finished.push(...part.finished);
         if (last) claimed = part.claimed;
       } while (i < finishes.length);

@@ -1,10 +1,12 @@
 /**
- * The job methods of the SQL stores (DESIGN.md §7), one Kysely code path for both dialects:
- * launching (sql-job-launch.ts), claiming (sql-job-claim.ts) and ending attempts
- * (sql-job-finish.ts) and the reads (sql-job-reads.ts) in their own files; leases, cancels, reclaims,
+ * The job methods of the SQL stores (DESIGN.md §7), one Kysely code path for both dialects but
+ * the worker's hot statements: launching (sql-job-launch.ts), claiming (sql-job-claim.ts) and
+ * ending attempts (sql-job-finish.ts; SQLite's both in sqlite-jobs.ts, prepared once on
+ * better-sqlite3) and the reads (sql-job-reads.ts) in their own files; leases, cancels, reclaims,
  * recorded actions and sweeps here. Every state change is one conditional `UPDATE … RETURNING`, so two processes racing
  * for a job (claim, reclaim, finish) cannot both win.
  */
+import type BetterSqlite3 from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { Database } from "./schema.js";
 import { sqlClaimJobs } from "./sql-job-claim.js";
@@ -19,6 +21,7 @@ import {
   jobFromRow,
   type Op,
 } from "./sql-job-rows.js";
+import { sqliteJobMethods } from "./sqlite-jobs.js";
 import type { JobMethods } from "./types.js";
 
 export type { JobNotifier } from "./sql-job-rows.js";
@@ -27,15 +30,28 @@ export function sqlJobMethods(
   kind: "sqlite" | "postgres",
   op: Op,
   notifier: JobNotifier,
+  /** SQLite: the better-sqlite3 database, for the claims and outcome writes (sqlite-jobs.ts). */
+  sqliteDatabase?: () => BetterSqlite3.Database,
 ): JobMethods {
   const getJob = (db: Kysely<Database>, id: string) =>
     db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
-  const { finishJobs, finishAndClaimJobs } = sqlFinishMethods(kind, op, notifier);
+  // The worker's claims and outcome writes: SQLite's prepared once on better-sqlite3
+  // (sqlite-jobs.ts), PostgreSQL's one statement each with its wake-up selected in it.
+  let hot: Pick<JobMethods, "claimJobs" | "finishJobs" | "finishAndClaimJobs">;
+  if (kind === "sqlite") {
+    if (!sqliteDatabase) throw new TypeError("SQLite job methods need the better-sqlite3 database");
+    hot = sqliteJobMethods(op, sqliteDatabase, notifier);
+  } else {
+    if (!notifier.expression)
+      throw new TypeError("PostgreSQL job methods need a notify expression");
+    hot = { claimJobs: sqlClaimJobs(op), ...sqlFinishMethods(op, notifier.expression) };
+  }
+  const { finishJobs, finishAndClaimJobs } = hot;
 
   return {
     ...sqlLaunchMethods(op, notifier),
     ...sqlJobReads(op),
-    claimJobs: sqlClaimJobs(kind, op),
+    claimJobs: hot.claimJobs,
 
     renewJobLease: (id, worker, leaseMs, now) =>
       op(async (db) => {

@@ -58,11 +58,16 @@ export function createSqlStore(backend: SqlBackend, options: SqlStoreOptions): S
     ...sqlLogMethods(op),
     ...sqlEventMethods(op, backend, options.clock),
     ...sqlDeadLetterMethods(op),
-    ...sqlJobMethods(backend.kind, op, {
-      ...(backend.notifyExpression ? { expression: backend.notifyExpression } : {}),
-      inTransaction: (trx, channel) => backend.notifyIn(trx, channel),
-      after: (channel) => backend.afterNotify?.(channel),
-    }),
+    ...sqlJobMethods(
+      backend.kind,
+      op,
+      {
+        ...(backend.notifyExpression ? { expression: backend.notifyExpression } : {}),
+        inTransaction: (trx, channel) => backend.notifyIn(trx, channel),
+        after: (channel) => backend.afterNotify?.(channel),
+      },
+      backend.sqliteDatabase?.bind(backend),
+    ),
 
     cluster: sqlClusterMethods(op),
 

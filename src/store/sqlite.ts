@@ -34,6 +34,7 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
   const pollInterval = options.pollIntervalMs ?? STORE_DEFAULTS.pollInterval;
   const busyTimeout = options.busyTimeoutMs ?? STORE_DEFAULTS.busyTimeout;
   const local = new Map<string, Set<() => void>>();
+  let native: BetterSqlite3.Database | undefined;
 
   const fire = (channel: string) => {
     for (const fn of [...(local.get(channel) ?? [])]) {
@@ -99,6 +100,7 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
           );
         }
       }
+      native = database;
       return new Kysely<Database>({
         dialect: new SqliteDialect({
           database: withStatementCache(database, STORE_DEFAULTS.sqliteStatementCache),
@@ -121,6 +123,10 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
     },
     afterNotify: (channel) => fire(channel),
     createListener: (db) => createPollListener(db, clock, pollInterval, local),
+    sqliteDatabase() {
+      if (!native) throw new Error(`store ${url} is not open`);
+      return native;
+    },
     isRetryable: (error) => {
       const code = String((error as { code?: unknown }).code ?? "");
       if (error instanceof TypeError || error instanceof RangeError) return false;

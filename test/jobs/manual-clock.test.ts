@@ -87,6 +87,65 @@ describe("job service on a manual clock (memory store)", () => {
     expect(clock.now() - t0).toBeLessThan(31_000);
   });
 
+  it("keeps the lease of a job running longer than it, renewing it every leaseMs / 3", async () => {
+    const starts: number[] = [];
+    const renewals: number[] = [];
+    const renew = store.renewJobLease;
+    store.renewJobLease = (id, worker, leaseMs, now) => {
+      renewals.push(now);
+      return renew(id, worker, leaseMs, now);
+    };
+    const slow = defineJob({
+      type: "slow",
+      run: async () => {
+        starts.push(clock.now());
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, 10_000));
+        return "done";
+      },
+    });
+    jobs = service(store, [slow], { clock, pollMs: 100, leaseMs: 3000 });
+    await jobs.start();
+    const daemon = jobs.forDaemon("d");
+    const done = await drive(
+      clock,
+      daemon.monitor(await daemon.launch("slow", {}, { reason: "x" })),
+    );
+    expect(done).toMatchObject({ status: "completed", attempts: 1, result: "done" });
+    expect(starts).toHaveLength(1);
+    // Every 1 s from the attempt's start while it ran 10 s.
+    expect(renewals.length).toBeGreaterThanOrEqual(9);
+    expect(renewals.length).toBeLessThanOrEqual(10);
+    expect((renewals[0] as number) - (starts[0] as number)).toBeGreaterThanOrEqual(1000);
+    expect((renewals[0] as number) - (starts[0] as number)).toBeLessThan(1100);
+  });
+
+  it("aborts a running job whose lease was taken from it, at its next renewal", async () => {
+    const reasons: unknown[] = [];
+    const held = defineJob({
+      type: "held",
+      run: async (_p, ctx) => {
+        await aborted(ctx.signal);
+        reasons.push(ctx.signal.reason);
+      },
+    });
+    jobs = service(store, [held], { clock, pollMs: 100, leaseMs: 3000 });
+    await jobs.start();
+    const id = await jobs.forDaemon("d").launch("held", {}, { reason: "x" });
+    await clock.advance(100);
+    expect((await store.getJob(id))?.status).toBe("running");
+    // Reclaimed as if its lease had run out: pending again, for whoever claims it next.
+    await store.reclaimJobs(clock.now() + 3000);
+    await drive(
+      clock,
+      (async () => {
+        while (reasons.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      })(),
+    );
+    expect(String(reasons[0])).toContain("lease expired and was reclaimed");
+    // The lost attempt wrote no outcome: the job is the next attempt's.
+    expect(["pending", "running"]).toContain((await store.getJob(id))?.status);
+  });
+
   it("reclaims a job whose worker stopped renewing, once its lease expired", async () => {
     const quick = defineJob({ type: "quick", run: () => "done" });
     jobs = service(store, [quick], { clock, pollMs: 100, leaseMs: 3000 });
