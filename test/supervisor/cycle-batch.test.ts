@@ -132,6 +132,36 @@ describe("cycles in one timer-wheel batch", () => {
     for (const s of sups) await s.stop("stopped");
   });
 
+  it("calls the cycle hook on its daemon's spec, as a method, on the first cycle and on the wheel's", async () => {
+    const clock = createManualClock(T0);
+    const names: unknown[] = [];
+    const daemon = defineDaemon({
+      name: "self_aware",
+      interval: "100ms",
+      cycle(this: { name: string }) {
+        names.push(this?.name);
+      },
+    });
+    const resolved = resolveConfig(defineConfig({ daemons: [daemon] }), { env: {} });
+    const host: SupervisorHost = {
+      clock,
+      bus: {} as EventBus,
+      node: { id: "n1" } as NodeInfo,
+      jobsFor: () => ({}) as DaemonJobs,
+      createLog: () => quiet,
+      emit() {},
+      observed: () => false,
+      onState() {},
+      onBackoffElapsed() {},
+    };
+    const sup = new DaemonSupervisor(resolved.daemons.get("self_aware")?.spec as never, {}, host);
+    sup.launch();
+    await clock.settle();
+    await clock.advance(200);
+    expect(names).toEqual(["self_aware", "self_aware", "self_aware"]);
+    await sup.stop("stopped");
+  });
+
   it("waits the interval after each cycle's end, also when the cycles of one batch end apart", async () => {
     const clock = createManualClock(T0);
     const starts: Record<string, number[]> = { slow: [], fast: [] };
