@@ -26,7 +26,8 @@ export interface WriteBufferOptions<T> {
   /**
    * Rows kept in memory while the database is unreachable; beyond it the oldest are dropped and
    * counted (or, with `overflow.spool`, further rows are spooled). Default 10,000; with `overflow`,
-   * unbounded unless given (the memory budget bounds it).
+   * unbounded unless given (the memory budget bounds it); with `key`, unbounded unless given (one
+   * row per key: the keys bound it, and the oldest row of a key is its only one).
    */
   maxBuffered?: number;
   /**
@@ -95,9 +96,12 @@ export function createWriteBuffer<T>(options: WriteBufferOptions<T>): WriteBuffe
   const defaults = STORE_DEFAULTS.writes;
   const maxBatch = Math.max(1, options.maxBatch ?? defaults.maxBatch);
   const overflow = options.key ? undefined : options.overflow;
+  // A keyed buffer holds one row per key, so its keys bound it; dropping its oldest rows would
+  // lose those keys' only rows (a fleet of 10,000 daemons starting at once lost 9,000 records).
+  const unbounded = overflow !== undefined || options.key !== undefined;
   const maxBuffered = Math.max(
     maxBatch,
-    options.maxBuffered ?? (overflow ? Number.POSITIVE_INFINITY : defaults.maxBuffered),
+    options.maxBuffered ?? (unbounded ? Number.POSITIVE_INFINITY : defaults.maxBuffered),
   );
   let closed = false;
 

@@ -79,6 +79,28 @@ describe("createWriteBuffer", () => {
     ]);
   });
 
+  it("keeps one row per key however many keys arrive at once: a keyed buffer drops none unless bounded", async () => {
+    const clock = createManualClock();
+    const written = new Map<string, number>();
+    const drops: number[] = [];
+    const buffer = createWriteBuffer<{ k: string; v: number }>({
+      clock,
+      key: (r) => r.k,
+      write: async (rows) => {
+        for (const r of rows) written.set(r.k, r.v);
+      },
+      onDrop: (d) => drops.push(d.count),
+    });
+    // A fleet of 12,000 daemons starting together: more records at once than the default bound
+    // of an unkeyed buffer (10,000), each of them its daemon's only record.
+    for (let i = 0; i < 12_000; i++) buffer.push({ k: `d${i}`, v: 1 });
+    for (let i = 0; i < 12_000; i++) buffer.push({ k: `d${i}`, v: 2 });
+    await buffer.flush();
+    expect(drops).toEqual([]);
+    expect(written.size).toBe(12_000);
+    expect([...written.values()].every((v) => v === 2)).toBe(true);
+  });
+
   it("keeps rows while the target is down, reports degraded, retries with backoff and then writes everything", async () => {
     const { clock, target, buffer, states } = setup();
     target.setDown(true);
