@@ -133,13 +133,14 @@ function buildTree(options: {
       onHeartbeat: (d) => {
         const persistence = rt().persistence;
         if (!persistence || d.lastHeartbeatAt === null) return;
-        // Each daemon keeps its own write-through, of the persistence that made it.
+        // Each daemon keeps its own write-through; one of a closed store's (a manager started
+        // again after a shutdown) is made again from the open one.
         let beats = d.heartbeatWrites;
-        if (beats?.of !== persistence) {
-          beats = { of: persistence, beats: persistence.heartbeatOf(d.name) };
+        if (beats === undefined || beats.stopped) {
+          beats = persistence.heartbeatOf(d.name);
           d.heartbeatWrites = beats;
         }
-        beats.beats.beat(d.lastHeartbeatAt, d.heartbeat);
+        beats.beat(d.lastHeartbeatAt, d.heartbeat);
       },
       heartbeatWriteInterval: HEARTBEAT_WRITE_INTERVAL,
       emit: options.emit,

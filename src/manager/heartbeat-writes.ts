@@ -18,6 +18,8 @@ type Details = Record<string, unknown> | null;
 export interface DaemonBeats {
   /** The daemon beat at `at`: written now, or its latest beat when the interval is up. */
   beat(at: number, details: Details): void;
+  /** Its write-through was stopped (its store closed): later beats write nothing. */
+  readonly stopped: boolean;
 }
 
 export interface HeartbeatWrites {
@@ -48,6 +50,10 @@ class Beats implements DaemonBeats {
     private readonly shared: Shared,
     readonly name: string,
   ) {}
+
+  get stopped(): boolean {
+    return this.shared.stopped;
+  }
 
   beat(at: number, details: Details): void {
     const { shared } = this;

@@ -45,10 +45,10 @@ export class DaemonSupervisor {
   nextHeartbeatWrite = 0;
   /**
    * @internal The host's write-through of this daemon's beats (the manager's, made on the first
-   * beat, with the persistence it belongs to): kept here, so a beat costs no lookup by name.
+   * beat): kept here, so a beat costs no lookup by name.
    */
   heartbeatWrites:
-    | { of: unknown; beats: { beat(at: number, details: Record<string, unknown> | null): void } }
+    | { beat(at: number, details: Record<string, unknown> | null): void; readonly stopped: boolean }
     | undefined = undefined;
   /** Stalls of the event loop attributed to this daemon's code (stall-watch.ts). */
   stalls = 0;
