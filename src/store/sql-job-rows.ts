@@ -99,6 +99,35 @@ export const jobValues = (job: NewJob) => ({
   updated_at: job.now,
 });
 
+/**
+ * The record of a job just inserted from `job` (its payload stored as `payloadJson`): what a
+ * read of its row returns, built without one (the values `jobValues` inserts, and the defaults).
+ */
+export const pendingRecord = (job: NewJob, payloadJson: string): JobRecord => ({
+  id: job.id,
+  type: job.type,
+  status: "pending",
+  payload: fromJson(payloadJson),
+  result: null,
+  error: null,
+  priority: job.priority,
+  attempts: 0,
+  maxAttempts: job.maxAttempts,
+  runAt: job.runAt,
+  dedupKey: job.dedupKey,
+  progress: 0,
+  progressMessage: null,
+  launchedBy: job.launchedBy,
+  reason: job.reason,
+  lockedBy: null,
+  leaseExpiresAt: null,
+  cancelRequested: false,
+  createdAt: job.now,
+  updatedAt: job.now,
+  startedAt: null,
+  finishedAt: null,
+});
+
 /** The `job_actions` row of `action` on job `jobId`. */
 export const actionValues = (jobId: string, action: Omit<NewJobAction, "jobId">) => ({
   job_id: jobId,

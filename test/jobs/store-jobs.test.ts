@@ -206,6 +206,24 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
     expect(await store.launchJobs([])).toEqual([]);
   });
 
+  it("launchJobs returns each created job as a read of it returns it", async () => {
+    const action = {
+      daemon: "library_watcher",
+      action: "launched" as const,
+      reason: "r",
+      at: T0 + 1,
+      node: "node-a",
+    };
+    const payload = { at: new Date(T0), skip: undefined, list: [1, "two"] };
+    const results = await store.launchJobs([
+      { job: job({ payload, priority: 3, maxAttempts: 7, runAt: T0 + 50 }), action },
+      { job: job({ payload: null, dedupKey: "d.mp4", launchedBy: null, reason: null }), action },
+    ]);
+    for (const { job: launched } of results) {
+      expect(launched).toEqual(await store.getJob(launched.id));
+    }
+  });
+
   it("a launch written again (replayed after an outage) is not created twice, whatever its state", async () => {
     const action = (reason: string) => ({
       daemon: "library_watcher",
