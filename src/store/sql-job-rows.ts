@@ -38,7 +38,7 @@ export const asList = <T>(value: T | readonly T[] | undefined): T[] | undefined 
   value === undefined ? undefined : Array.isArray(value) ? [...value] : [value as T];
 
 export const num = (value: unknown): number => Number(value);
-const numOrNull = (value: unknown): number | null =>
+export const numOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 export const bool = (value: unknown): boolean => value === true || value === 1 || value === "1";
 
