@@ -252,12 +252,26 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
       [finished.job.id, false],
       [fresh.job.id, true],
     ]);
+    // Without dedup keys too (PostgreSQL inserts such a batch plainly first).
+    const later = { job: job(), action: action("later") };
+    const again = await store.launchJobs([later, plain, fresh]);
+    expect(again.map((r) => [r.job.id, r.created])).toEqual([
+      [later.job.id, true],
+      [plain.job.id, false],
+      [fresh.job.id, false],
+    ]);
     expect((await store.launchJob(plain.job, plain.action)).created).toBe(false);
     const all = await store.listJobs({ ids: [plain.job.id, keyed.job.id, finished.job.id] });
     expect(all).toHaveLength(3);
     expect((await store.getJob(finished.job.id))?.status).toBe("completed");
     const actions = await store.listJobActions({ daemon: "library_watcher" });
-    expect(actions.map((a) => a.reason).sort()).toEqual(["finished", "fresh", "keyed", "plain"]);
+    expect(actions.map((a) => a.reason).sort()).toEqual([
+      "finished",
+      "fresh",
+      "keyed",
+      "later",
+      "plain",
+    ]);
   });
 
   it("finishes several attempts in one call, each as finishJob would, and wakes jobs listeners", async () => {
