@@ -57,7 +57,7 @@ export function createPump(options: PumpOptions) {
     try {
       const { finished, claimed } = await store.finishAndClaimJobs(
         worker,
-        batch.map((f) => ({ id: f.job.id, outcome: f.outcome })),
+        batch.map((f) => ({ id: f.job.id, outcome: f.outcome, held: f.job })),
         wants ? { slots: wants, worker, leaseMs, now } : null,
         now,
       );

@@ -8,16 +8,96 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { JobRecord } from "../registry/types.js";
-import { toJson } from "./json.js";
+import { fromJson, toJson } from "./json.js";
 import type { Database } from "./schema.js";
 import { byPriority, claimLimits, claimStatement } from "./sql-job-claim.js";
-import { type JobNotifier, type JobRow, jobFromRow, type Op } from "./sql-job-rows.js";
-import type { JobClaim, JobMethods, JobOutcome } from "./types.js";
+import {
+  bool,
+  type JobNotifier,
+  type JobRow,
+  jobFromRow,
+  num,
+  numOrNull,
+  type Op,
+} from "./sql-job-rows.js";
+import type { JobClaim, JobFinish, JobMethods } from "./types.js";
 
 /** Attempts ended per statement, the job service's finishBatch. */
 const FINISH_CHUNK = 200;
 
-type Finish = { id: string; outcome: JobOutcome };
+type Finish = JobFinish;
+
+/** Every `jobs` column, in the order both halves of a finish-and-claim select them. */
+const JOB_COLUMNS = [
+  "id",
+  "type",
+  "status",
+  "payload",
+  "result",
+  "error",
+  "priority",
+  "attempts",
+  "max_attempts",
+  "run_at",
+  "dedup_key",
+  "progress",
+  "progress_message",
+  "launched_by",
+  "reason",
+  "locked_by",
+  "lease_expires_at",
+  "cancel_requested",
+  "created_at",
+  "updated_at",
+  "started_at",
+  "finished_at",
+] as const;
+/**
+ * What an attempt's end reads back when the caller holds the job (`held`): the columns an attempt
+ * can change (`locked_by`, `lease_expires_at` and `updated_at` it sets to known values). Parsing
+ * the other eleven, the payload among them, was a sixth of a drain's process time.
+ */
+const CHANGED_COLUMNS = new Set([
+  "id",
+  "status",
+  "result",
+  "error",
+  "attempts",
+  "run_at",
+  "progress",
+  "progress_message",
+  "cancel_requested",
+  "started_at",
+  "finished_at",
+]);
+/** `table`'s columns as `JOB_COLUMNS` lists them; with `brief`, null for those not changed. */
+const columnsOf = (table: string, brief: boolean) =>
+  sql.raw(
+    JOB_COLUMNS.map((c) =>
+      !brief || CHANGED_COLUMNS.has(c) ? `${table}.${c}` : `null as ${c}`,
+    ).join(", "),
+  );
+
+/** Only the changed columns are read back when every outcome of `chunk` holds its job. */
+const isBrief = (chunk: readonly Finish[]) => chunk.every((f) => f.held !== undefined);
+
+/** The record of `held` after its attempt ended as `row` (the changed columns) says, at `now`. */
+const endedRecord = (held: JobRecord, row: JobRow, now: number): JobRecord => ({
+  ...held,
+  status: row.status as JobRecord["status"],
+  result: fromJson(row.result),
+  error: row.error,
+  attempts: num(row.attempts),
+  runAt: num(row.run_at),
+  progress: num(row.progress),
+  progressMessage: row.progress_message,
+  lockedBy: null,
+  leaseExpiresAt: null,
+  cancelRequested: bool(row.cancel_requested),
+  updatedAt: now,
+  startedAt: numOrNull(row.started_at),
+  finishedAt: numOrNull(row.finished_at),
+});
 
 /** The `(id, kind, result, error, retry_at)` of one outcome. */
 const outcomeColumns = ({ id, outcome }: Finish) => {
@@ -73,17 +153,26 @@ export const finishStatement = (worker: string, chunk: readonly Finish[], now: n
     from v
     where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = ${worker}
       and jobs.id = any(array(select id from v))
-    returning jobs.*`;
+    returning ${isBrief(chunk) ? columnsOf("jobs", true) : sql`jobs.*`}`;
   return { values, update };
 };
 
-/** The records of `chunk` in its order, null where no attempt was ended (an id twice: once). */
-const inOrder = (chunk: readonly Finish[], rows: readonly JobRow[]): (JobRecord | null)[] => {
+/**
+ * The records of `chunk` in its order, null where no attempt was ended (an id twice: once); from
+ * `held` and the changed columns when the statement read back only those (`brief`).
+ */
+const inOrder = (
+  chunk: readonly Finish[],
+  rows: readonly JobRow[],
+  brief: boolean,
+  now: number,
+): (JobRecord | null)[] => {
   const byId = new Map(rows.map((row) => [row.id, row]));
-  return chunk.map(({ id }) => {
+  return chunk.map(({ id, held }) => {
     const row = byId.get(id);
     byId.delete(id);
-    return row ? jobFromRow(row) : null;
+    if (!row) return null;
+    return brief && held ? endedRecord(held, row, now) : jobFromRow(row);
   });
 };
 
@@ -118,26 +207,30 @@ export function sqlFinishMethods(
       return { finished: [], claimed: rows.map(jobFromRow).sort(byPriority) };
     }
     const { values, update } = finishStatement(worker, chunk, now);
+    const brief = isBrief(chunk);
     if (limits.length === 0) {
       const rows = (
         await sql<JobRow>`with ${values}, u as (${update})
           select u.*, ${notifyOnce(expression)} as notified from u`.execute(db)
       ).rows;
-      return { finished: inOrder(chunk, rows), claimed: [] };
+      return { finished: inOrder(chunk, rows, brief, now), claimed: [] };
     }
     // Both halves see one snapshot and touch disjoint rows (running ones of this worker,
     // pending ones), so the claim cannot take a job these outcomes send back to pending.
     const rows = (
       await sql<JobRow & { part: string }>`
         with recursive ${values}, fin as (${update}), ${claimStatement(claim as JobClaim, limits)}
-        select 'f' as part, fin.*, ${notifyOnce(expression)} as notified from fin
+        select 'f' as part, ${columnsOf("fin", brief)}, ${notifyOnce(expression)} as notified
+        from fin
         union all
-        select 'c' as part, claimed.*, 0 as notified from claimed`.execute(db)
+        select 'c' as part, ${columnsOf("claimed", false)}, 0 as notified from claimed`.execute(db)
     ).rows;
     return {
       finished: inOrder(
         chunk,
         rows.filter((r) => r.part === "f"),
+        brief,
+        now,
       ),
       claimed: rows
         .filter((r) => r.part === "c")

@@ -38,7 +38,7 @@ export const asList = <T>(value: T | readonly T[] | undefined): T[] | undefined 
   value === undefined ? undefined : Array.isArray(value) ? [...value] : [value as T];
 
 export const num = (value: unknown): number => Number(value);
-const numOrNull = (value: unknown): number | null =>
+export const numOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 export const bool = (value: unknown): boolean => value === true || value === 1 || value === "1";
 
@@ -97,6 +97,35 @@ export const jobValues = (job: NewJob) => ({
   reason: job.reason,
   created_at: job.now,
   updated_at: job.now,
+});
+
+/**
+ * The record of a job just inserted from `job` (its payload stored as `payloadJson`): what a
+ * read of its row returns, built without one (the values `jobValues` inserts, and the defaults).
+ */
+export const pendingRecord = (job: NewJob, payloadJson: string): JobRecord => ({
+  id: job.id,
+  type: job.type,
+  status: "pending",
+  payload: fromJson(payloadJson),
+  result: null,
+  error: null,
+  priority: job.priority,
+  attempts: 0,
+  maxAttempts: job.maxAttempts,
+  runAt: job.runAt,
+  dedupKey: job.dedupKey,
+  progress: 0,
+  progressMessage: null,
+  launchedBy: job.launchedBy,
+  reason: job.reason,
+  lockedBy: null,
+  leaseExpiresAt: null,
+  cancelRequested: false,
+  createdAt: job.now,
+  updatedAt: job.now,
+  startedAt: null,
+  finishedAt: null,
 });
 
 /** The `job_actions` row of `action` on job `jobId`. */

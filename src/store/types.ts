@@ -84,6 +84,18 @@ export type JobOutcome =
   /** Back to `pending` at once with the attempt not counted (a worker shutting down). */
   | { status: "released" };
 
+/**
+ * One attempt to end, for {@link Store.finishJobs}. `held`: the job as the caller's claim returned
+ * it, when it has it; a store may then read back only the columns an attempt can change and take
+ * the others (id, type, payload, priority, maxAttempts, dedupKey, launchedBy, reason, createdAt:
+ * never changed once a job is created) from it. The records returned are the same either way.
+ */
+export interface JobFinish {
+  id: string;
+  outcome: JobOutcome;
+  held?: JobRecord;
+}
+
 export interface NewJobAction {
   jobId: string;
   daemon: string;
@@ -212,7 +224,7 @@ export interface Store
    */
   finishJobs(
     worker: string,
-    finishes: readonly { id: string; outcome: JobOutcome }[],
+    finishes: readonly JobFinish[],
     now: number,
   ): Promise<(JobRecord | null)[]>;
   /**
@@ -222,7 +234,7 @@ export interface Store
    */
   finishAndClaimJobs(
     worker: string,
-    finishes: readonly { id: string; outcome: JobOutcome }[],
+    finishes: readonly JobFinish[],
     claim: JobClaim | null,
     now: number,
   ): Promise<{ finished: (JobRecord | null)[]; claimed: JobRecord[] }>;

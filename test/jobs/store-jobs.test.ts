@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { NewJob, Store } from "../../src/store/types.js";
+import type { JobRecord } from "../../src/registry/types.js";
+import type { JobOutcome, NewJob, Store } from "../../src/store/types.js";
 import {
   type DatabaseKind,
   postgresAvailable,
@@ -206,6 +207,24 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
     expect(await store.launchJobs([])).toEqual([]);
   });
 
+  it("launchJobs returns each created job as a read of it returns it", async () => {
+    const action = {
+      daemon: "library_watcher",
+      action: "launched" as const,
+      reason: "r",
+      at: T0 + 1,
+      node: "node-a",
+    };
+    const payload = { at: new Date(T0), skip: undefined, list: [1, "two"] };
+    const results = await store.launchJobs([
+      { job: job({ payload, priority: 3, maxAttempts: 7, runAt: T0 + 50 }), action },
+      { job: job({ payload: null, dedupKey: "d.mp4", launchedBy: null, reason: null }), action },
+    ]);
+    for (const { job: launched } of results) {
+      expect(launched).toEqual(await store.getJob(launched.id));
+    }
+  });
+
   it("a launch written again (replayed after an outage) is not created twice, whatever its state", async () => {
     const action = (reason: string) => ({
       daemon: "library_watcher",
@@ -233,12 +252,26 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
       [finished.job.id, false],
       [fresh.job.id, true],
     ]);
+    // Without dedup keys too (PostgreSQL inserts such a batch plainly first).
+    const later = { job: job(), action: action("later") };
+    const again = await store.launchJobs([later, plain, fresh]);
+    expect(again.map((r) => [r.job.id, r.created])).toEqual([
+      [later.job.id, true],
+      [plain.job.id, false],
+      [fresh.job.id, false],
+    ]);
     expect((await store.launchJob(plain.job, plain.action)).created).toBe(false);
     const all = await store.listJobs({ ids: [plain.job.id, keyed.job.id, finished.job.id] });
     expect(all).toHaveLength(3);
     expect((await store.getJob(finished.job.id))?.status).toBe("completed");
     const actions = await store.listJobActions({ daemon: "library_watcher" });
-    expect(actions.map((a) => a.reason).sort()).toEqual(["finished", "fresh", "keyed", "plain"]);
+    expect(actions.map((a) => a.reason).sort()).toEqual([
+      "finished",
+      "fresh",
+      "keyed",
+      "later",
+      "plain",
+    ]);
   });
 
   it("finishes several attempts in one call, each as finishJob would, and wakes jobs listeners", async () => {
@@ -403,5 +436,47 @@ describe.each(kinds)("store jobs (%s)", (kind) => {
     expect(next.claimed.every((j) => j.leaseExpiresAt === T0 + 1010)).toBe(true);
     const none = await store.finishAndClaimJobs("node-a", [], null, T0 + 20);
     expect(none).toEqual({ finished: [], claimed: [] });
+  });
+
+  it("ends attempts whose claimed record the caller holds with the records a read returns", async () => {
+    for (let i = 0; i < 6; i++) await store.insertJob(job({ payload: { i }, priority: i % 2 }));
+    const slots = (n: number, now: number) => ({
+      slots: { metadata_generate: n },
+      worker: "node-a",
+      leaseMs: 1000,
+      now,
+    });
+    const held = (await store.finishAndClaimJobs("node-a", [], slots(5, T0), T0)).claimed;
+    const [a, b, c, d, e] = held as [JobRecord, JobRecord, JobRecord, JobRecord, JobRecord];
+    // Changed since the claim, by this worker or another process: read back, not taken from held.
+    await store.setJobProgress(a.id, "node-a", 40, "halfway", T0 + 1);
+    await store.cancelJob(b.id, "operator", T0 + 2);
+    const outcome = (job: JobRecord, o: JobOutcome) => ({ id: job.id, outcome: o, held: job });
+    // Alone, then with a claim riding along (one statement on PostgreSQL).
+    const alone = await store.finishAndClaimJobs(
+      "node-a",
+      [
+        outcome(a, { status: "completed", result: { ok: [1, 2] } }),
+        outcome(b, { status: "failed", error: "flaky", retryAt: T0 + 100 }),
+        outcome(c, { status: "failed", error: "boom", retryAt: T0 + 500 }),
+      ],
+      null,
+      T0 + 3,
+    );
+    const ridden = await store.finishAndClaimJobs(
+      "node-a",
+      [
+        outcome(d, { status: "released" }),
+        outcome(e, { status: "failed", error: "bad", retryAt: null }),
+        outcome(a, { status: "completed", result: 1 }), // ended already: not this worker's now
+      ],
+      slots(5, T0 + 4),
+      T0 + 4,
+    );
+    expect(alone.finished.map((r) => r?.status)).toEqual(["completed", "cancelled", "pending"]);
+    expect(ridden.finished.map((r) => r?.status)).toEqual(["pending", "failed", undefined]);
+    expect(ridden.claimed).toHaveLength(1);
+    for (const record of [...alone.finished, ...ridden.finished.slice(0, 2)])
+      expect(record).toEqual(await store.getJob(record?.id as string));
   });
 });
