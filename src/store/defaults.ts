@@ -23,9 +23,10 @@ export const STORE_DEFAULTS = {
    */
   statementTimeout: 5 * SECOND,
   /**
-   * PostgreSQL: how long the client waits for one statement of a migration (instead of
-   * `statementTimeout` + 1 s). A migration that rewrites a big table lifts the server's
-   * statement_timeout for its transaction (`SET LOCAL statement_timeout = 0`, migration 0005).
+   * PostgreSQL: how long one statement of a migration may run (the server's statement_timeout
+   * on the migration connection, and the client's wait a second later), instead of the store's
+   * `statementTimeout`. A migration that rewrites a big table also lifts the server's limit for
+   * its transaction (`SET LOCAL statement_timeout = 0`, migrations 0005 and 0006).
    * A manager gives its store part as long to open (`PART_TIMEOUTS.start.store`).
    */
   migrationTimeout: 1 * MINUTE,

@@ -108,12 +108,16 @@ export function createPostgresStore(
       });
     },
     async migrationDatabase() {
-      // One connection whose client waits out a long migration statement (the server's limit is
-      // the migration's business: SET LOCAL); everything else keeps the store's timeouts.
+      // One connection on which every statement of the migrations, the migrator's own catalog
+      // reads and locks among them, may take up to the migration timeout, on the server and in the
+      // client: the store's statement_timeout is for its hot paths (a store opened with 150 ms
+      // saw the migrator's first catalog read cancelled on a loaded machine). Everything else
+      // keeps the store's timeouts.
       const pool = new pg.Pool({
         ...config,
         max: 1,
-        query_timeout: STORE_DEFAULTS.migrationTimeout,
+        statement_timeout: STORE_DEFAULTS.migrationTimeout,
+        query_timeout: STORE_DEFAULTS.migrationTimeout + 1 * SECOND,
       });
       pool.on("error", () => {});
       pool.on("connect", (client) => client.on("error", () => {}));
