@@ -123,33 +123,39 @@ const outcomeValues = (chunk: readonly Finish[]) => {
 };
 
 /**
+ * How an attempt's end sets a job's columns, from its outcome row in `v` (`kind` is `completed`,
+ * `cancelled`, `failed`, `retry` or `released`) and the time `now` (an SQL expression): the one
+ * list of rules both dialects run (SQLite's statement is sqlite-jobs.ts's). A cancel asked while
+ * the attempt ran wins over a retry or a release.
+ */
+export const attemptEndAssignments = (now: string) => `
+  status = case
+    when v.kind in ('completed', 'cancelled', 'failed') then v.kind
+    when jobs.cancel_requested then 'cancelled'
+    else 'pending' end,
+  result = case when v.kind = 'completed' then v.result else jobs.result end,
+  progress = case when v.kind = 'completed' then 100 else jobs.progress end,
+  error = case when v.kind in ('completed', 'released') then jobs.error else v.error end,
+  finished_at = case
+    when jobs.cancel_requested or v.kind in ('completed', 'cancelled', 'failed') then ${now}
+    else null end,
+  run_at = case v.kind when 'retry' then v.retry_at when 'released' then ${now} else jobs.run_at end,
+  attempts = case
+    when v.kind = 'released' and jobs.attempts > 0 then jobs.attempts - 1
+    when v.kind = 'released' then 0
+    else jobs.attempts end,
+  locked_by = null, lease_expires_at = null, updated_at = ${now}`;
+
+/**
  * The CTE `v` of `chunk`'s outcomes and the `UPDATE … FROM v … RETURNING` that ends their
  * attempts: `with ${values} ${update}` alone, or with more CTEs around it.
  */
 export const finishStatement = (worker: string, chunk: readonly Finish[], now: number) => {
-  const ended = sql`jobs.cancel_requested or v.kind in ('completed', 'cancelled', 'failed')`;
   const values = outcomeValues(chunk);
   // The ids as an array too (`any(array(…))`): the rows are then looked up by primary key rather
   // than by hash-joining `v` with every running job (or every job).
   const update = sql<JobRow>`
-    update jobs set
-      status = case
-        when v.kind in ('completed', 'cancelled', 'failed') then v.kind
-        when jobs.cancel_requested then 'cancelled'
-        else 'pending' end,
-      result = case when v.kind = 'completed' then v.result else jobs.result end,
-      progress = case when v.kind = 'completed' then 100 else jobs.progress end,
-      error = case when v.kind in ('completed', 'released') then jobs.error else v.error end,
-      finished_at = case when ${ended} then cast(${now} as bigint) else null end,
-      run_at = case v.kind
-        when 'retry' then v.retry_at
-        when 'released' then cast(${now} as bigint)
-        else jobs.run_at end,
-      attempts = case
-        when v.kind = 'released' and jobs.attempts > 0 then jobs.attempts - 1
-        when v.kind = 'released' then 0
-        else jobs.attempts end,
-      locked_by = null, lease_expires_at = null, updated_at = ${now}
+    update jobs set ${sql.raw(attemptEndAssignments(`cast(${Math.trunc(now)} as bigint)`))}
     from v
     where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = ${worker}
       and jobs.id = any(array(select id from v))

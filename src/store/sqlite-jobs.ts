@@ -19,6 +19,7 @@ import type { JobRecord } from "../registry/types.js";
 import { toJson } from "./json.js";
 import type { Database } from "./schema.js";
 import { byPriority, claimLimits } from "./sql-job-claim.js";
+import { attemptEndAssignments } from "./sql-job-finish.js";
 import { type JobNotifier, type JobRow, jobFromRow, type Op } from "./sql-job-rows.js";
 import type { JobClaim, JobMethods, JobOutcome } from "./types.js";
 
@@ -81,23 +82,7 @@ const claimText = (below: boolean) => `
 const FINISH = `
   with v (id, kind, result, error, retry_at) as (
     select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 from json_each(@outcomes))
-  update jobs set
-    status = case
-      when v.kind in ('completed', 'cancelled', 'failed') then v.kind
-      when jobs.cancel_requested then 'cancelled'
-      else 'pending' end,
-    result = case when v.kind = 'completed' then v.result else jobs.result end,
-    progress = case when v.kind = 'completed' then 100 else jobs.progress end,
-    error = case when v.kind in ('completed', 'released') then jobs.error else v.error end,
-    finished_at = case
-      when jobs.cancel_requested or v.kind in ('completed', 'cancelled', 'failed') then @now
-      else null end,
-    run_at = case v.kind when 'retry' then v.retry_at when 'released' then @now else jobs.run_at end,
-    attempts = case
-      when v.kind = 'released' and jobs.attempts > 0 then jobs.attempts - 1
-      when v.kind = 'released' then 0
-      else jobs.attempts end,
-    locked_by = null, lease_expires_at = null, updated_at = @now
+  update jobs set ${attemptEndAssignments("@now")}
   from v
   where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = @worker
   returning ${COLUMNS}`;
