@@ -2,7 +2,7 @@
 // run's owner (what the stall watch and containment blame), one daemon's throw fails that daemon
 // only and the rest of the batch runs, and the interval is a delay after each cycle's end.
 import { defineConfig, defineDaemon } from "ringmaster";
-import { createManualClock } from "ringmaster/testing";
+import { createManualClock, type ManualClock } from "ringmaster/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
 import type { EventBus } from "../../src/events/types.js";
@@ -24,6 +24,30 @@ const quiet: DaemonLogger = {
   error() {},
 } as unknown as DaemonLogger;
 
+/** Supervisors of `daemons` on `clock`, their host keeping nothing (`onHeartbeat` its one hook). */
+function supervise(
+  daemons: ReturnType<typeof defineDaemon>[],
+  clock: ManualClock,
+  onHeartbeat?: (d: DaemonSupervisor) => void,
+): DaemonSupervisor[] {
+  const resolved = resolveConfig(defineConfig({ daemons }), { env: {} });
+  const host: SupervisorHost = {
+    clock,
+    bus: {} as EventBus,
+    node: { id: "n1" } as NodeInfo,
+    jobsFor: () => ({}) as DaemonJobs,
+    createLog: () => quiet,
+    emit() {},
+    observed: () => false,
+    onState() {},
+    onBackoffElapsed() {},
+    ...(onHeartbeat ? { onHeartbeat } : {}),
+  };
+  return daemons.map(
+    (d) => new DaemonSupervisor(resolved.daemons.get(d.name)?.spec as never, {}, host),
+  );
+}
+
 /** Supervisors for `names` (interval 100 ms) on a manual clock; `broken` is the host's hook. */
 function fleet(names: string[], onHeartbeat: (d: DaemonSupervisor) => void) {
   const clock = createManualClock(T0);
@@ -37,22 +61,7 @@ function fleet(names: string[], onHeartbeat: (d: DaemonSupervisor) => void) {
       },
     }),
   );
-  const resolved = resolveConfig(defineConfig({ daemons }), { env: {} });
-  const host: SupervisorHost = {
-    clock,
-    bus: {} as EventBus,
-    node: { id: "n1" } as NodeInfo,
-    jobsFor: () => ({}) as DaemonJobs,
-    createLog: () => quiet,
-    emit() {},
-    observed: () => false,
-    onState() {},
-    onBackoffElapsed() {},
-    onHeartbeat,
-  };
-  const sups = names.map(
-    (name) => new DaemonSupervisor(resolved.daemons.get(name)?.spec as never, {}, host),
-  );
+  const sups = supervise(daemons, clock, onHeartbeat);
   return { clock, seen, sups };
 }
 
@@ -105,21 +114,7 @@ describe("cycles in one timer-wheel batch", () => {
         },
       }),
     );
-    const resolved = resolveConfig(defineConfig({ daemons }), { env: {} });
-    const host: SupervisorHost = {
-      clock,
-      bus: {} as EventBus,
-      node: { id: "n1" } as NodeInfo,
-      jobsFor: () => ({}) as DaemonJobs,
-      createLog: () => quiet,
-      emit() {},
-      observed: () => false,
-      onState() {},
-      onBackoffElapsed() {},
-    };
-    const sups = ["a", "b"].map(
-      (name) => new DaemonSupervisor(resolved.daemons.get(name)?.spec as never, {}, host),
-    );
+    const sups = supervise(daemons, clock);
     for (const s of sups) s.launch();
     await clock.settle();
     await new Promise((resolve) => setTimeout(resolve, 5)); // the first cycles' timers
@@ -142,19 +137,7 @@ describe("cycles in one timer-wheel batch", () => {
         names.push(this?.name);
       },
     });
-    const resolved = resolveConfig(defineConfig({ daemons: [daemon] }), { env: {} });
-    const host: SupervisorHost = {
-      clock,
-      bus: {} as EventBus,
-      node: { id: "n1" } as NodeInfo,
-      jobsFor: () => ({}) as DaemonJobs,
-      createLog: () => quiet,
-      emit() {},
-      observed: () => false,
-      onState() {},
-      onBackoffElapsed() {},
-    };
-    const sup = new DaemonSupervisor(resolved.daemons.get("self_aware")?.spec as never, {}, host);
+    const [sup] = supervise([daemon], clock) as [DaemonSupervisor];
     sup.launch();
     await clock.settle();
     await clock.advance(200);
@@ -182,21 +165,7 @@ describe("cycles in one timer-wheel batch", () => {
         },
       }),
     ];
-    const resolved = resolveConfig(defineConfig({ daemons }), { env: {} });
-    const host: SupervisorHost = {
-      clock,
-      bus: {} as EventBus,
-      node: { id: "n1" } as NodeInfo,
-      jobsFor: () => ({}) as DaemonJobs,
-      createLog: () => quiet,
-      emit() {},
-      observed: () => false,
-      onState() {},
-      onBackoffElapsed() {},
-    };
-    const sups = ["slow", "fast"].map(
-      (name) => new DaemonSupervisor(resolved.daemons.get(name)?.spec as never, {}, host),
-    );
+    const sups = supervise(daemons, clock);
     for (const s of sups) s.launch();
     await clock.advance(400);
     expect(starts.fast).toEqual([0, 100, 200, 300, 400]);
