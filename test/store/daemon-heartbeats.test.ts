@@ -13,26 +13,13 @@ import {
   type TestDatabase,
   testDatabase,
 } from "./helpers/databases.js";
+import { daemonRecord, T0 } from "./helpers/records.js";
 
 const hasPostgres = await postgresAvailable();
 const kinds: DatabaseKind[] = hasPostgres ? ["memory", "sqlite", "postgres"] : ["memory", "sqlite"];
 
-const T0 = Date.UTC(2026, 0, 1);
-
-const record = (over: Partial<DaemonRecord> = {}): DaemonRecord => ({
-  name: "auto_sync",
-  node: "node-a",
-  state: "running",
-  enabled: true,
-  autoStart: true,
-  restartCount: 0,
-  lastError: null,
-  startedAt: T0,
-  lastHeartbeatAt: T0 + 5,
-  heartbeatDetails: { n: 0 },
-  updatedAt: T0 + 10,
-  ...over,
-});
+const record = (over: Partial<DaemonRecord> = {}): DaemonRecord =>
+  daemonRecord({ heartbeatDetails: { n: 0 }, ...over });
 
 describe.each(kinds)("daemon heartbeats on the %s store", (kind) => {
   let database: TestDatabase;

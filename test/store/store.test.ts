@@ -9,27 +9,13 @@ import {
   type TestDatabase,
   testDatabase,
 } from "./helpers/databases.js";
+import { daemonRecord, T0 } from "./helpers/records.js";
 
 // One suite, every implementation: as kysely runs its feature tests over every dialect.
 const kinds: DatabaseKind[] = ["sqlite", "memory"];
 if (await postgresAvailable()) kinds.splice(1, 0, "postgres");
 
-const T0 = Date.UTC(2026, 0, 1);
-
-const record = (over: Partial<DaemonRecord> = {}): DaemonRecord => ({
-  name: "auto_sync",
-  node: "node-a",
-  state: "running",
-  enabled: true,
-  autoStart: true,
-  restartCount: 0,
-  lastError: null,
-  startedAt: T0,
-  lastHeartbeatAt: T0 + 5,
-  heartbeatDetails: { files: 3 },
-  updatedAt: T0 + 10,
-  ...over,
-});
+const record = daemonRecord;
 
 const event = (
   id: string,
