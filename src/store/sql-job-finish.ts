@@ -150,7 +150,7 @@ export const attemptEndAssignments = (now: string) => `
  * The CTE `v` of `chunk`'s outcomes and the `UPDATE … FROM v … RETURNING` that ends their
  * attempts: `with ${values} ${update}` alone, or with more CTEs around it.
  */
-export const finishStatement = (worker: string, chunk: readonly Finish[], now: number) => {
+const finishStatement = (worker: string, chunk: readonly Finish[], now: number) => {
   const values = outcomeValues(chunk);
   // The ids as an array too (`any(array(…))`): the rows are then looked up by primary key rather
   // than by hash-joining `v` with every running job (or every job).
