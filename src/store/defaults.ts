@@ -42,7 +42,12 @@ export const STORE_DEFAULTS = {
   writes: {
     flushInterval: 250,
     maxBatch: 500,
-    /** Rows kept per buffer while the database is unreachable; beyond it the oldest are dropped and counted. */
+    /**
+     * Rows a buffer without a key or an outage budget keeps while the database is unreachable;
+     * beyond it the oldest are dropped and counted. The store's own buffers use the outage
+     * budget (events, launches, logs) or their keys (one record and heartbeat per daemon, one
+     * heartbeat per node) unless `writes.maxBuffered` is given.
+     */
     maxBuffered: 10_000,
     /** Retry delays while the database is unreachable: 250 ms, 500 ms, 1 s, 2 s, 4 s, 5 s, 5 s, … */
     retry: { initialDelay: 250, factor: 2, maxDelay: 5 * SECOND },
