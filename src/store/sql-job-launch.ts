@@ -202,7 +202,10 @@ function launchRows(launches: readonly Launch[], ids: string[], payloads: string
 /**
  * The statement of {@link launchAllPg}, whatever the batch's size ({@link launchRows}). Only the
  * inserted ids come back: a created job's row is the one sent ({@link pendingRecord}), and
- * parsing a thousand 22-column rows cost the process more than building them.
+ * parsing a thousand 22-column rows cost the process more than building them. A plain insert
+ * (`skipConflicts` false) either inserts every job or fails whole, so its actions are inserted
+ * from the input as it is and nothing comes back but a count: joining the inserted ids to the
+ * input sorted both sides, ~10% of the statement's time for a thousand jobs.
  */
 async function insertAllPg(
   db: Kysely<Database>,
@@ -212,31 +215,36 @@ async function insertAllPg(
 ): Promise<Created> {
   const payloads = launches.map(({ job }) => toJson(job.payload));
   const ids = launches.map(({ job }) => job.id);
+  const record = (i: number) => pendingRecord((launches[i] as Launch).job, payloads[i] as string);
+  const jobs = sql`insert into jobs (id, type, status, payload, priority, attempts, max_attempts,
+                          run_at, dedup_key, progress, launched_by, reason, created_at, updated_at)
+        select id, type, 'pending', payload, priority, 0, max_attempts, run_at, dedup_key, 0,
+               launched_by, reason, now, now
+        from input`;
+  const notified = sql`(select count(*) from (select ${expression("jobs")}) as n)`;
+  if (!skipConflicts) {
+    await sql`
+      with input as (${launchRows(launches, ids, payloads)}),
+      j as (${jobs}),
+      a as (
+        insert into job_actions (job_id, daemon, action, reason, at, node_id)
+        select id, a_daemon, a_action, a_reason, a_at, a_node from input
+      )
+      select ${notified} as notified`.execute(db);
+    return record;
+  }
   const result = await sql<{ id: string }>`
     with input as (${launchRows(launches, ids, payloads)}),
-    j as (
-      insert into jobs (id, type, status, payload, priority, attempts, max_attempts, run_at,
-                        dedup_key, progress, launched_by, reason, created_at, updated_at)
-      select id, type, 'pending', payload, priority, 0, max_attempts, run_at, dedup_key, 0,
-             launched_by, reason, now, now
-      from input
-      ${skipConflicts ? sql`on conflict do nothing` : sql``}
-      returning id
-    ),
+    j as (${jobs} on conflict do nothing returning id),
     a as (
       insert into job_actions (job_id, daemon, action, reason, at, node_id)
       select input.id, a_daemon, a_action, a_reason, a_at, a_node
       from j join input on input.id = j.id
     )
-    select j.id, (select count(*) from (select ${expression("jobs")}) as n) as notified
+    select j.id, ${notified} as notified
     from j`.execute(db);
   const inserted = new Set(result.rows.map((row) => row.id));
-  return (i) => {
-    const launch = launches[i] as { job: NewJob };
-    return inserted.has(launch.job.id)
-      ? pendingRecord(launch.job, payloads[i] as string)
-      : undefined;
-  };
+  return (i) => (inserted.has((launches[i] as Launch).job.id) ? record(i) : undefined);
 }
 
 /** SQLite: the same in one transaction, SQLITE_CHUNK jobs (and then their actions) a statement. */
