@@ -13,7 +13,6 @@
  * failed because the database went away goes the same way, so an ambiguous write (committed, its
  * answer lost) is written again, which `launchJobs` treats as already done.
  */
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../internal/clock.js";
 import { suggest } from "../registry/suggest.js";
@@ -22,6 +21,7 @@ import type { NewJobLaunch, Store } from "../store/types.js";
 import { createBatcher } from "./batcher.js";
 import { JOB_SERVICE_DEFAULTS } from "./defaults.js";
 import { JobPayloadError, UnknownJobTypeError } from "./errors.js";
+import { newJobId } from "./job-ids.js";
 import { toUpdate } from "./statuses.js";
 import type { JobUpdate } from "./types.js";
 
@@ -61,7 +61,7 @@ export function createLaunches(options: LaunchesOptions) {
       throw new TypeError(`launching job "${type}": options.reason must be a string`);
     }
     const value = parsePayload(spec, payload);
-    const id = randomUUID();
+    const id = newJobId();
     launching.set(id, []);
     try {
       return await write(id, daemon, type, spec, value, launchOptions);
@@ -122,7 +122,7 @@ export function createLaunches(options: LaunchesOptions) {
     const { reason } = launchOptions;
     const action = { daemon, action: "launched" as const, reason, at: now, node: node.id };
     const batch = values.map((value) => ({
-      job: newJob(randomUUID(), daemon, type, spec, value, { ...launchOptions, reason }, now),
+      job: newJob(newJobId(), daemon, type, spec, value, { ...launchOptions, reason }, now),
       action,
     }));
     for (const { job } of batch) launching.set(job.id, []);
