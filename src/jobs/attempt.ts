@@ -64,7 +64,7 @@ export async function runAttempt(
           () => controller.abort(new JobTimeoutError(`timed out after ${spec.timeout} ms`)),
           spec.timeout,
         );
-  const lease = renewWhileRunning(attempt, options);
+  const lease = new LeaseRenewal(attempt, options);
   // The logger and the progress reporter are made on first use: most attempts use neither.
   // Methods rather than arrow functions, here and in `owner`: an attempt makes no function that
   // a transpiler keeping names (esbuild's keepNames, as tsx runs the source) renames at run time.
@@ -96,26 +96,9 @@ export async function runAttempt(
   try {
     // The attempt's own context: an error that escapes it (a stray timer, a forgotten
     // promise) fails this attempt, not the process (DESIGN.md §7, §11).
-    const owner: Owner = {
-      kind: "job",
-      get label() {
-        return `job ${job.type} ${job.id}`;
-      },
-      escaped(error) {
-        controller.abort(new Error(`uncaught: ${describeError(error)}`, { cause: error }));
-      },
-      stalled(ms) {
-        ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms });
-      },
-    };
+    const owner = new AttemptOwner(job, controller, ctx);
     // The handler's synchronous part, a microtask from now; what it returned, unwrapped.
-    const called = runAs(owner, () =>
-      Promise.resolve().then(() => {
-        const value = runJobHandler(spec, job.payload, ctx, clock, options.programs);
-        return isThenable(value) ? { pending: Promise.resolve(value) } : { value };
-      }),
-    );
-    const returned = await called;
+    const returned = await runAs(owner, callSoon, spec, job.payload, ctx, options);
     let result: unknown;
     const work = returned.pending;
     if (work !== undefined) {
@@ -142,27 +125,85 @@ export async function runAttempt(
   }
 }
 
+/** The owner of an attempt's code (async-context.ts): what escapes it aborts the attempt. */
+class AttemptOwner implements Owner {
+  readonly kind = "job";
+  constructor(
+    private readonly job: JobRecord,
+    private readonly controller: LazyAbort,
+    private readonly ctx: JobContext,
+  ) {}
+
+  get label(): string {
+    return `job ${this.job.type} ${this.job.id}`;
+  }
+
+  escaped(error: Error): void {
+    this.controller.abort(new Error(`uncaught: ${describeError(error)}`, { cause: error }));
+  }
+
+  stalled(ms: number): void {
+    this.ctx.log.warn(`blocked the event loop for ${ms} ms`, { stallMs: ms });
+  }
+}
+
+/**
+ * Calls the handler a microtask from now (as the attempt's owner, from `runAs`); resolves with
+ * what it returned, a promise it returned still pending, or rejects with what it threw.
+ */
+function callSoon(
+  spec: JobSpec,
+  payload: unknown,
+  ctx: JobContext,
+  options: AttemptOptions,
+): Promise<{ value?: unknown; pending?: Promise<unknown> }> {
+  return Promise.resolve(new HandlerCall(spec, payload, ctx, options)).then(call);
+}
+
+/** What {@link callSoon} calls: a record rather than a closure per attempt. */
+class HandlerCall {
+  constructor(
+    readonly spec: JobSpec,
+    readonly payload: unknown,
+    readonly ctx: JobContext,
+    readonly options: AttemptOptions,
+  ) {}
+}
+
+function call({ spec, payload, ctx, options }: HandlerCall) {
+  const value = runJobHandler(spec, payload, ctx, options.clock, options.programs);
+  return isThenable(value) ? { pending: Promise.resolve(value) } : { value };
+}
+
 /**
  * Renews the attempt's lease every `leaseMs / 3` from `arm()` until `stop()`; aborts when lost or
  * cancelled. Armed once the handler's synchronous part returned a promise (the claim started the
  * lease: an attempt that ends at once never needs a renewal, nor a timer, nor its closures).
  */
-function renewWhileRunning(attempt: Attempt, options: AttemptOptions) {
-  const startedAt = options.clock.now();
-  let renewal: { arm(wait: number): void; stop(): void } | undefined;
-  let stopped = false;
-  return {
-    /** Starts renewing, the first renewal `leaseMs / 3` after the attempt started (idempotent). */
-    arm() {
-      if (stopped || renewal) return;
-      renewal = renewals(attempt, options);
-      renewal.arm(Math.max(0, startedAt + options.leaseMs / 3 - options.clock.now()));
-    },
-    stop() {
-      stopped = true;
-      renewal?.stop();
-    },
-  };
+class LeaseRenewal {
+  private readonly startedAt: number;
+  private renewal: { arm(wait: number): void; stop(): void } | undefined = undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly attempt: Attempt,
+    private readonly options: AttemptOptions,
+  ) {
+    this.startedAt = options.clock.now();
+  }
+
+  /** Starts renewing, the first renewal `leaseMs / 3` after the attempt started (idempotent). */
+  arm(): void {
+    if (this.stopped || this.renewal) return;
+    const { options } = this;
+    this.renewal = renewals(this.attempt, options);
+    this.renewal.arm(Math.max(0, this.startedAt + options.leaseMs / 3 - options.clock.now()));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.renewal?.stop();
+  }
 }
 
 /** The renewal timer of an armed attempt: `arm(wait)` once, then every `leaseMs / 3`. */

@@ -94,13 +94,15 @@ export function createWorker(options: WorkerOptions) {
   }
 
   function start(job: JobRecord): void {
-    const entry: Running = {
+    // `done` is set at once below: run() needs the entry, and a placeholder promise would be
+    // one more promise per job (each costs an async-hooks init while owners are tracked).
+    const entry = {
       job,
       spec: specs.get(job.type) as JobSpec,
       controller: new LazyAbort(),
       settled: false,
-      done: Promise.resolve(),
-    };
+      done: undefined,
+    } as unknown as Running;
     running.set(job.id, entry);
     emitStatus(job);
     entry.done = run(entry);
