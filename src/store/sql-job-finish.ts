@@ -82,7 +82,7 @@ const columnsOf = (table: string, brief: boolean) =>
 const isBrief = (chunk: readonly Finish[]) => chunk.every((f) => f.held !== undefined);
 
 /** The record of `held` after its attempt ended as `row` (the changed columns) says, at `now`. */
-const endedRecord = (held: JobRecord, row: JobRow, now: number): JobRecord => ({
+export const endedRecord = (held: JobRecord, row: JobRow, now: number): JobRecord => ({
   ...held,
   status: row.status as JobRecord["status"],
   result: fromJson(row.result),
