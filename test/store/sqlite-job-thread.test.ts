@@ -12,10 +12,13 @@ import { sqlLaunchMethods } from "../../src/store/sql-job-launch.js";
 import { sqlJobReads } from "../../src/store/sql-job-reads.js";
 import type { Op } from "../../src/store/sql-job-rows.js";
 import { migrateSqlDatabase } from "../../src/store/sql-migrate.js";
+import type { JobThread } from "../../src/store/sqlite-job-thread.js";
 import { closeJobThread, jobThreadOf, sqliteJobMethods } from "../../src/store/sqlite-jobs.js";
 import type { JobFinish, JobMethods } from "../../src/store/types.js";
 
 const WORKER = "node-a";
+/** Jobs per round that make it big enough for the thread (sqlite-jobs.ts's THREAD_ROWS is 50). */
+const BIG = 60;
 const LEASE_MS = 5000;
 
 /**
@@ -75,6 +78,8 @@ async function harness(count: number, where: "file" | "memory" = "file") {
   };
 }
 
+type Harness = Awaited<ReturnType<typeof harness>>;
+
 async function launch(launcher: Pick<JobMethods, "launchJobs">, count: number): Promise<void> {
   const now = Date.now() - 1000;
   await launcher.launchJobs(
@@ -107,11 +112,31 @@ describe("SQLite's job thread (claims and outcome writes beside the event loop)"
     return h;
   };
 
-  it("runs the first round here, starts the thread, and sends later rounds to it", async () => {
-    const h = await make(30);
+  /** Claims BIG twice: the second round is big (the first took BIG) and starts the thread. */
+  const threaded = async (h: Harness) => {
+    const jobs = [...(await h.claim(BIG)), ...(await h.claim(BIG))];
+    await h.ready();
+    return jobs;
+  };
+
+  it("keeps small rounds on the store's connection and starts no thread for them", async () => {
+    const h = await make(60);
+    for (const n of [10, 20, 30]) {
+      const jobs = await h.claim(n);
+      expect(jobs).toHaveLength(n);
+      const finished = await h.methods.finishJobs(WORKER, h.completions(jobs), Date.now());
+      expect(finished.every((j) => j?.status === "completed")).toBe(true);
+    }
     expect(h.thread()).toBeUndefined();
-    const first = await h.claim(10);
-    expect(first).toHaveLength(10);
+    expect(await h.statuses()).toEqual({ completed: 60 });
+  });
+
+  it("runs the first big round here, starts the thread, and sends later big rounds to it", async () => {
+    const h = await make(300);
+    const first = await h.claim(BIG);
+    expect(h.thread()).toBeUndefined(); // the first claim could not know it would be big
+    const second = await h.claim(BIG);
+    expect(second).toHaveLength(BIG);
     const thread = h.thread();
     expect(thread).toBeDefined();
     await h.ready();
@@ -120,13 +145,13 @@ describe("SQLite's job thread (claims and outcome writes beside the event loop)"
     const { finished, claimed } = await h.methods.finishAndClaimJobs(
       WORKER,
       h.completions(first),
-      { slots: { noop: 10 }, worker: WORKER, leaseMs: LEASE_MS, now },
+      { slots: { noop: BIG }, worker: WORKER, leaseMs: LEASE_MS, now },
       now,
     );
     expect(round).toHaveBeenCalledTimes(1);
     // The same records a round here gives: the claimed by priority then due time, leases from
     // the claim; the finished in the order sent, from the held records and the changed columns.
-    expect(claimed).toHaveLength(10);
+    expect(claimed).toHaveLength(BIG);
     for (const job of claimed) {
       expect(job).toMatchObject({
         status: "running",
@@ -136,6 +161,7 @@ describe("SQLite's job thread (claims and outcome writes beside the event loop)"
         startedAt: now,
         updatedAt: now,
       });
+      expect(job).toEqual(await h.reads.getJob(job.id));
     }
     const order = [...claimed].sort(
       (a, b) => b.priority - a.priority || a.runAt - b.runAt || a.createdAt - b.createdAt,
@@ -143,60 +169,69 @@ describe("SQLite's job thread (claims and outcome writes beside the event loop)"
     expect(claimed.map((j) => j.id)).toEqual(order.map((j) => j.id));
     expect(finished.map((j) => j?.id)).toEqual(first.map((j) => j.id));
     for (const [i, job] of finished.entries()) {
-      const stored = await h.reads.getJob(first[i]?.id as string);
-      expect(job).toEqual(stored);
-      expect(job).toMatchObject({ status: "completed", progress: 100, lockedBy: null });
+      const held = first[i] as JobRecord;
+      expect(job).toEqual(await h.reads.getJob(held.id));
+      expect(job).toMatchObject({
+        status: "completed",
+        result: { n: (held.payload as { n: number }).n },
+        progress: 100,
+        lockedBy: null,
+      });
     }
     expect(h.notified()).toBe(1);
-    expect(await h.statuses()).toEqual({ completed: 10, running: 10, pending: 10 });
+    expect(await h.statuses()).toEqual({
+      completed: BIG,
+      running: 2 * BIG,
+      pending: 300 - 3 * BIG,
+    });
   });
 
   it("answers null for an attempt that is not the worker's, and writes an id sent twice once", async () => {
-    const h = await make(4);
-    const jobs = await h.claim(4);
-    await h.ready();
-    const [a, b] = jobs as [JobRecord, JobRecord];
-    const done = h.completions([a, a, b]);
-    const other = await h.methods.finishJobs("node-b", h.completions([b]), Date.now());
-    expect(other).toEqual([null]);
-    const finished = await h.methods.finishJobs(WORKER, done, Date.now());
-    expect(finished.map((j) => j?.status ?? null)).toEqual(["completed", null, "completed"]);
+    const h = await make(2 * BIG);
+    const jobs = await threaded(h);
+    const [a, ...rest] = jobs as [JobRecord, ...JobRecord[]];
+    const other = await h.methods.finishJobs("node-b", h.completions(rest), Date.now());
+    expect(other.every((j) => j === null)).toBe(true);
+    const finished = await h.methods.finishJobs(WORKER, h.completions([a, a, ...rest]), Date.now());
+    expect(finished.map((j) => j?.status ?? null)).toEqual([
+      "completed",
+      null,
+      ...rest.map(() => "completed"),
+    ]);
   });
 
   it("keeps a :memory: database's rounds on its own connection (no thread can share it)", async () => {
-    const h = await make(20, "memory");
-    const jobs = await h.claim(20);
-    expect(jobs).toHaveLength(20);
+    const h = await make(2 * BIG, "memory");
+    const jobs = [...(await h.claim(BIG)), ...(await h.claim(BIG))];
+    expect(jobs).toHaveLength(2 * BIG);
     const finished = await h.methods.finishJobs(WORKER, h.completions(jobs), Date.now());
     expect(finished.every((j) => j?.status === "completed")).toBe(true);
     expect(h.thread()).toBeUndefined();
   });
 
   it("returns the driver's error code from the thread (a lock held past the busy timeout)", async () => {
-    const h = await make(5);
+    const h = await make(3 * BIG);
     h.database.pragma("busy_timeout = 300"); // the thread takes it over when it starts
-    await h.claim(1);
-    await h.ready();
+    await threaded(h);
     const blocker = new BetterSqlite3(h.file);
     blocker.pragma("busy_timeout = 0");
     blocker.exec("begin immediate");
     try {
-      const failed = await h.claim(2).catch((e: unknown) => e);
+      const failed = await h.claim(BIG).catch((e: unknown) => e);
       // The thread waited its busy timeout (300 ms) for the lock, then gave up with SQLITE_BUSY.
       expect((failed as { code?: string }).code).toBe("SQLITE_BUSY");
     } finally {
       blocker.exec("rollback");
       blocker.close();
     }
-    expect(await h.statuses()).toEqual({ running: 1, pending: 4 });
-    expect(await h.claim(4)).toHaveLength(4);
+    expect(await h.statuses()).toEqual({ running: 2 * BIG, pending: BIG });
+    expect(await h.claim(BIG)).toHaveLength(BIG);
   }, 10_000);
 
   it("loses nothing when the thread dies with a round in flight: the next round starts a new thread", async () => {
-    const h = await make(40);
-    const first = await h.claim(20);
-    await h.ready();
-    const dying = h.thread() as NonNullable<ReturnType<typeof h.thread>>;
+    const h = await make(3 * BIG);
+    const first = await threaded(h);
+    const dying = h.thread() as JobThread;
     // Holding the write lock keeps the round in the thread's busy handler until it is killed.
     const blocker = new BetterSqlite3(h.file);
     blocker.exec("begin immediate");
@@ -205,7 +240,7 @@ describe("SQLite's job thread (claims and outcome writes beside the event loop)"
       .finishAndClaimJobs(
         WORKER,
         h.completions(first),
-        { slots: { noop: 20 }, worker: WORKER, leaseMs: LEASE_MS, now },
+        { slots: { noop: BIG }, worker: WORKER, leaseMs: LEASE_MS, now },
         now,
       )
       .then(
@@ -222,51 +257,53 @@ describe("SQLite's job thread (claims and outcome writes beside the event loop)"
     expect(dying.gone).toBe(true);
 
     // Its transaction never committed: the outcomes are still to write, nothing more claimed.
-    expect(await h.statuses()).toEqual({ running: 20, pending: 20 });
+    expect(await h.statuses()).toEqual({ running: 2 * BIG, pending: BIG });
     const again = await h.methods.finishAndClaimJobs(
       WORKER,
       h.completions(first),
-      { slots: { noop: 20 }, worker: WORKER, leaseMs: LEASE_MS, now: Date.now() },
+      { slots: { noop: BIG }, worker: WORKER, leaseMs: LEASE_MS, now: Date.now() },
       Date.now(),
     );
     expect(again.finished.every((j) => j?.status === "completed")).toBe(true);
-    expect(again.claimed).toHaveLength(20);
+    expect(again.claimed).toHaveLength(BIG);
     const next = h.thread();
     expect(next).toBeDefined();
     expect(next).not.toBe(dying);
     await h.ready();
+    const round = vi.spyOn(next as JobThread, "round");
     const last = await h.methods.finishJobs(WORKER, h.completions(again.claimed), Date.now());
+    expect(round).toHaveBeenCalledTimes(1);
     expect(last.every((j) => j?.status === "completed")).toBe(true);
-    expect(await h.statuses()).toEqual({ completed: 40 });
+    expect(await h.statuses()).toEqual({ completed: 3 * BIG });
   }, 10_000);
 
   it("stops starting threads after three died, and runs the rounds here", async () => {
-    const h = await make(10);
+    const h = await make(8 * BIG);
+    await h.claim(BIG);
     for (let i = 0; i < 3; i++) {
-      await h.claim(1);
+      await h.claim(BIG); // big: starts a thread (the last one died)
       await h.ready();
-      await (h.thread() as NonNullable<ReturnType<typeof h.thread>>).terminate();
+      await (h.thread() as JobThread).terminate();
     }
-    expect(await h.claim(3)).toHaveLength(3);
+    expect(await h.claim(BIG)).toHaveLength(BIG);
     expect(h.thread()).toBeUndefined();
-    expect(await h.statuses()).toEqual({ running: 6, pending: 4 });
+    expect(await h.statuses()).toEqual({ running: 5 * BIG, pending: 3 * BIG });
   });
 
   it("closes after the rounds in flight: their records come back and are committed", async () => {
-    const h = await make(10);
-    await h.claim(1);
-    await h.ready();
-    const thread = h.thread() as NonNullable<ReturnType<typeof h.thread>>;
+    const h = await make(3 * BIG);
+    await threaded(h);
+    const thread = h.thread() as JobThread;
     const blocker = new BetterSqlite3(h.file);
     blocker.exec("begin immediate");
-    const inFlight = h.claim(5);
+    const inFlight = h.claim(BIG);
     await new Promise((resolve) => setTimeout(resolve, 30));
     const closed = closeJobThread(h.database);
     blocker.exec("rollback");
     blocker.close();
-    expect(await inFlight).toHaveLength(5);
+    expect(await inFlight).toHaveLength(BIG);
     await closed;
     expect(thread.gone).toBe(true);
-    expect(await h.statuses()).toEqual({ running: 6, pending: 4 });
+    expect(await h.statuses()).toEqual({ running: 3 * BIG });
   });
 });
