@@ -5,7 +5,10 @@
  * load this TypeScript module). A round is one `BEGIN IMMEDIATE` transaction: the claims first
  * (per type and due priority, highest first, one `UPDATE … WHERE id IN (SELECT … LIMIT n)
  * RETURNING` each), then the outcomes (one `UPDATE … FROM json_each(…)`), and the `jobs` channel
- * bumped in the same commit when an attempt ended. Rows come back as arrays; the store builds the
+ * bumped in the same commit when an attempt ended. Each row comes back as SQLite's `json_array` of
+ * its columns, and each part of a round as one JSON text of them: one string per row and one per
+ * part rather than a JavaScript value per column, which is what a message between threads
+ * copies value by value (and, here, what the driver builds). The store parses it and builds the
  * records (sqlite-jobs.ts).
  */
 import type BetterSqlite3 from "better-sqlite3";
@@ -30,19 +33,22 @@ export const ENDED_COLUMNS =
  * Per type and due priority: the due jobs of that priority in `run_at` order, read from
  * `jobs_pending` (an `ORDER BY priority DESC, run_at` over the ascending index would sort every
  * pending row of the type). `below` is the priority claimed last. The statement runs alone (one
- * writer), so its subquery's rows are still pending when it updates them.
+ * writer), so its subquery's rows are still pending when it updates them. The rows are picked by
+ * rowid, which the index holds: by `id`, each was read once for its id and found again through
+ * the primary key's index (two B-tree searches more per job; bare loop of claim and finish,
+ * 6 alternating runs of 20k: ~8% less CPU).
  */
 const claimText = (below: boolean) => `
   update jobs set
     status = 'running', attempts = attempts + 1, locked_by = @worker,
     lease_expires_at = @expires, started_at = @now, updated_at = @now
-  where id in (
-    select id from jobs
+  where rowid in (
+    select rowid from jobs
     where status = 'pending' and type = @type and run_at <= @now and priority = (
       select max(priority) from jobs
       where status = 'pending' and type = @type and run_at <= @now${below ? " and priority < @below" : ""})
     order by run_at limit @limit)
-  returning ${CLAIM_COLUMNS}`;
+  returning json_array(${CLAIM_COLUMNS})`;
 
 /**
  * The outcomes travel as one JSON array of `[id, kind, result, error, retry_at]` (one parameter,
@@ -55,7 +61,7 @@ const finishText = (brief: boolean) => `
   update jobs set ${attemptEndAssignments("@now")}
   from v
   where jobs.id = v.id and jobs.status = 'running' and jobs.locked_by = @worker
-  returning ${brief ? ENDED_COLUMNS : CLAIM_COLUMNS}`;
+  returning json_array(${brief ? ENDED_COLUMNS : CLAIM_COLUMNS})`;
 
 /** The wake-up other processes poll (sqlite.ts), in the finishing transaction. */
 const NOTIFY = `
@@ -87,10 +93,13 @@ export interface RoundRequest {
   now: number;
 }
 
-/** A round's rows (arrays in the columns' order) and whether the `jobs` channel was bumped. */
+/**
+ * A round's rows, each part one JSON array of rows (arrays in the columns' order), and whether
+ * the `jobs` channel was bumped.
+ */
 export interface RoundResult {
-  claimed: unknown[][];
-  finished: unknown[][];
+  claimed: string;
+  finished: string;
   notified: boolean;
 }
 
@@ -101,7 +110,7 @@ export interface RoundResult {
  */
 export const ROUND_SOURCE = `
 function makeRound(database, sql) {
-  const rows = (text) => database.prepare(text).raw(true);
+  const rows = (text) => database.prepare(text).pluck(true);
   const first = rows(sql.claimFirst);
   const next = rows(sql.claimNext);
   const finish = rows(sql.finish);
@@ -119,7 +128,7 @@ function makeRound(database, sql) {
         if (found.length === 0) break;
         for (const values of found) claimed.push(values);
         left -= found.length;
-        below = Number(found[0][6]);
+        below = Number(JSON.parse(found[0])[6]); // one priority per statement
       }
     }
   };
@@ -133,7 +142,7 @@ function makeRound(database, sql) {
     }
     const notified = finished.length > 0;
     if (notified) notify.run();
-    return { claimed, finished, notified };
+    return { claimed: "[" + claimed.join(",") + "]", finished: "[" + finished.join(",") + "]", notified };
   });
   return (request) => round.immediate(request);
 }`;

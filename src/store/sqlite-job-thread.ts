@@ -51,8 +51,6 @@ parentPort.on("message", (message) => {
 });
 `;
 
-const DRIVER = createRequire(import.meta.url).resolve("better-sqlite3");
-
 type Reply =
   | { failed: { message: string; code?: string } }
   | { id: number; result: RoundResult }
@@ -93,7 +91,7 @@ export function startJobThread(file: string, busyTimeout: number): JobThread {
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
     workerData: {
-      driver: DRIVER,
+      driver: createRequire(import.meta.url).resolve("better-sqlite3"),
       file,
       busyTimeout: Math.floor(busyTimeout),
       sql: ROUND_SQL,

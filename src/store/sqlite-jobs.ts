@@ -193,11 +193,12 @@ export function sqliteJobMethods(
         const thread = threadFor(database, big);
         return thread ? thread.round(request) : here(database, request);
       });
-      if (claims.length > 0) lastClaimed = done.claimed.length;
       if (done.notified) notifier.after("jobs");
+      const claimed = JSON.parse(done.claimed) as unknown[][];
+      if (claims.length > 0) lastClaimed = claimed.length;
       return {
-        finished: finishedInOrder(finishes, done.finished, brief, now),
-        claimed: done.claimed.map((values) => jobFromRow(rowOf(values))).sort(byPriority),
+        finished: finishedInOrder(finishes, JSON.parse(done.finished), brief, now),
+        claimed: claimed.map((values) => jobFromRow(rowOf(values))).sort(byPriority),
       };
     });
   };
