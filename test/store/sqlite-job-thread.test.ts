@@ -78,6 +78,9 @@ async function harness(count: number, where: "file" | "memory" = "file") {
   };
 }
 
+/** Text that JSON must escape, and characters beyond ASCII, in payloads, results and errors. */
+const TRICKY = 'quote " backslash \\ newline \n tab \t nul-free \u2028 é 漢字 😀 </script>';
+
 type Harness = Awaited<ReturnType<typeof harness>>;
 
 async function launch(launcher: Pick<JobMethods, "launchJobs">, count: number): Promise<void> {
@@ -87,7 +90,7 @@ async function launch(launcher: Pick<JobMethods, "launchJobs">, count: number): 
       job: {
         id: randomUUID(),
         type: "noop",
-        payload: { n },
+        payload: { n, text: TRICKY },
         priority: n % 3,
         maxAttempts: 3,
         runAt: now + n,
@@ -184,6 +187,40 @@ describe("SQLite's job thread (claims and outcome writes beside the event loop)"
       running: 2 * BIG,
       pending: 300 - 3 * BIG,
     });
+  });
+
+  it("carries payloads, results and errors that JSON must escape unchanged through the thread", async () => {
+    const h = await make(3 * BIG);
+    const jobs = await threaded(h);
+    const [failing, ...rest] = jobs as [JobRecord, ...JobRecord[]];
+    expect(failing.payload).toEqual({ n: expect.any(Number), text: TRICKY });
+    const round = vi.spyOn(h.thread() as JobThread, "round");
+    const finished = await h.methods.finishJobs(
+      WORKER,
+      [
+        {
+          id: failing.id,
+          outcome: { status: "failed", error: TRICKY, retryAt: null },
+          held: failing,
+        },
+        ...rest.map((job) => ({
+          id: job.id,
+          outcome: { status: "completed" as const, result: { echo: TRICKY, big: 2 ** 52 } },
+          held: job,
+        })),
+      ],
+      Date.now(),
+    );
+    expect(round).toHaveBeenCalledTimes(1);
+    expect(finished[0]).toMatchObject({ status: "failed", error: TRICKY });
+    expect(finished[1]).toMatchObject({
+      status: "completed",
+      result: { echo: TRICKY, big: 2 ** 52 },
+    });
+    for (const [i, job] of finished.entries())
+      expect(job).toEqual(await h.reads.getJob(jobs[i]?.id as string));
+    const claimed = await h.claim(BIG);
+    expect(claimed.every((j) => (j.payload as { text: string }).text === TRICKY)).toBe(true);
   });
 
   it("answers null for an attempt that is not the worker's, and writes an id sent twice once", async () => {
