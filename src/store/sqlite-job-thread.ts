@@ -4,7 +4,8 @@
  * of a drain's time on SQLite — run beside the event loop instead of on it. The store sends one
  * round at a time, holding its own connection meanwhile (sqlite-jobs.ts): this process's writes
  * never wait on the thread's lock, other processes' locks are waited for under the busy timeout
- * in the thread. A round's request and rows travel as messages (structured clone).
+ * in the thread. A round's request and its rows (JSON texts, sqlite-job-round.ts) travel as
+ * messages.
  *
  * If the thread dies, its rounds in flight reject (their transaction either committed or was
  * rolled back with the thread's connection: the store's callers treat both as a failed write, as
