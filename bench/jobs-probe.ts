@@ -1,13 +1,14 @@
 /**
  * Where a ringmaster drain's database time goes: queues COUNT no-op jobs on a fresh PostgreSQL
  * schema (or SQLite file), drains them with a job service as bench/jobs-child.ts does, and prints
- * jobs/s, the round trips (queries sent by the pg driver) per job during the drain, and the
- * table work per job (`pg_stat_user_tables`: updates, HOT updates, inserts).
+ * jobs/s, the CPU per job of the process, of its main thread and of its other threads (SQLite's
+ * job thread among them), the round trips (queries sent by the pg driver) per job during the
+ * drain, and the table work per job (`pg_stat_user_tables`: updates, HOT updates, inserts).
  *
  *   npx tsx bench/jobs-probe.ts [postgres|sqlite] [COUNT=10000]
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,26 @@ const stats = async () => {
   );
   await c.end();
   return r.rows[0] as { upd: number; hot: number; ins: number };
+};
+
+/**
+ * CPU time (µs) of this process's main thread and of all its threads, from each thread's
+ * `schedstat` (nanoseconds on the CPU): SQLite's job thread (and V8's helpers) apart from the
+ * event loop's thread, which is what a drain's wall time follows when a core is free.
+ */
+const threadCpu = () => {
+  let all = 0;
+  let main = 0;
+  for (const tid of readdirSync("/proc/self/task")) {
+    try {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      all += ns / 1000;
+      if (Number(tid) === process.pid) main = ns / 1000;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return { all, main };
 };
 
 const store = createStore(url, { pollIntervalMs: 10 });
@@ -81,11 +102,13 @@ if (session) {
 const q0 = queriesSent();
 const db0 = backendCpu();
 const cpu0 = process.cpuUsage();
+const threads0 = threadCpu();
 const t0 = performance.now();
 await service.start();
 await done;
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+const threads1 = threadCpu();
 const q = queriesSent() - q0;
 if (session) {
   const { profile } = await session.post("Profiler.stop");
@@ -105,6 +128,10 @@ console.log(
     ms: Math.round(ms),
     maxGapMs: Math.round(maxGap),
     nodeCpuUsPerJob: Math.round((cpu.user + cpu.system) / COUNT),
+    mainThreadCpuUsPerJob: Math.round((threads1.main - threads0.main) / COUNT),
+    otherThreadsCpuUsPerJob: Math.round(
+      (threads1.all - threads1.main - (threads0.all - threads0.main)) / COUNT,
+    ),
     dbCpuUsPerJob: Math.round((dbMs * 1000) / COUNT),
     queriesPerJob: per(q),
     jobsPerQuery: (COUNT / q).toFixed(1),

@@ -7,7 +7,7 @@
  * lateral `SELECT … LIMIT n FOR UPDATE SKIP LOCKED` read in index order, so concurrent claimers
  * skip each other's rows instead of waiting on them; {@link claimStatement} is also the claim half of `finishAndClaimJobs`.
  * SQLite's claims (one writer at a time: per type and due priority, one `UPDATE … WHERE id IN
- * (SELECT … LIMIT n) RETURNING`) are prepared once on better-sqlite3, in sqlite-jobs.ts.
+ * (SELECT … LIMIT n) RETURNING`) are prepared once on better-sqlite3, in sqlite-job-round.ts.
  */
 import { type RawBuilder, sql } from "kysely";
 import type { JobRecord } from "../registry/types.js";

@@ -4,7 +4,7 @@
  * = 'running' AND locked_by = ?` per job. A cancel asked while an attempt ran wins over a retry or
  * a release. When any attempt ended, the `jobs` channel is notified in the same commit, once.
  * `finishAndClaimJobs` adds the worker's next claim to the same round trip. (SQLite runs the same
- * statement prepared once on better-sqlite3: sqlite-jobs.ts.)
+ * statement prepared once on better-sqlite3: sqlite-job-round.ts.)
  */
 import { type Kysely, sql } from "kysely";
 import type { JobRecord } from "../registry/types.js";
@@ -82,7 +82,7 @@ const columnsOf = (table: string, brief: boolean) =>
 const isBrief = (chunk: readonly Finish[]) => chunk.every((f) => f.held !== undefined);
 
 /** The record of `held` after its attempt ended as `row` (the changed columns) says, at `now`. */
-const endedRecord = (held: JobRecord, row: JobRow, now: number): JobRecord => ({
+export const endedRecord = (held: JobRecord, row: JobRow, now: number): JobRecord => ({
   ...held,
   status: row.status as JobRecord["status"],
   result: fromJson(row.result),
@@ -125,7 +125,7 @@ const outcomeValues = (chunk: readonly Finish[]) => {
 /**
  * How an attempt's end sets a job's columns, from its outcome row in `v` (`kind` is `completed`,
  * `cancelled`, `failed`, `retry` or `released`) and the time `now` (an SQL expression): the one
- * list of rules both dialects run (SQLite's statement is sqlite-jobs.ts's). A cancel asked while
+ * list of rules both dialects run (SQLite's statement is sqlite-job-round.ts's). A cancel asked while
  * the attempt ran wins over a retry or a release.
  */
 export const attemptEndAssignments = (now: string) => `

@@ -14,6 +14,7 @@ import type { Database } from "./schema.js";
 import { describeCause, type Listener, type SqlBackend } from "./sql-backend.js";
 import { createSqlStore, type SqlStoreOptions } from "./sql-store.js";
 import { checkSqliteFile } from "./sqlite-check.js";
+import { closeJobThread } from "./sqlite-jobs.js";
 import { withStatementCache } from "./sqlite-statements.js";
 import type { Store, StoreChannel } from "./types.js";
 
@@ -101,9 +102,18 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
         }
       }
       native = database;
+      const opened = database;
+      const cached = withStatementCache(database, STORE_DEFAULTS.sqliteStatementCache);
       return new Kysely<Database>({
         dialect: new SqliteDialect({
-          database: withStatementCache(database, STORE_DEFAULTS.sqliteStatementCache),
+          database: {
+            prepare: (text) => cached.prepare(text),
+            close() {
+              // The job thread's connection closes after its rounds in flight (sqlite-jobs.ts).
+              void closeJobThread(opened);
+              cached.close();
+            },
+          },
         }),
       });
     },
