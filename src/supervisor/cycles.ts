@@ -31,6 +31,8 @@ export function startCycles(d: DaemonSupervisor, run: Run): void {
  */
 const cycleHooks: TimerWheelHooks<CycleState> = {
   fire: cycleNow,
+  // The next cycle's state and hook: the call that would otherwise wait for both.
+  prefetch: (s) => typeof s.cycle === "function",
   failed: (s, error) => escapedFrom(s.owner as Owner, error),
 };
 

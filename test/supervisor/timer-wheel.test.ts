@@ -153,4 +153,24 @@ describe("timer wheel", () => {
     expect(wheel.size).toBe(0);
     expect(clock.pending()).toBe(0);
   });
+
+  it("asks to read the next timer of a batch ahead, before the current one fires, and counts it", async () => {
+    const clock = createManualClock(T0);
+    const calls: string[] = [];
+    const wheel = new TimerWheel<Named>(clock, {
+      fire(timer) {
+        calls.push(`fire ${timer.name}`);
+        return undefined;
+      },
+      failed() {},
+      prefetch(timer) {
+        calls.push(`ahead ${timer.name}`);
+        return timer.name !== "b";
+      },
+    });
+    for (const name of ["a", "b", "c"]) wheel.schedule(new Named(name), T0 + 10);
+    await clock.advance(10);
+    expect(calls).toEqual(["ahead b", "fire a", "ahead c", "fire b", "fire c"]);
+    expect(wheel.readAhead).toBe(1);
+  });
 });
