@@ -9,9 +9,9 @@ import {
 
 // Coalesced timers for periodic work (issue 17): the timers of a wheel that fall due at the same
 // time share one bucket and one timer of the clock, which fires them as a batch, in the order
-// they were scheduled, with the clock read once for the batch (each timer gets the latest reading). A fleet of 10,000 daemons at
-// 100 ms whose cycles end within the same millisecond costs one Node timer for all of them
-// instead of one each. Due times are exact (a bucket per due time, no rounding), so under a
+// they were scheduled, each as its own owner, with the clock read once for the batch (each timer
+// gets the latest reading). A fleet of 10,000 daemons at 100 ms whose cycles end within the same
+// millisecond costs one Node timer for all of them instead of one each. Due times are exact (a bucket per due time, no rounding), so under a
 // manual clock a timer fires exactly when it would have on its own.
 
 /** A timer of a {@link TimerWheel}: linked into the bucket of its due time while scheduled. */
@@ -133,7 +133,7 @@ export class TimerWheel<T extends WheelTimer> {
     }
     this.buckets.set(due, bucket);
     const { fire } = bucket;
-    // The wheel's own timer belongs to no one: each timer fires in its own context (hooks.fire).
+    // The wheel's own timer belongs to no one: each timer fires as its own `owner` (fireBucket).
     bucket.handle = runUnowned(() => this.clock.setTimeout(fire, Math.max(0, due - now)));
     return bucket;
   }
