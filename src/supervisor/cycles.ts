@@ -3,65 +3,43 @@ import { coerceError, describeError } from "../internal/errors.js";
 import { AbortedError, withTimeout } from "../internal/sleep.js";
 import { formatDuration } from "../registry/duration.js";
 import { DoNotRestart } from "../registry/errors.js";
-import { switchOwner } from "./async-context.js";
+import type { Owner } from "./async-context.js";
 import { restartDelay } from "./backoff.js";
 import { escapedFrom } from "./containment.js";
+import type { CycleState } from "./cycle-state.js";
 import type { DaemonSupervisor } from "./daemon.js";
 import { heapProbe, heapUsed } from "./heap-watch.js";
 import type { Run } from "./run.js";
-import { TimerWheel, type TimerWheelHooks, WheelTimer } from "./timer-wheel.js";
+import { TimerWheel, type TimerWheelHooks } from "./timer-wheel.js";
 
 // The cycles of a periodic daemon (interval or cron): one run's schedule, timeouts and error
 // counting. A cycle that fails more than `maxConsecutiveErrors` times in a row fails the run.
 
 /** Starts the schedule: the first cycle at once (interval) or at the next cron time. */
 export function startCycles(d: DaemonSupervisor, run: Run): void {
-  if (d.spec.interval !== undefined) tick(d, run);
-  else scheduleCycle(d, run);
+  if (d.spec.interval !== undefined) {
+    d.cycling.bindRun(run, wheelOf(d.host.clock));
+    tick(d, run);
+  } else scheduleCycle(d, run);
 }
 
 /**
- * An interval daemon's cycle timer, in the timer wheel of its clock: the daemons whose cycles
- * end in the same millisecond share one timer of the clock (timer-wheel.ts). Each fires as its
- * run's owner (async-context.ts), and what one throws fails that run only.
+ * An interval daemon's cycles wait in the timer wheel of its clock (its `CycleState` is the
+ * wheel's timer): the daemons whose cycles end in the same millisecond share one timer of the
+ * clock (timer-wheel.ts). Each fires as its run's owner (async-context.ts), and what one throws
+ * fails that run only.
  */
-export class CycleTimer extends WheelTimer {
-  /**
-   * What a cycle reads of the spec besides its hook, kept here for the run (its spec does not
-   * change while it runs): the spec is a large object over several cache lines, and each of its
-   * fields read was one more cache miss per cycle of a fleet whose 10,000 daemons are each
-   * touched once per 100 ms.
-   */
-  readonly interval: number;
-  readonly timed: boolean;
-
-  constructor(
-    readonly wheel: TimerWheel<CycleTimer>,
-    readonly d: DaemonSupervisor,
-    readonly run: Run,
-  ) {
-    super();
-    this.interval = d.spec.interval ?? 0;
-    this.timed = d.spec.cycleTimeout !== undefined;
-  }
-
-  cancel(): void {
-    this.wheel.cancel(this);
-  }
-}
-
-const cycleHooks: TimerWheelHooks<CycleTimer> = {
-  fire: (timer, now) => {
-    switchOwner(timer.run.owner);
-    return tick(timer.d, timer.run, now);
-  },
-  failed: (timer, error) => escapedFrom(timer.run.owner, error),
+const cycleHooks: TimerWheelHooks<CycleState> = {
+  fire: cycleNow,
+  // The next cycle's state and hook: the call that would otherwise wait for both.
+  prefetch: (s) => typeof s.cycle === "function",
+  failed: (s, error) => escapedFrom(s.owner as Owner, error),
 };
 
 /** One wheel per clock, shared by every manager on it. */
-const wheels = new WeakMap<Clock, TimerWheel<CycleTimer>>();
+const wheels = new WeakMap<Clock, TimerWheel<CycleState>>();
 
-function wheelOf(clock: Clock): TimerWheel<CycleTimer> {
+function wheelOf(clock: Clock): TimerWheel<CycleState> {
   let wheel = wheels.get(clock);
   if (!wheel) {
     wheel = new TimerWheel(clock, cycleHooks);
@@ -70,19 +48,21 @@ function wheelOf(clock: Clock): TimerWheel<CycleTimer> {
   return wheel;
 }
 
+/** Pauses or resumes the cycles of `run` (a cycle due while paused runs on resume). */
+export function pauseCycles(run: Run, paused: boolean): void {
+  run.paused = paused;
+  if (run.wheelTimer?.run === run) run.wheelTimer.paused = paused;
+}
+
 /**
  * Schedules the next cycle. An interval daemon's is due `nextCycleDelay` after `from`, the end
- * of the cycle that just finished (read by endCycle; the clock when not given).
+ * of the cycle that just finished (the clock when not given).
  */
 export function scheduleCycle(d: DaemonSupervisor, run: Run, from?: number): void {
   const { clock } = d.host;
-  const timer = run.wheelTimer;
-  if (timer !== undefined || d.spec.interval !== undefined) {
-    const wheelTimer = timer ?? new CycleTimer(wheelOf(clock), d, run);
-    run.wheelTimer = wheelTimer;
-    const delay = d.stats.consecutiveErrors === 0 ? wheelTimer.interval : nextCycleDelay(d);
-    const now = from ?? clock.now();
-    wheelTimer.wheel.schedule(wheelTimer, now + delay, now);
+  const s = d.cycling;
+  if (s.run === run) {
+    scheduleNext(s, from ?? clock.now());
     return;
   }
   const delay = nextCycleDelay(d);
@@ -90,21 +70,27 @@ export function scheduleCycle(d: DaemonSupervisor, run: Run, from?: number): voi
   run.cycleTimer = clock.setTimeout(() => tick(d, run), delay);
 }
 
+/** The next cycle of the bound interval run, `nextCycleDelay` after `from`. */
+function scheduleNext(s: CycleState, from: number): void {
+  const delay = s.consecutiveErrors === 0 ? s.interval : nextCycleDelay(s.d);
+  (s.wheel as TimerWheel<CycleState>).schedule(s, from + delay, from);
+}
+
 /**
  * Runs a cycle now (unless paused or over) and schedules the next when it has ended. `now` is
- * the clock as its caller read it (the timer wheel's batch); returns the clock as read at the
- * end of a synchronous cycle, for the next daemon of the batch.
+ * the clock as its caller read it; returns the clock as read at the end of a synchronous cycle.
  */
 export function tick(d: DaemonSupervisor, run: Run, now?: number): number | undefined {
   if (run !== d.run || run.ended) return undefined;
+  const s = d.cycling;
+  if (s.run === run) return cycleNow(s, now);
   if (run.paused) {
     run.tickWhenResumed = true;
     return undefined;
   }
-  const timer = run.wheelTimer;
-  const outcome = timer ? runCycle(d, run, now, timer.timed) : runCycle(d, run, now);
+  const outcome = runCycle(d, run, now);
   if (outcome === true) {
-    const ended = d.stats.lastCycleAt ?? undefined;
+    const ended = s.lastEnd;
     scheduleCycle(d, run, ended);
     return ended;
   }
@@ -117,6 +103,76 @@ export function tick(d: DaemonSupervisor, run: Run, now?: number): number | unde
 }
 
 /**
+ * A cycle of the interval run bound to `s`, all read from `s` (the timer wheel's batch calls
+ * it with its reading of the clock as `now`). The run is live: its end takes its timer out of
+ * the wheel. Returns the clock as read at the end of a synchronous cycle, for the next timer of
+ * the batch.
+ */
+function cycleNow(s: CycleState, now: number | undefined): number | undefined {
+  if (s.paused) {
+    (s.run as Run).tickWhenResumed = true;
+    return undefined;
+  }
+  const started = now ?? s.host.clock.now();
+  if (s.timed) {
+    const { d } = s;
+    const run = s.run as Run;
+    void runCycleWithTimeout(d, run, started).then((more) => {
+      if (more) scheduleCycle(d, run);
+    });
+    return undefined;
+  }
+  const { ctx } = s;
+  let result: unknown;
+  let error: Error | undefined;
+  const heapBefore = heapProbe.on ? heapUsed() : 0;
+  try {
+    // Called as a method of its hooks, as `run.hooks.cycle(ctx)` would be, without reading them.
+    result = Reflect.apply(s.cycle as CycleHook, s.hooks, [ctx]);
+  } catch (thrown) {
+    error = coerceError(thrown);
+  } finally {
+    if (heapProbe.on) s.d.heapGrowth += heapUsed() - heapBefore;
+  }
+  if (error === undefined && isThenable(result)) {
+    cycleAsync(s.d, s.run as Run, started, result);
+    return undefined;
+  }
+  // The cycle may have ended its own run (a stop, a failure): another run's context, or none.
+  if (s.ctx !== ctx || !countCycle(s, started, error)) return undefined;
+  const ended = s.lastEnd;
+  if (s.ctx === ctx) scheduleNext(s, ended);
+  return ended;
+}
+
+/** The rest of a cycle that returned a promise: counted when it settles, then the next scheduled. */
+function cycleAsync(
+  d: DaemonSupervisor,
+  run: Run,
+  started: number,
+  result: PromiseLike<unknown>,
+): void {
+  const cycle = Promise.resolve(result).then(
+    () => endCycle(d, run, started, undefined),
+    (thrown) => endCycle(d, run, started, coerceError(thrown)),
+  );
+  run.cycle = cycle;
+  cycle.then((more) => {
+    if (more) scheduleCycle(d, run);
+  });
+}
+
+type CycleHook = (ctx: unknown) => unknown;
+
+function isThenable(result: unknown): result is PromiseLike<unknown> {
+  return (
+    result !== null &&
+    typeof result === "object" &&
+    typeof (result as PromiseLike<unknown>).then === "function"
+  );
+}
+
+/**
  * The wait before the next cycle. Interval daemons wait `interval` after a cycle ends; after a
  * failed one (with `cycleErrorBackoff`, the default) they wait
  * `max(interval, restart delay for that many consecutive errors)` — with the default restart
@@ -126,7 +182,7 @@ export function tick(d: DaemonSupervisor, run: Run, now?: number): number | unde
 export function nextCycleDelay(d: DaemonSupervisor): number {
   const { interval, cycleErrorBackoff, restart } = d.spec;
   if (interval !== undefined) {
-    const errors = d.stats.consecutiveErrors;
+    const errors = d.cycling.consecutiveErrors;
     if (errors === 0 || cycleErrorBackoff === false) return interval;
     return Math.max(interval, restartDelay(restart, errors));
   }
@@ -139,13 +195,12 @@ export function nextCycleDelay(d: DaemonSupervisor): number {
  * failed by too many errors). Synchronous cycles cost no promise; without a cycleTimeout the cycle sees the run's
  * context and signal as they are.
  */
-export function runCycle(
+function runCycle(
   d: DaemonSupervisor,
   run: Run,
   started: number = d.host.clock.now(),
-  timed: boolean = d.spec.cycleTimeout !== undefined,
 ): boolean | Promise<boolean> {
-  if (timed) return runCycleWithTimeout(d, run, started);
+  if (d.spec.cycleTimeout !== undefined) return runCycleWithTimeout(d, run, started);
   let result: unknown;
   const heapBefore = heapProbe.on ? heapUsed() : 0;
   try {
@@ -155,11 +210,7 @@ export function runCycle(
   } finally {
     if (heapProbe.on) d.heapGrowth += heapUsed() - heapBefore;
   }
-  if (
-    result !== null &&
-    typeof result === "object" &&
-    typeof (result as PromiseLike<unknown>).then === "function"
-  ) {
+  if (isThenable(result)) {
     const cycle = Promise.resolve(result).then(
       () => endCycle(d, run, started, undefined),
       (thrown) => endCycle(d, run, started, coerceError(thrown)),
@@ -211,7 +262,7 @@ export async function runCycleWithTimeout(
   return endCycle(d, run, started, error);
 }
 
-/** Counts a finished cycle; true to go on. */
+/** Counts a finished cycle of `run` (unless the run is over); true to go on. */
 export function endCycle(
   d: DaemonSupervisor,
   run: Run,
@@ -219,52 +270,80 @@ export function endCycle(
   error: Error | undefined,
 ): boolean {
   if (run !== d.run || run.ended) return false;
-  const { spec, stats } = d;
-  const ended = d.host.clock.now();
-  stats.cycles++;
-  stats.lastCycleAt = ended;
-  stats.lastCycleDurationMs = ended - started;
-  d.lastHeartbeatAt = ended;
-  // A finished cycle is a heartbeat. The manager writes it through at most every
-  // `heartbeatWriteInterval`, and is asked no more often: a cycle costs no call and no closure.
-  if (d.host.onHeartbeat && ended >= d.nextHeartbeatWrite) {
-    const interval = d.host.heartbeatWriteInterval ?? 0;
-    if (d.nextHeartbeatWrite === 0 && interval > 0) {
-      // The first write comes at a random point of the first interval, so a fleet started
-      // together spreads its writes over the interval instead of writing every record at once.
-      d.nextHeartbeatWrite = ended + Math.random() * interval;
-    } else {
-      d.nextHeartbeatWrite = ended + interval;
-      d.host.onHeartbeat(d);
-    }
-  }
-  if (d.host.observed("daemon:cycle")) {
-    d.host.emit("daemon:cycle", {
-      name: d.name,
-      durationMs: ended - started,
-      ok: !error,
-      ...(error ? { error: describeError(error) } : {}),
-      at: ended,
-    });
-  }
-  if (!error) {
-    stats.consecutiveErrors = 0;
+  return countCycle(d.cycling, started, error, run);
+}
+
+/**
+ * Counts a finished cycle of the live run `run` (its end read from the clock now); true to go
+ * on. A finished cycle is a heartbeat: the manager writes it through at most every
+ * `heartbeatWriteInterval`, and is asked no more often.
+ */
+function countCycle(
+  s: CycleState,
+  started: number,
+  error: Error | undefined,
+  run: Run = s.run as Run,
+): boolean {
+  const { host } = s;
+  const ended = host.clock.now();
+  s.cycles++;
+  s.lastEnd = ended;
+  s.lastDuration = ended - started;
+  if (ended >= s.nextBeat && host.onHeartbeat !== undefined) handOnBeat(s, ended);
+  if (host.observed("daemon:cycle")) emitCycle(s.d, started, ended, error);
+  if (error === undefined) {
+    s.consecutiveErrors = 0;
     return true;
   }
-  stats.cycleErrors++;
-  stats.consecutiveErrors++;
+  return cycleFailed(s, run, ended, error);
+}
+
+function handOnBeat(s: CycleState, ended: number): void {
+  const { host } = s;
+  const interval = host.heartbeatWriteInterval ?? 0;
+  if (s.nextBeat === Number.NEGATIVE_INFINITY && interval > 0) {
+    // The first write comes at a random point of the first interval, so a fleet started
+    // together spreads its writes over the interval instead of writing every record at once.
+    s.nextBeat = ended + Math.random() * interval;
+  } else {
+    s.nextBeat = ended + interval;
+    host.onHeartbeat?.(s.d);
+  }
+}
+
+function emitCycle(
+  d: DaemonSupervisor,
+  started: number,
+  ended: number,
+  error: Error | undefined,
+): void {
+  d.host.emit("daemon:cycle", {
+    name: d.name,
+    durationMs: ended - started,
+    ok: !error,
+    ...(error ? { error: describeError(error) } : {}),
+    at: ended,
+  });
+}
+
+/** A cycle failed: counted, logged, and past `maxConsecutiveErrors` (or DoNotRestart) the run fails. */
+function cycleFailed(s: CycleState, run: Run, ended: number, error: Error): boolean {
+  const { d } = s;
+  const { spec } = d;
+  s.cycleErrors++;
+  s.consecutiveErrors++;
   d.lastError = describeError(error);
   d.lastErrorAt = ended;
-  d.log.warn(`cycle failed (${stats.consecutiveErrors} in a row): ${d.lastError}`);
+  d.log.warn(`cycle failed (${s.consecutiveErrors} in a row): ${d.lastError}`);
   if (DoNotRestart.is(error)) {
     d.fail(run, error, "cycle");
     return false;
   }
-  if (stats.consecutiveErrors > spec.maxConsecutiveErrors) {
+  if (s.consecutiveErrors > spec.maxConsecutiveErrors) {
     d.fail(
       run,
       new Error(
-        `${stats.consecutiveErrors} consecutive cycle errors (maxConsecutiveErrors ${spec.maxConsecutiveErrors}); last: ${d.lastError}`,
+        `${s.consecutiveErrors} consecutive cycle errors (maxConsecutiveErrors ${spec.maxConsecutiveErrors}); last: ${d.lastError}`,
         { cause: error },
       ),
       "cycle",

@@ -9,7 +9,8 @@ import { DoNotRestart } from "../registry/errors.js";
 import type { DaemonLogger, DaemonSpec, DaemonStats, HealthReport } from "../registry/types.js";
 import { runAs } from "./async-context.js";
 import { mayRestart, restartDelay } from "./backoff.js";
-import { tick } from "./cycles.js";
+import { CycleState } from "./cycle-state.js";
+import { pauseCycles, tick } from "./cycles.js";
 import { UNKNOWN_HEALTH } from "./health.js";
 import { checkHealth, currentHealth, healthStatus } from "./health-check.js";
 import type { SupervisorHost } from "./host.js";
@@ -39,14 +40,8 @@ export class DaemonSupervisor {
   /** Why the last stop did not finish in time (work or cleanup past stopTimeout); null if it did. */
   unstopped: string | null = null;
   nextRestartAt: number | null = null;
-  lastHeartbeatAt: number | null = null;
   heartbeat: Record<string, unknown> | null = null;
-  /** When a finished cycle may next be handed on as a heartbeat to write (cycles.ts). */
-  nextHeartbeatWrite = 0;
-  /**
-   * @internal The host's write-through of this daemon's beats (the manager's, made on the first
-   * beat): kept here, so a beat costs no lookup by name.
-   */
+  /** @internal The host's write-through of its beats (made on the first): no lookup by name. */
   heartbeatWrites:
     | { beat(at: number, details: Record<string, unknown> | null): void; readonly stopped: boolean }
     | undefined = undefined;
@@ -55,13 +50,8 @@ export class DaemonSupervisor {
   lastStall: { ms: number; at: number } | null = null;
   /** Bytes the heap grew across this daemon's cycles while the heap watch measures (heap-watch.ts). */
   heapGrowth = 0;
-  readonly stats: DaemonStats = {
-    cycles: 0,
-    cycleErrors: 0,
-    consecutiveErrors: 0,
-    lastCycleAt: null,
-    lastCycleDurationMs: null,
-  };
+  /** Its cycles' counters and times, and an interval daemon's timer (cycle-state.ts). */
+  readonly cycling: CycleState;
 
   /** The current run (internal to the supervisor's modules). */
   run: Run | undefined;
@@ -79,6 +69,7 @@ export class DaemonSupervisor {
     public config: Readonly<Record<string, unknown>>,
     readonly host: SupervisorHost,
   ) {
+    this.cycling = new CycleState(this);
     // A command daemon runs through the same hooks, state machine and timeouts as any other.
     const run = programSpec(spec, host.programs);
     this.spec = run.spec;
@@ -98,6 +89,16 @@ export class DaemonSupervisor {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /** Counters of its cycles (a live view: `ctx.stats`). */
+  get stats(): DaemonStats {
+    return this.cycling.stats;
+  }
+
+  /** When it last beat: the end of its last cycle, or a later `ctx.heartbeat`. */
+  get lastHeartbeatAt(): number | null {
+    return this.cycling.lastBeatAt;
   }
 
   /** Where its code runs: the live guest's or program's pid, thread, memory and CPU, else just the kind. */
@@ -194,7 +195,7 @@ export class DaemonSupervisor {
     this.run = run;
     this.startedAt = clock.now();
     this.health = UNKNOWN_HEALTH;
-    this.stats.consecutiveErrors = 0;
+    this.cycling.consecutiveErrors = 0;
     if (waited && !waited.ok) {
       this.fail(
         run,
@@ -213,8 +214,7 @@ export class DaemonSupervisor {
   /** @internal Set once the warning about declared types without a handler was given. */
   warnedUnhandled = false;
 
-  /** Whether the daemon uses the bus this run (declared subscriptions, or subscribe() calls). */
-  /** @internal */
+  /** @internal Whether the daemon uses the bus this run (declared subscriptions, or subscribe() calls). */
   usesBus(run: Run): boolean {
     return this.spec.subscribes.length > 0 || run.ctx.subscribed;
   }
@@ -222,7 +222,7 @@ export class DaemonSupervisor {
   /** Records a heartbeat (from `ctx.heartbeat`, also bridged from worker and process guests). */
   beat(details: Record<string, unknown> | null): void {
     const at = this.host.clock.now();
-    this.lastHeartbeatAt = at;
+    this.cycling.beat(at);
     this.heartbeat = details;
     if (this.run) this.run.lastBeatAt = at;
     this.host.emit("daemon:heartbeat", { name: this.name, at, details });
@@ -245,10 +245,9 @@ export class DaemonSupervisor {
   }
 
   /**
-   * Handles a failure of the current run: tears it down in the background, then backs off and
-   * restarts, or ends in `failed` (budget spent, `DoNotRestart`, or policy `never`).
+   * @internal Handles a failure of the current run: tears it down in the background, then backs
+   * off and restarts, or ends in `failed` (budget spent, `DoNotRestart`, or policy `never`).
    */
-  /** @internal */
   fail(run: Run, thrown: unknown, phase: string, returned = false): void {
     if (run !== this.run || run.abort.aborted) return;
     const error = coerceError(thrown);
@@ -324,7 +323,7 @@ export class DaemonSupervisor {
     if (run.healthTimer) clock.clearTimeout(run.healthTimer);
     if (run.resetTimer) clock.clearTimeout(run.resetTimer);
     if (run.cycleTimer) clock.clearTimeout(run.cycleTimer);
-    run.wheelTimer?.cancel();
+    run.wheelTimer?.release(run);
     if (this.usesBus(run)) {
       bus.setOpen(this.name, false);
       bus.detachAll(this.name);
@@ -377,7 +376,7 @@ export class DaemonSupervisor {
   pause(): void {
     const run = this.run;
     if (!run || this.state !== "running") return;
-    run.paused = true;
+    pauseCycles(run, true);
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, false);
     this.transition("paused");
   }
@@ -385,7 +384,7 @@ export class DaemonSupervisor {
   resume(): void {
     const run = this.run;
     if (!run || this.state !== "paused") return;
-    run.paused = false;
+    pauseCycles(run, false);
     this.readyAt = this.host.clock.now();
     this.transition("running");
     if (this.usesBus(run)) this.host.bus.setOpen(this.name, true);

@@ -126,7 +126,7 @@ export function healthStatus(d: DaemonSupervisor): HealthReport["status"] {
   if (heartbeatVerdict(d, d.run)) return "unhealthy";
   if (d.spec.cycle && d.state !== "paused") {
     const period = d.spec.interval ?? d.period;
-    const last = d.stats.lastCycleAt ?? d.startedAt;
+    const last = d.cycling.lastCycleAt ?? d.startedAt;
     if (
       period !== undefined &&
       last !== null &&
@@ -134,7 +134,7 @@ export function healthStatus(d: DaemonSupervisor): HealthReport["status"] {
     )
       return "unhealthy";
   }
-  return d.stats.consecutiveErrors > 0 ? "degraded" : "healthy";
+  return d.cycling.consecutiveErrors > 0 ? "degraded" : "healthy";
 }
 
 /** The health shown in status: the last hook report, or derived live. */
@@ -150,9 +150,9 @@ export function derivedHealth(d: DaemonSupervisor): HealthReport {
   return deriveHealth({
     now: d.host.clock.now(),
     period: d.spec.cycle ? d.period : undefined,
-    lastCycleAt: d.stats.lastCycleAt,
+    lastCycleAt: d.cycling.lastCycleAt,
     startedAt: d.startedAt,
-    consecutiveErrors: d.stats.consecutiveErrors,
+    consecutiveErrors: d.cycling.consecutiveErrors,
     lastError: d.lastError,
     paused: d.state === "paused",
   });

@@ -10,7 +10,7 @@ import { formatDuration } from "../registry/duration.js";
 import type { DaemonHooks, HealthReport } from "../registry/types.js";
 import { type Owner, runAs } from "./async-context.js";
 import { RunContext } from "./context.js";
-import type { CycleTimer } from "./cycles.js";
+import type { CycleState } from "./cycle-state.js";
 import type { DaemonSupervisor } from "./daemon.js";
 import { daemonOwner } from "./owner.js";
 
@@ -32,7 +32,7 @@ export interface Run {
   /** A cron daemon's timer for its next cycle. */
   cycleTimer: TimerHandle | undefined;
   /** An interval daemon's timer for its next cycle, in its clock's timer wheel (cycles.ts). */
-  wheelTimer: CycleTimer | undefined;
+  wheelTimer: CycleState | undefined;
   unhealthyStreak: number;
   /** When the daemon last called `ctx.heartbeat()` in this run (for `heartbeatTimeout`). */
   lastBeatAt: number | null;

@@ -7,7 +7,7 @@ import type { DaemonStatus, ProbeReport } from "./types.js";
 /** The status of one daemon as `manager.status(name)` shows it. */
 export function statusOf(tree: SupervisionTree, name: string): DaemonStatus {
   const d = tree.sup(name);
-  const { spec, stats } = d;
+  const { spec, cycling: stats } = d;
   return {
     name,
     description: spec.description,

@@ -174,3 +174,120 @@ describe("cycles in one timer-wheel batch", () => {
     expect(clock.pending()).toBe(0);
   });
 });
+
+// What a cycle counts lives in one object per daemon (cycle-state.ts): the counters and times
+// seen through `ctx.stats` and the supervisor's status must read as the plain fields they were.
+describe("a daemon's cycle counters and times", () => {
+  it("ctx.stats is live, spreads and serializes to its five fields, and counts on across restarts", async () => {
+    const clock = createManualClock(T0);
+    let held: unknown;
+    const seen: unknown[] = [];
+    const daemon = defineDaemon({
+      name: "counter",
+      interval: "100ms",
+      cycle(ctx) {
+        held ??= ctx.stats;
+        seen.push({ ...ctx.stats });
+        if (ctx.stats.cycles === 1) throw new Error("second cycle fails");
+      },
+    });
+    const [sup] = supervise([daemon], clock) as [DaemonSupervisor];
+    sup.launch();
+    await clock.settle();
+    await clock.advance(200);
+    expect(seen).toEqual([
+      {
+        cycles: 0,
+        cycleErrors: 0,
+        consecutiveErrors: 0,
+        lastCycleAt: null,
+        lastCycleDurationMs: null,
+      },
+      { cycles: 1, cycleErrors: 0, consecutiveErrors: 0, lastCycleAt: T0, lastCycleDurationMs: 0 },
+      // The failed cycle's backoff is max(interval, 1 s): no third cycle yet.
+    ]);
+    // The object a cycle kept is the live one, and reads as plain fields.
+    expect(held).toBe(sup.stats);
+    expect(JSON.parse(JSON.stringify(held))).toEqual({
+      cycles: 2,
+      cycleErrors: 1,
+      consecutiveErrors: 1,
+      lastCycleAt: T0 + 100,
+      lastCycleDurationMs: 0,
+    });
+    expect(Object.keys(held as object)).toEqual([
+      "cycles",
+      "cycleErrors",
+      "consecutiveErrors",
+      "lastCycleAt",
+      "lastCycleDurationMs",
+    ]);
+    await sup.stop("stopped");
+    sup.launch();
+    await clock.settle();
+    // A new run starts its error streak afresh; the counters go on.
+    expect({ ...sup.stats }).toMatchObject({ cycles: 3, cycleErrors: 1, consecutiveErrors: 0 });
+    await sup.stop("stopped");
+    expect(clock.pending()).toBe(0);
+  });
+
+  it("the last heartbeat is the later of the last cycle's end and the last ctx.heartbeat", async () => {
+    const clock = createManualClock(T0);
+    let beatNext = false;
+    const daemon = defineDaemon({
+      name: "beater",
+      interval: "100ms",
+      cycle(ctx) {
+        if (beatNext) {
+          // A beat inside the cycle, which then ends: the end is the latest.
+          ctx.heartbeat({ inside: true });
+        }
+      },
+    });
+    const [sup] = supervise([daemon], clock) as [DaemonSupervisor];
+    expect(sup.lastHeartbeatAt).toBeNull();
+    sup.launch();
+    await clock.settle();
+    expect(sup.lastHeartbeatAt).toBe(T0);
+    await clock.advance(40);
+    sup.beat({ between: true });
+    expect(sup.lastHeartbeatAt).toBe(T0 + 40);
+    expect(sup.heartbeat).toEqual({ between: true });
+    await clock.advance(60);
+    expect(sup.lastHeartbeatAt).toBe(T0 + 100);
+    beatNext = true;
+    await clock.advance(100);
+    expect(sup.lastHeartbeatAt).toBe(T0 + 200);
+    expect(sup.heartbeat).toEqual({ inside: true });
+    await sup.stop("stopped");
+  });
+
+  it("a cycle due while paused runs on resume, then the interval goes on from its end", async () => {
+    const clock = createManualClock(T0);
+    const starts: number[] = [];
+    const daemon = defineDaemon({
+      name: "pausable",
+      interval: "100ms",
+      cycle(ctx) {
+        starts.push(ctx.clock.now() - T0);
+      },
+    });
+    const [sup] = supervise([daemon], clock) as [DaemonSupervisor];
+    sup.launch();
+    await clock.settle();
+    sup.pause();
+    await clock.advance(250);
+    expect(starts).toEqual([0]);
+    sup.resume();
+    await clock.advance(100);
+    expect(starts).toEqual([0, 250, 350]);
+    // Paused and resumed before the next cycle is due: it runs when due, once.
+    sup.pause();
+    await clock.advance(50);
+    sup.resume();
+    await clock.advance(50);
+    expect(starts).toEqual([0, 250, 350, 450]);
+    await sup.stop("stopped");
+    expect(clock.pending()).toBe(0);
+  });
+});

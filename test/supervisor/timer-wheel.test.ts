@@ -130,4 +130,47 @@ describe("timer wheel", () => {
     await clock.advance(10);
     expect(seen).toEqual([10, 13, 16]);
   });
+
+  it("buckets used again (after firing, after emptying) fire only their new timers, at their new times", async () => {
+    const clock = createManualClock(T0);
+    const { wheel, fired } = wheelOn(clock);
+    const [a, b, c] = ["a", "b", "c"].map((n) => new Named(n)) as [Named, Named, Named];
+    wheel.schedule(a, T0 + 10);
+    await clock.advance(10);
+    expect(fired).toEqual(["a@10"]);
+    // The fired bucket is spare now; emptied by cancels, the next one is too.
+    wheel.schedule(a, T0 + 20);
+    wheel.schedule(b, T0 + 20);
+    wheel.cancel(a);
+    wheel.cancel(b);
+    expect(clock.pending()).toBe(0);
+    wheel.schedule(c, T0 + 30);
+    wheel.schedule(a, T0 + 40);
+    expect([c.due, a.due, b.due]).toEqual([T0 + 30, T0 + 40, Number.NaN]);
+    expect(wheel.bucketCount).toBe(2);
+    await clock.advance(40);
+    expect(fired).toEqual(["a@10", "c@30", "a@40"]);
+    expect(wheel.size).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it("asks to read the next timer of a batch ahead, before the current one fires, and counts it", async () => {
+    const clock = createManualClock(T0);
+    const calls: string[] = [];
+    const wheel = new TimerWheel<Named>(clock, {
+      fire(timer) {
+        calls.push(`fire ${timer.name}`);
+        return undefined;
+      },
+      failed() {},
+      prefetch(timer) {
+        calls.push(`ahead ${timer.name}`);
+        return timer.name !== "b";
+      },
+    });
+    for (const name of ["a", "b", "c"]) wheel.schedule(new Named(name), T0 + 10);
+    await clock.advance(10);
+    expect(calls).toEqual(["ahead b", "fire a", "ahead c", "fire b", "fire c"]);
+    expect(wheel.readAhead).toBe(1);
+  });
 });
