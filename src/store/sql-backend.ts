@@ -45,6 +45,12 @@ export interface SqlBackend {
    * prepared once on it (sqlite-jobs.ts); throws before `connect`.
    */
   sqliteDatabase?(): BetterSqlite3.Database;
+  /**
+   * After the connection was destroyed: resolves once what the backend runs beside it has stopped
+   * (SQLite: the job thread, whose connection closes after its round in flight), so a closed store
+   * leaves nothing running that the process's exit could cut short.
+   */
+  closed?(): Promise<void>;
   /** False for errors retrying cannot fix (bad data, constraint violations). */
   isRetryable(error: Error): boolean;
   /** Maps a failed migration or version check to a StoreError. */

@@ -91,6 +91,7 @@ export function createSqlConnection(backend: SqlBackend): SqlConnection {
       closed = true;
       await listener?.close().catch(() => {});
       await db?.destroy().catch(() => {});
+      await backend.closed?.().catch(() => {});
     },
 
     async listen(channel, onNotify) {

@@ -36,6 +36,8 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
   const busyTimeout = options.busyTimeoutMs ?? STORE_DEFAULTS.busyTimeout;
   const local = new Map<string, Set<() => void>>();
   let native: BetterSqlite3.Database | undefined;
+  /** The job thread's exit once the connection closed (sqlite-jobs.ts). */
+  let threadClosed: Promise<void> | undefined;
 
   const fire = (channel: string) => {
     for (const fn of [...(local.get(channel) ?? [])]) {
@@ -110,7 +112,7 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
             prepare: (text) => cached.prepare(text),
             close() {
               // The job thread's connection closes after its rounds in flight (sqlite-jobs.ts).
-              void closeJobThread(opened);
+              threadClosed = closeJobThread(opened);
               cached.close();
             },
           },
@@ -133,6 +135,7 @@ export function createSqliteStore(url: string, path: string, options: SqliteStor
     },
     afterNotify: (channel) => fire(channel),
     createListener: (db) => createPollListener(db, clock, pollInterval, local),
+    closed: () => threadClosed ?? Promise.resolve(),
     sqliteDatabase() {
       if (!native) throw new Error(`store ${url} is not open`);
       return native;

@@ -74,4 +74,30 @@ describe("a SQLite drain through the job thread", () => {
       await jobs.stop(1000);
     }
   }, 60_000);
+
+  it("closes the store only once its job thread has exited, so the process may exit at once", async () => {
+    database = testDatabase("sqlite");
+    const s = database.store();
+    store = s;
+    await s.open();
+    const jobs = service(s, [defineJob({ type: "noop", concurrency: 10, run: () => {} })]);
+    let completed = 0;
+    jobs.on("status", (update) => {
+      if (update.status === "completed") completed++;
+    });
+    await jobs.forDaemon("test").launchMany(
+      "noop",
+      Array.from({ length: 1000 }, (_, n) => ({ n })),
+      { reason: "test" },
+    );
+    await jobs.start();
+    await waitFor(() => threads.length > 0, 20_000, "a job thread started");
+    await jobs.stop(1000);
+    const thread = threads[0] as Worker;
+    expect(thread.threadId).toBeGreaterThan(0); // still running until the store closes
+    await s.close();
+    // An exited worker's threadId is -1: nothing of the store is left for process.exit to cut.
+    expect(thread.threadId).toBe(-1);
+    expect(completed).toBeGreaterThan(0);
+  }, 60_000);
 });
