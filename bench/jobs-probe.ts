@@ -7,22 +7,19 @@
  *
  *   npx tsx bench/jobs-probe.ts [postgres|sqlite] [COUNT=10000]
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { hostname } from "node:os";
 import pg from "pg";
 import { pino } from "pino";
 import { createJobService, createStore, defineJob, systemClock } from "../src/index.js";
 import { backendCpu, cpuBetween, queriesSent } from "./pg-backend-cpu.js";
+import { PG_URL, probeTarget } from "./probe-target.js";
 
 const kind = process.argv[2] ?? "postgres";
 const COUNT = Number(process.argv[3] ?? 10_000);
-const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const schema = `probe_${randomBytes(4).toString("hex")}`;
-const dir = mkdtempSync(join(tmpdir(), "ringmaster-probe-"));
-const url = kind === "sqlite" ? `sqlite:${join(dir, "state.db")}` : `${PG_URL}?schema=${schema}`;
+const target = probeTarget(kind);
+const { url, schema } = target;
 
 const stats = async () => {
   if (kind === "sqlite") return { upd: 0, hot: 0, ins: 0 };
@@ -140,11 +137,5 @@ console.log(
     insertsPerJob: per(after.ins - before.ins),
   }),
 );
-if (kind !== "sqlite") {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(`drop schema if exists "${schema}" cascade`);
-  await c.end();
-}
-rmSync(dir, { recursive: true, force: true });
+await target.cleanup();
 process.exit(0);

@@ -7,27 +7,16 @@
  *
  * PROBE_SQL (PostgreSQL): statements run in the schema after its migrations (index experiments).
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
+import { randomUUID } from "node:crypto";
 import { createStore } from "../src/index.js";
 import { backendCpu, cpuBetween } from "./pg-backend-cpu.js";
+import { admin, probeTarget } from "./probe-target.js";
 
 const kind = process.argv[2] ?? "postgres";
 const COUNT = Number(process.argv[3] ?? 10_000);
 const BATCH = Number(process.argv[4] ?? 200);
-const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const schema = `probe_${randomBytes(4).toString("hex")}`;
-const dir = mkdtempSync(join(tmpdir(), "ringmaster-probe-"));
-const url = kind === "sqlite" ? `sqlite:${join(dir, "state.db")}` : `${PG_URL}?schema=${schema}`;
-const admin = async (text: string) => {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(text);
-  await c.end();
-};
+const target = probeTarget(kind);
+const { url, schema } = target;
 
 const store = createStore(url);
 await store.open();
@@ -90,6 +79,5 @@ console.log(
   }),
 );
 await store.close();
-if (kind !== "sqlite") await admin(`drop schema if exists "${schema}" cascade`);
-rmSync(dir, { recursive: true, force: true });
+await target.cleanup();
 process.exit(0);

@@ -7,23 +7,17 @@
  *
  *   [PROBE_IDLE=1] npx tsx bench/launch-probe.ts [postgres|sqlite] [COUNT=10000] [ROUNDS=3]
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
+import { hostname } from "node:os";
 import { pino } from "pino";
 import { createJobService, createStore, defineJob, systemClock } from "../src/index.js";
 import { backendCpu, cpuBetween, queriesSent } from "./pg-backend-cpu.js";
+import { probeTarget } from "./probe-target.js";
 
 const kind = process.argv[2] ?? "postgres";
 const COUNT = Number(process.argv[3] ?? 10_000);
 const ROUNDS = Number(process.argv[4] ?? 3);
-const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const schema = `probe_${randomBytes(4).toString("hex")}`;
-const dir = mkdtempSync(join(tmpdir(), "ringmaster-probe-"));
-const url = kind === "sqlite" ? `sqlite:${join(dir, "state.db")}` : `${PG_URL}?schema=${schema}`;
-const store = createStore(url, { pollIntervalMs: 10 });
+const where = probeTarget(kind);
+const store = createStore(where.url, { pollIntervalMs: 10 });
 await store.open();
 const service = createJobService({
   store,
@@ -97,11 +91,5 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 await service.stop();
 await store.close();
-if (kind !== "sqlite") {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(`drop schema if exists "${schema}" cascade`);
-  await c.end();
-}
-rmSync(dir, { recursive: true, force: true });
+await where.cleanup();
 process.exit(0);
