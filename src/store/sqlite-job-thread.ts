@@ -151,6 +151,9 @@ export function startJobThread(file: string, busyTimeout: number): JobThread {
     },
     async close() {
       if (!gone) worker.postMessage("close");
+      // Kept up until it exited: an unref'd worker would let the event loop end with the
+      // close still waiting (a process whose last step is closing its store would hang up).
+      worker.ref();
       await exited;
     },
     terminate: () => worker.terminate(),

@@ -100,4 +100,25 @@ describe("a SQLite drain through the job thread", () => {
     expect(thread.threadId).toBe(-1);
     expect(completed).toBeGreaterThan(0);
   }, 60_000);
+
+  it("lets a process whose last step is closing the store exit by itself, code 0", async () => {
+    const { spawn } = await import("node:child_process");
+    const { fileURLToPath } = await import("node:url");
+    const fixture = fileURLToPath(new URL("./fixtures/sqlite-drain-close.ts", import.meta.url));
+    database = testDatabase("sqlite");
+    const url = database.url;
+    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", fixture, url]);
+      let out = "";
+      child.stdout.on("data", (chunk) => {
+        out += chunk;
+      });
+      child.stderr.on("data", (chunk) => {
+        out += chunk;
+      });
+      child.on("exit", (exitCode) => resolve({ code: exitCode, out: out.trim() }));
+    });
+    expect(out).toBe("closed");
+    expect(code).toBe(0);
+  }, 60_000);
 });
