@@ -9,12 +9,10 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { hostname } from "node:os";
 import pg from "pg";
-import { pino } from "pino";
-import { createJobService, createStore, defineJob, systemClock } from "../src/index.js";
+import { createStore } from "../src/index.js";
 import { backendCpu, cpuBetween, queriesSent } from "./pg-backend-cpu.js";
-import { PG_URL, probeTarget } from "./probe-target.js";
+import { noopService, PG_URL, probeTarget } from "./probe-target.js";
 
 const kind = process.argv[2] ?? "postgres";
 const COUNT = Number(process.argv[3] ?? 10_000);
@@ -64,13 +62,7 @@ if (process.env.PROBE_SQL && kind !== "sqlite") {
 let completed = 0;
 let allDone!: () => void;
 const done = new Promise<void>((resolve) => (allDone = resolve));
-const service = createJobService({
-  store,
-  clock: systemClock,
-  jobs: [defineJob({ type: "noop", concurrency: 10, run: () => {} })],
-  node: { id: `probe-${process.pid}`, host: hostname(), pid: process.pid, profile: null },
-  logger: pino({ level: "silent" }),
-});
+const service = noopService(store);
 let lastAt = 0;
 let maxGap = 0;
 service.on("status", (u) => {

@@ -7,11 +7,9 @@
  *
  *   [PROBE_IDLE=1] npx tsx bench/launch-probe.ts [postgres|sqlite] [COUNT=10000] [ROUNDS=3]
  */
-import { hostname } from "node:os";
-import { pino } from "pino";
-import { createJobService, createStore, defineJob, systemClock } from "../src/index.js";
+import { createStore } from "../src/index.js";
 import { backendCpu, cpuBetween, queriesSent } from "./pg-backend-cpu.js";
-import { probeTarget } from "./probe-target.js";
+import { noopService, probeTarget } from "./probe-target.js";
 
 const kind = process.argv[2] ?? "postgres";
 const COUNT = Number(process.argv[3] ?? 10_000);
@@ -19,13 +17,7 @@ const ROUNDS = Number(process.argv[4] ?? 3);
 const where = probeTarget(kind);
 const store = createStore(where.url, { pollIntervalMs: 10 });
 await store.open();
-const service = createJobService({
-  store,
-  clock: systemClock,
-  jobs: [defineJob({ type: "noop", concurrency: 10, run: () => {} })],
-  node: { id: `probe-${process.pid}`, host: hostname(), pid: process.pid, profile: null },
-  logger: pino({ level: "silent" }),
-});
+const service = noopService(store);
 const jobs = service.forDaemon("probe");
 const trips = { n: 0, claims: 0, claimed: 0, finished: 0, empty: 0 };
 const fac = store.finishAndClaimJobs.bind(store);

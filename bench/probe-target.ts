@@ -1,13 +1,16 @@
 /**
  * Where the jobs probes (jobs-probe.ts, jobs-sql-probe.ts, launch-probe.ts) keep their jobs: a
  * fresh PostgreSQL schema (`PG_URL`, default the local `test` database) or a SQLite file in a
- * fresh temporary directory; `cleanup()` drops the one or deletes the other.
+ * fresh temporary directory; `cleanup()` drops the one or deletes the other. And the job service
+ * they drain with: one no-op type `noop` at concurrency 10, as bench/jobs-child.ts runs.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { pino } from "pino";
+import { createJobService, defineJob, type Store, systemClock } from "../src/index.js";
 
 export const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -35,4 +38,15 @@ export function probeTarget(kind: string) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A job service on `store` for the no-op type `noop`, 10 at once, logging nothing. */
+export function noopService(store: Store) {
+  return createJobService({
+    store,
+    clock: systemClock,
+    jobs: [defineJob({ type: "noop", concurrency: 10, run: () => {} })],
+    node: { id: `probe-${process.pid}`, host: hostname(), pid: process.pid, profile: null },
+    logger: pino({ level: "silent" }),
+  });
 }
