@@ -53,17 +53,6 @@ export function bindOwner<A extends unknown[], R>(
 }
 
 /**
- * Makes `owner` the current owner until the next switch, for a batch of callbacks run one after
- * another from one callback of the caller's (the timer wheel's batch uses {@link switchOwnerIn},
- * cheaper still): about a third of what a {@link runAs} each costs. The batch restores the owner
- * it began with when it ends, with `switchOwner(previous)`, so nothing after it runs as the last
- * callback's owner.
- */
-export function switchOwner(owner: Owner | undefined): void {
-  storage.enterWith(owner as Owner);
-}
-
-/**
  * Where a batch switches owners: the async resource current for the whole batch (the timer
  * wheel's callback), or undefined to go through `enterWith`. Node 20's AsyncLocalStorage keeps
  * its store as a property of the current async resource (under its `kResourceStore` symbol),
@@ -84,7 +73,12 @@ export function batchOwnerSlot(): OwnerSlot {
   return executionAsyncResource() as OwnerSlot;
 }
 
-/** {@link switchOwner} within a batch, in the slot from {@link batchOwnerSlot}. */
+/**
+ * Makes `owner` the current owner until the next switch, for a batch of callbacks run one after
+ * another from one callback of the caller's (the timer wheel's batch), in the slot from
+ * {@link batchOwnerSlot} (an `enterWith` where there is none). The batch switches back to the
+ * owner it began with when it ends, so nothing after it runs as the last callback's owner.
+ */
 export function switchOwnerIn(slot: OwnerSlot, owner: Owner | undefined): void {
   if (slot !== undefined) slot[resourceKey as symbol] = owner;
   else storage.enterWith(owner as Owner);
