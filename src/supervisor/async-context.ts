@@ -106,5 +106,5 @@ function probeResourceKey(): symbol | null {
 
 /** Runs `fn` as no one's code (for the manager's own timers, started from any context). */
 export function runUnowned<R>(fn: () => R): R {
-  return storage.exit(fn);
+  return storage.run(undefined as unknown as Owner, fn);
 }
