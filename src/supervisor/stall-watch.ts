@@ -7,8 +7,10 @@ import { currentOwner, type Owner, runUnowned } from "./async-context.js";
 // more than the threshold, the loop was blocked that long (to within one check interval).
 //
 // Who: the loop is blocked, so nothing on the main thread can look while it happens. A small
-// worker thread watches the heartbeat (a SharedArrayBuffer); once it has not moved for half the
-// threshold, the worker asks the main thread, through the inspector protocol
+// worker thread watches the heartbeat and its time (a SharedArrayBuffer), waking when the loop
+// would have been blocked for half the threshold if it had not beaten since (a few times a
+// second, not at a poll rate: a thread's wake-up costs a VM tens of microseconds); once the beat
+// has not moved for half the threshold, the worker asks the main thread, through the inspector protocol
 // (`Runtime.evaluate`, which V8 runs at the next interrupt check, inside the busy code), to note
 // the owner of the code running right then: the AsyncLocalStorage store of that code, which is
 // the daemon's also after any number of `await`s (async-context.ts). The hot paths pay nothing:
@@ -27,7 +29,8 @@ const PROBE = "__ringmasterStallProbe";
 
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require("node:worker_threads");
-const beat = new Int32Array(workerData.beat);
+const { beat, base, probeAfter } = workerData;
+const shared = new Int32Array(beat);
 let session;
 try {
   const { Session } = require("node:inspector");
@@ -36,19 +39,25 @@ try {
 } catch (error) {
   parentPort.postMessage({ unavailable: String(error && error.message || error) });
 }
-let last = Atomics.load(beat, 0);
-let since = Date.now();
-let nextProbe = workerData.probeAfter;
-const timer = setInterval(() => {
-  const now = Atomics.load(beat, 0);
-  if (now !== last) { last = now; since = Date.now(); nextProbe = workerData.probeAfter; return; }
-  const stalled = Date.now() - since;
-  if (!session || stalled < nextProbe) return;
-  nextProbe = stalled + workerData.probeAfter;
-  session.post("Runtime.evaluate", { expression: "globalThis.${PROBE}?.(" + now + ")", silent: true }, () => {});
-}, workerData.pollMs);
+const WRAP = 2 ** 31;
+let last = Atomics.load(shared, 0);
+let nextProbe = probeAfter;
+let timer;
+// Wakes when the loop, if it has been blocked since its last beat, has been so for the next probe:
+// a few times a second while it beats, not at a fixed poll rate.
+const check = () => {
+  const count = Atomics.load(shared, 0);
+  if (count !== last) { last = count; nextProbe = probeAfter; }
+  const stalled = (((Date.now() - base) % WRAP) - Atomics.load(shared, 1) + WRAP) % WRAP;
+  if (session && stalled >= nextProbe) {
+    nextProbe = stalled + probeAfter;
+    session.post("Runtime.evaluate", { expression: "globalThis.${PROBE}?.(" + count + ")", silent: true }, () => {});
+  }
+  timer = setTimeout(check, Math.max(workerData.minWait, nextProbe - stalled));
+};
+timer = setTimeout(check, probeAfter);
 parentPort.on("message", () => {
-  clearInterval(timer);
+  clearTimeout(timer);
   try { session && session.disconnect(); } catch {}
   parentPort.close();
 });
@@ -102,7 +111,9 @@ export async function stallWatchGone(): Promise<void> {
 
 function startWatch(checkInterval: number, firstThreshold: number): Watch {
   const listeners = new Set<StallListener>();
-  const beat = new Int32Array(new SharedArrayBuffer(4));
+  // [beats so far, when the last was (ms since `base`, modulo 2^31)], read by the worker.
+  const beat = new Int32Array(new SharedArrayBuffer(8));
+  const base = Date.now();
   /** Owners the probe found running during the stall in progress, with how often. */
   const seen = new Map<Owner | null, number>();
   const threshold = () => {
@@ -121,6 +132,7 @@ function startWatch(checkInterval: number, firstThreshold: number): Watch {
     const now = performance.now();
     const late = now - last - checkInterval;
     last = now;
+    Atomics.store(beat, 1, (Date.now() - base) % 2 ** 31);
     Atomics.add(beat, 0, 1);
     if (late >= threshold()) report(Math.round(late));
     seen.clear();
@@ -146,8 +158,9 @@ function startWatch(checkInterval: number, firstThreshold: number): Watch {
       eval: true,
       workerData: {
         beat: beat.buffer,
+        base,
         probeAfter: Math.max(checkInterval, Math.floor(firstThreshold / 2)),
-        pollMs: Math.max(10, Math.floor(checkInterval / 2)),
+        minWait: 10,
       },
       stdout: false,
       stderr: false,
