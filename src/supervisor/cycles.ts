@@ -128,7 +128,7 @@ function cycleNow(s: CycleState, now: number | undefined): number | undefined {
   const heapBefore = heapProbe.on ? heapUsed() : 0;
   try {
     // Called as a method of its hooks, as `run.hooks.cycle(ctx)` would be, without reading them.
-    result = (s.cycle as CycleHook).call(s.hooks, ctx);
+    result = Reflect.apply(s.cycle as CycleHook, s.hooks, [ctx]);
   } catch (thrown) {
     error = coerceError(thrown);
   } finally {
