@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  currentOwner,
-  type Owner,
-  runAs,
-  runUnowned,
-} from "../../src/supervisor/async-context.js";
+import { currentOwner, type Owner, runAs, runUnowned } from "../../src/supervisor/async-context.js";
 
 const owner = (label: string): Owner => ({ kind: "daemon", label, escaped() {} });
 
@@ -33,10 +28,7 @@ describe("runUnowned", () => {
     const a = owner("a");
     const b = owner("b");
     const labels = runAs(a, () =>
-      runAs(b, () => [
-        runUnowned(() => currentOwner()?.label ?? "no one"),
-        currentOwner()?.label,
-      ]),
+      runAs(b, () => [runUnowned(() => currentOwner()?.label ?? "no one"), currentOwner()?.label]),
     );
     expect(labels).toEqual(["no one", "b"]);
     expect(runUnowned(() => currentOwner())).toBeUndefined();
