@@ -94,11 +94,7 @@ export function tick(d: DaemonSupervisor, run: Run, now?: number): number | unde
     scheduleCycle(d, run, ended);
     return ended;
   }
-  if (outcome !== false) {
-    outcome.then((more) => {
-      if (more) scheduleCycle(d, run);
-    });
-  }
+  if (outcome !== false) scheduleWhenSettled(d, run, outcome);
   return undefined;
 }
 
@@ -117,9 +113,7 @@ function cycleNow(s: CycleState, now: number | undefined): number | undefined {
   if (s.timed) {
     const { d } = s;
     const run = s.run as Run;
-    void runCycleWithTimeout(d, run, started).then((more) => {
-      if (more) scheduleCycle(d, run);
-    });
+    scheduleWhenSettled(d, run, runCycleWithTimeout(d, run, started));
     return undefined;
   }
   const { ctx } = s;
@@ -135,7 +129,9 @@ function cycleNow(s: CycleState, now: number | undefined): number | undefined {
     if (heapProbe.on) s.d.heapGrowth += heapUsed() - heapBefore;
   }
   if (error === undefined && isThenable(result)) {
-    cycleAsync(s.d, s.run as Run, started, result);
+    const { d } = s;
+    const run = s.run as Run;
+    scheduleWhenSettled(d, run, settleCycle(d, run, started, result));
     return undefined;
   }
   // The cycle may have ended its own run (a stop, a failure): another run's context, or none.
@@ -145,19 +141,24 @@ function cycleNow(s: CycleState, now: number | undefined): number | undefined {
   return ended;
 }
 
-/** The rest of a cycle that returned a promise: counted when it settles, then the next scheduled. */
-function cycleAsync(
+/** A cycle that returned a promise: counted when it settles (true to go on), kept as `run.cycle`. */
+function settleCycle(
   d: DaemonSupervisor,
   run: Run,
   started: number,
   result: PromiseLike<unknown>,
-): void {
+): Promise<boolean> {
   const cycle = Promise.resolve(result).then(
     () => endCycle(d, run, started, undefined),
     (thrown) => endCycle(d, run, started, coerceError(thrown)),
   );
   run.cycle = cycle;
-  cycle.then((more) => {
+  return cycle;
+}
+
+/** Schedules the next cycle once a cycle still running has settled, if the run goes on. */
+function scheduleWhenSettled(d: DaemonSupervisor, run: Run, outcome: Promise<boolean>): void {
+  void outcome.then((more) => {
     if (more) scheduleCycle(d, run);
   });
 }
@@ -210,14 +211,7 @@ function runCycle(
   } finally {
     if (heapProbe.on) d.heapGrowth += heapUsed() - heapBefore;
   }
-  if (isThenable(result)) {
-    const cycle = Promise.resolve(result).then(
-      () => endCycle(d, run, started, undefined),
-      (thrown) => endCycle(d, run, started, coerceError(thrown)),
-    );
-    run.cycle = cycle;
-    return cycle;
-  }
+  if (isThenable(result)) return settleCycle(d, run, started, result);
   return endCycle(d, run, started, undefined);
 }
 

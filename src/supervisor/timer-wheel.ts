@@ -11,8 +11,9 @@ import {
 // time share one bucket and one timer of the clock, which fires them as a batch, in the order
 // they were scheduled, each as its own owner, with the clock read once for the batch (each timer
 // gets the latest reading). A fleet of 10,000 daemons at 100 ms whose cycles end within the same
-// millisecond costs one Node timer for all of them instead of one each. Due times are exact (a bucket per due time, no rounding), so under a
-// manual clock a timer fires exactly when it would have on its own.
+// millisecond costs one Node timer for all of them instead of one each. Due times are exact (a
+// bucket per due time, no rounding), so under a manual clock a timer fires exactly when it would
+// have on its own.
 
 /** A timer of a {@link TimerWheel}: linked into the bucket of its due time while scheduled. */
 export class WheelTimer {
