@@ -47,6 +47,13 @@ export function createPendingRows<T>(keyOf: ((row: T) => string) | undefined): P
     },
     take(max) {
       if (keyOf) {
+        if (max >= map.size) {
+          // All of them (the usual flush): a new map, not a delete per key and the rehashes of
+          // a shrinking one.
+          const all = [...map.values()];
+          map = new Map();
+          return all;
+        }
         const batch: T[] = [];
         for (const [key, row] of map) {
           if (batch.length >= max) break;
