@@ -4,8 +4,8 @@
  */
 export class SafeEmitter<Map extends Record<string, unknown>> {
   private listeners = new Map<keyof Map, Set<(payload: never) => unknown>>();
-  /** Listeners per event, as plain properties: asked for on hot paths (every cycle of a daemon). */
-  private counts: Partial<Record<keyof Map, number>> = {};
+  /** Listeners per event, as plain properties: read on hot paths (every cycle of a daemon). */
+  readonly listening: Partial<Record<keyof Map, number>> = {};
 
   constructor(private onListenerError: (event: string, error: unknown) => void = () => {}) {}
 
@@ -16,7 +16,7 @@ export class SafeEmitter<Map extends Record<string, unknown>> {
       this.listeners.set(event, set);
     }
     set.add(listener as (payload: never) => unknown);
-    this.counts[event] = set.size;
+    this.listening[event] = set.size;
     return () => this.off(event, listener);
   }
 
@@ -32,7 +32,7 @@ export class SafeEmitter<Map extends Record<string, unknown>> {
     const set = this.listeners.get(event);
     if (!set) return;
     set.delete(listener as (payload: never) => unknown);
-    this.counts[event] = set.size;
+    this.listening[event] = set.size;
   }
 
   emit<K extends keyof Map>(event: K, payload: Map[K]): void {
@@ -53,6 +53,6 @@ export class SafeEmitter<Map extends Record<string, unknown>> {
   }
 
   listenerCount(event: keyof Map): number {
-    return this.counts[event] ?? 0;
+    return this.listening[event] ?? 0;
   }
 }

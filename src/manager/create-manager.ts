@@ -107,7 +107,7 @@ function buildTree(options: {
   programs: CommandHost;
   clock: Clock;
   emit: SupervisorHost["emit"];
-  observed: SupervisorHost["observed"];
+  listening: SupervisorHost["listening"];
   /** The set of wanted daemons grew: subscribers may be fed now. */
   wakeFeeds: () => void;
   runsHere: (name: string) => boolean;
@@ -127,7 +127,7 @@ function buildTree(options: {
       // Where a daemon's code runs is the supervisor's business (supervisor/runner.ts).
       jobsFor: (name) => rt().jobs?.forDaemon(name) ?? NO_JOBS,
       leaseFor: (name) => rt().cluster?.lease(name),
-      observed: options.observed,
+      listening: options.listening,
       stallThreshold: config.stallThreshold,
       createLog: (name) => daemonLog(rt(), name),
       onHeartbeat: (d) => {
@@ -242,7 +242,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     programs,
     clock,
     emit,
-    observed: (event) => emitter.listenerCount(event) > 0,
+    listening: emitter.listening,
     wakeFeeds: () => durable?.wake(),
     runsHere,
     runtime: () => rt,

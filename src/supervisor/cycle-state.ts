@@ -56,8 +56,14 @@ export class CycleState extends WheelTimer {
   /** Of the interval run bound to the wheel ({@link bindRun}); undefined otherwise. */
   cycle: CycleHook | undefined = undefined;
   hooks: DaemonHooks<unknown> | undefined = undefined;
-  /** The bound run's context; a cycle that finds another here has ended its run. */
+  /** The bound run's context. */
   ctx: RunContext | undefined = undefined;
+  /**
+   * Counts the runs bound and released: a cycle that finds another count here when it returns
+   * has ended its run (a number, compared without reading the objects it would take to tell
+   * runs apart, which a fleet's cycle would find cold in the cache).
+   */
+  binding = 0;
   /** Mirrors `run.paused` of the bound run. */
   paused = false;
   /** The run's spec has a `cycleTimeout` (each cycle gets a signal of its own). */
@@ -96,6 +102,20 @@ export class CycleState extends WheelTimer {
   }
   set lastDuration(ms: number) {
     times.f64[this.slot + LAST_DURATION] = ms;
+  }
+
+  /**
+   * A cycle begun at `started` ended at `ended`; true when it is due to be handed on as a
+   * heartbeat ({@link nextBeat}). One call where the accessors would be three: each is inlined
+   * into the cycle's code separately, and what the compiler's budget for inlining into the
+   * wheel's batch does not take is called, passing its times as heap numbers, on every cycle.
+   */
+  recordEnd(started: number, ended: number): boolean {
+    const { f64 } = times;
+    const at = this.slot;
+    f64[at + LAST_END] = ended;
+    f64[at + LAST_DURATION] = ended - started;
+    return ended >= (f64[at + NEXT_BEAT] as number);
   }
 
   /** When a finished cycle may next be handed on as a heartbeat to write; -∞: not yet placed. */
@@ -146,6 +166,7 @@ export class CycleState extends WheelTimer {
     this.timed = spec.cycleTimeout !== undefined;
     this.paused = run.paused;
     this.wheel = wheel;
+    this.binding++;
     run.wheelTimer = this;
   }
 
@@ -158,6 +179,7 @@ export class CycleState extends WheelTimer {
     this.cycle = undefined;
     this.ctx = undefined;
     this.paused = false;
+    this.binding++;
   }
 }
 

@@ -17,6 +17,7 @@ import { TimerWheel, type TimerWheelHooks } from "./timer-wheel.js";
 
 /** Starts the schedule: the first cycle at once (interval) or at the next cron time. */
 export function startCycles(d: DaemonSupervisor, run: Run): void {
+  placeFirstBeat(d.cycling);
   if (d.spec.interval !== undefined) {
     d.cycling.bindRun(run, wheelOf(d.host.clock));
     tick(d, run);
@@ -76,69 +77,95 @@ function scheduleNext(s: CycleState, from: number): void {
   (s.wheel as TimerWheel<CycleState>).schedule(s, from + delay, from);
 }
 
-/**
- * Runs a cycle now (unless paused or over) and schedules the next when it has ended. `now` is
- * the clock as its caller read it; returns the clock as read at the end of a synchronous cycle.
- */
-export function tick(d: DaemonSupervisor, run: Run, now?: number): number | undefined {
-  if (run !== d.run || run.ended) return undefined;
+/** Runs a cycle now (unless paused or over) and schedules the next when it has ended. */
+export function tick(d: DaemonSupervisor, run: Run): void {
+  if (run !== d.run || run.ended) return;
   const s = d.cycling;
-  if (s.run === run) return cycleNow(s, now);
+  if (s.run === run) {
+    cycleNow(s, s.host.clock.now());
+    return;
+  }
   if (run.paused) {
     run.tickWhenResumed = true;
-    return undefined;
+    return;
   }
-  const outcome = runCycle(d, run, now);
-  if (outcome === true) {
-    const ended = s.lastEnd;
-    scheduleCycle(d, run, ended);
-    return ended;
-  }
-  if (outcome !== false) scheduleWhenSettled(d, run, outcome);
-  return undefined;
+  const outcome = runCycle(d, run);
+  if (outcome === true) scheduleCycle(d, run, s.lastEnd);
+  else if (outcome !== false) scheduleWhenSettled(d, run, outcome);
 }
 
 /**
  * A cycle of the interval run bound to `s`, all read from `s` (the timer wheel's batch calls
  * it with its reading of the clock as `now`). The run is live: its end takes its timer out of
  * the wheel. Returns the clock as read at the end of a synchronous cycle, for the next timer of
- * the batch.
+ * the batch, and NaN when it did not read it (see `TimerWheelHooks.fire`).
+ *
+ * Its common case (a synchronous cycle, not paused, no `cycleTimeout`, no heap probe) is kept
+ * small: the compiler inlines it into the wheel's batch only while the batch and what it inlines
+ * stay within a budget of bytecode, and a call instead cost a heap number per cycle for the time
+ * it returns. The rest is in {@link cycleOtherwise}.
  */
-function cycleNow(s: CycleState, now: number | undefined): number | undefined {
-  if (s.paused) {
-    (s.run as Run).tickWhenResumed = true;
-    return undefined;
-  }
-  const started = now ?? s.host.clock.now();
-  if (s.timed) {
-    const { d } = s;
-    const run = s.run as Run;
-    scheduleWhenSettled(d, run, runCycleWithTimeout(d, run, started));
-    return undefined;
-  }
-  const { ctx } = s;
+function cycleNow(s: CycleState, started: number): number {
+  if (s.paused || s.timed || heapProbe.on) return cycleOtherwise(s, started);
+  const { binding } = s;
   let result: unknown;
   let error: Error | undefined;
-  const heapBefore = heapProbe.on ? heapUsed() : 0;
   try {
     // Called as a method of its hooks, as `run.hooks.cycle(ctx)` would be, without reading them.
-    result = Reflect.apply(s.cycle as CycleHook, s.hooks, [ctx]);
+    result = Reflect.apply(s.cycle as CycleHook, s.hooks, [s.ctx]);
+  } catch (thrown) {
+    error = coerceError(thrown);
+  }
+  if (result !== undefined && error === undefined && isThenable(result)) {
+    return cycleReturnedPromise(s, started, result);
+  }
+  // The cycle may have ended its own run (a stop, a failure): another run bound, or none.
+  if (s.binding !== binding || !countCycle(s, started, error)) return Number.NaN;
+  const ended = s.lastEnd;
+  if (s.binding === binding) scheduleNext(s, ended);
+  return ended;
+}
+
+/** {@link cycleNow} paused, with a `cycleTimeout`, or with the heap probe on. */
+function cycleOtherwise(s: CycleState, started: number): number {
+  if (s.paused) {
+    (s.run as Run).tickWhenResumed = true;
+    return Number.NaN;
+  }
+  const { d } = s;
+  const run = s.run as Run;
+  if (s.timed) {
+    scheduleWhenSettled(d, run, runCycleWithTimeout(d, run, started));
+    return Number.NaN;
+  }
+  const { binding } = s;
+  let result: unknown;
+  let error: Error | undefined;
+  const heapBefore = heapUsed();
+  try {
+    result = run.hooks.cycle?.(run.ctx);
   } catch (thrown) {
     error = coerceError(thrown);
   } finally {
-    if (heapProbe.on) s.d.heapGrowth += heapUsed() - heapBefore;
+    d.heapGrowth += heapUsed() - heapBefore;
   }
-  if (error === undefined && isThenable(result)) {
-    const { d } = s;
-    const run = s.run as Run;
-    scheduleWhenSettled(d, run, settleCycle(d, run, started, result));
-    return undefined;
-  }
-  // The cycle may have ended its own run (a stop, a failure): another run's context, or none.
-  if (s.ctx !== ctx || !countCycle(s, started, error)) return undefined;
+  if (error === undefined && isThenable(result)) return cycleReturnedPromise(s, started, result);
+  if (s.binding !== binding || !countCycle(s, started, error)) return Number.NaN;
   const ended = s.lastEnd;
-  if (s.ctx === ctx) scheduleNext(s, ended);
+  if (s.binding === binding) scheduleNext(s, ended);
   return ended;
+}
+
+/** The bound run's cycle returned a promise: the next is scheduled when it settles. */
+function cycleReturnedPromise(
+  s: CycleState,
+  started: number,
+  result: PromiseLike<unknown>,
+): number {
+  const { d } = s;
+  const run = s.run as Run;
+  scheduleWhenSettled(d, run, settleCycle(d, run, started, result));
+  return Number.NaN;
 }
 
 /** A cycle that returned a promise: counted when it settles (true to go on), kept as `run.cycle`. */
@@ -272,37 +299,37 @@ export function endCycle(
  * on. A finished cycle is a heartbeat: the manager writes it through at most every
  * `heartbeatWriteInterval`, and is asked no more often.
  */
-function countCycle(
-  s: CycleState,
-  started: number,
-  error: Error | undefined,
-  run: Run = s.run as Run,
-): boolean {
+function countCycle(s: CycleState, started: number, error: Error | undefined, run?: Run): boolean {
   const { host } = s;
   const ended = host.clock.now();
   s.cycles++;
-  s.lastEnd = ended;
-  s.lastDuration = ended - started;
-  if (ended >= s.nextBeat && host.onHeartbeat !== undefined) handOnBeat(s, ended);
-  if (host.observed("daemon:cycle")) emitCycle(s.d, started, ended, error);
+  if (s.recordEnd(started, ended) && host.onHeartbeat !== undefined) handOnBeat(s, ended);
+  if ((host.listening["daemon:cycle"] ?? 0) > 0) emitCycle(s.d, started, ended, error);
   if (error === undefined) {
     s.consecutiveErrors = 0;
     return true;
   }
-  return cycleFailed(s, run, ended, error);
+  return cycleFailed(s, run ?? (s.run as Run), ended, error);
+}
+
+/**
+ * The first finished cycle to hand on as a heartbeat comes at a random point of the first
+ * `heartbeatWriteInterval`, so a fleet started together spreads its writes over the interval
+ * instead of writing every record at once. Placed when the daemon's cycles first start, not by
+ * its first cycle: a hand-off is rare on the cycle's path (one in `interval / cycle interval`),
+ * and the compiler, judging by how often it was called, keeps it out of the cycle's code.
+ */
+function placeFirstBeat(s: CycleState): void {
+  const interval = s.host.heartbeatWriteInterval ?? 0;
+  if (s.nextBeat === Number.NEGATIVE_INFINITY && interval > 0) {
+    s.nextBeat = s.host.clock.now() + Math.random() * interval;
+  }
 }
 
 function handOnBeat(s: CycleState, ended: number): void {
   const { host } = s;
-  const interval = host.heartbeatWriteInterval ?? 0;
-  if (s.nextBeat === Number.NEGATIVE_INFINITY && interval > 0) {
-    // The first write comes at a random point of the first interval, so a fleet started
-    // together spreads its writes over the interval instead of writing every record at once.
-    s.nextBeat = ended + Math.random() * interval;
-  } else {
-    s.nextBeat = ended + interval;
-    host.onHeartbeat?.(s.d);
-  }
+  s.nextBeat = ended + (host.heartbeatWriteInterval ?? 0);
+  host.onHeartbeat?.(s.d);
 }
 
 function emitCycle(

@@ -18,8 +18,12 @@ export interface SupervisorHost {
   /** The daemon's `ctx.log` (created on first use). */
   createLog(name: string): DaemonLogger;
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
-  /** Whether anyone listens to `event` (to skip building payloads nobody reads). */
-  observed(event: keyof ManagerEvents): boolean;
+  /**
+   * How many listen to each event, absent or 0 for none (to skip building payloads nobody
+   * reads): a count to read on every cycle, not a function to call, which was one more call to
+   * inline into the cycle's code.
+   */
+  readonly listening: Readonly<Partial<Record<keyof ManagerEvents, number>>>;
   /** ms: the manager's `stallThreshold` (for messages). */
   readonly stallThreshold?: number;
   /** Called after every state change. */

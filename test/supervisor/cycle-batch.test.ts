@@ -38,7 +38,7 @@ function supervise(
     jobsFor: () => ({}) as DaemonJobs,
     createLog: () => quiet,
     emit() {},
-    observed: () => false,
+    listening: {},
     onState() {},
     onBackoffElapsed() {},
     ...(onHeartbeat ? { onHeartbeat } : {}),

@@ -19,7 +19,7 @@ function wheelOn(clock: ManualClock, throws: string[] = []) {
     fire(timer, now) {
       fired.push(`${timer.name}@${now - T0}`);
       if (throws.includes(timer.name)) throw new Error(`${timer.name} broke`);
-      return undefined;
+      return Number.NaN;
     },
     failed(timer, error) {
       failures.push({ name: timer.name, error: (error as Error).message });
@@ -93,7 +93,7 @@ describe("timer wheel", () => {
           wheel.cancel(timers.b as Named);
           wheel.schedule(timer, now, now); // due at once: the next turn, not this batch
         }
-        return undefined;
+        return Number.NaN;
       },
       failed() {},
     });
@@ -154,23 +154,37 @@ describe("timer wheel", () => {
     expect(clock.pending()).toBe(0);
   });
 
-  it("asks to read the next timer of a batch ahead, before the current one fires, and counts it", async () => {
+  it("reads ahead of a batch eight timers at a time, a group before their turn, and counts what it read", async () => {
     const clock = createManualClock(T0);
     const calls: string[] = [];
     const wheel = new TimerWheel<Named>(clock, {
       fire(timer) {
         calls.push(`fire ${timer.name}`);
-        return undefined;
+        // Cancelled before its turn: neither fired nor read ahead when its group is read.
+        if (timer.name === "t3") wheel.cancel(timers[17] as Named);
+        return Number.NaN;
       },
       failed() {},
       prefetch(timer) {
         calls.push(`ahead ${timer.name}`);
-        return timer.name !== "b";
+        return timer.name !== "t1";
       },
     });
-    for (const name of ["a", "b", "c"]) wheel.schedule(new Named(name), T0 + 10);
+    const timers = Array.from({ length: 20 }, (_, i) => new Named(`t${i}`));
+    for (const timer of timers) wheel.schedule(timer, T0 + 10);
     await clock.advance(10);
-    expect(calls).toEqual(["ahead b", "fire a", "ahead c", "fire b", "fire c"]);
-    expect(wheel.readAhead).toBe(1);
+    const names = (from: number, to: number, what: string) =>
+      timers
+        .slice(from, to)
+        .filter((t) => t.name !== "t17")
+        .map((t) => `${what} ${t.name}`);
+    expect(calls).toEqual([
+      ...names(0, 16, "ahead"),
+      ...names(0, 8, "fire"),
+      ...names(16, 20, "ahead"),
+      ...names(8, 20, "fire"),
+    ]);
+    // 19 read (t17 was cancelled first), t1's read found nothing to count.
+    expect(wheel.readAhead).toBe(18);
   });
 });

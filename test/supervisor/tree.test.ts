@@ -48,7 +48,7 @@ function tree(daemons: DaemonSpec[], startup: "parallel" | "sequential" = "paral
           log.push(`${p.name}:${p.to}`);
         }
       },
-      observed: () => false,
+      listening: {},
     },
   });
   const state = (name: string) => t.sup(name).state;
