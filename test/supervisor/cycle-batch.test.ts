@@ -3,7 +3,7 @@
 // only and the rest of the batch runs, and the interval is a delay after each cycle's end.
 import { defineConfig, defineDaemon } from "ringmaster";
 import { createManualClock, type ManualClock } from "ringmaster/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
 import type { EventBus } from "../../src/events/types.js";
 import type { DaemonJobs, DaemonLogger, NodeInfo } from "../../src/registry/types.js";
@@ -29,6 +29,7 @@ function supervise(
   daemons: ReturnType<typeof defineDaemon>[],
   clock: ManualClock,
   onHeartbeat?: (d: DaemonSupervisor) => void,
+  heartbeatWriteInterval?: number,
 ): DaemonSupervisor[] {
   const resolved = resolveConfig(defineConfig({ daemons }), { env: {} });
   const host: SupervisorHost = {
@@ -42,6 +43,7 @@ function supervise(
     onState() {},
     onBackoffElapsed() {},
     ...(onHeartbeat ? { onHeartbeat } : {}),
+    ...(heartbeatWriteInterval ? { heartbeatWriteInterval } : {}),
   };
   return daemons.map(
     (d) => new DaemonSupervisor(resolved.daemons.get(d.name)?.spec as never, {}, host),
@@ -66,6 +68,33 @@ function fleet(names: string[], onHeartbeat: (d: DaemonSupervisor) => void) {
 }
 
 describe("cycles in one timer-wheel batch", () => {
+  it("hands a cycle on as a heartbeat once per write interval, the first at a random point of the first", async () => {
+    // The first hand-off is placed when the cycles start: half-way through the first interval.
+    const random = vi.spyOn(Math, "random").mockReturnValue(0.5);
+    try {
+      const clock = createManualClock(T0);
+      const handed: string[] = [];
+      const daemons = ["a", "b"].map((name) =>
+        defineDaemon({ name, interval: "100ms", cycle() {} }),
+      );
+      const sups = supervise(
+        daemons,
+        clock,
+        (d) => handed.push(`${d.name}@${(d.lastHeartbeatAt ?? Number.NaN) - T0}`),
+        1000,
+      );
+      for (const s of sups) s.launch();
+      await clock.settle();
+      await clock.advance(2600);
+      // Cycles end every 100 ms; the first at or past 500 is handed on, then one per 1000 ms.
+      expect(handed).toEqual(["a@500", "b@500", "a@1500", "b@1500", "a@2500", "b@2500"]);
+      expect(sups.map((s) => s.stats.cycles)).toEqual([27, 27]);
+      for (const s of sups) await s.stop("stopped");
+    } finally {
+      random.mockRestore();
+    }
+  });
+
   it("each cycle runs as its own daemon; a throw outside one daemon's cycle fails only that daemon", async () => {
     const escaped: string[] = [];
     stops.push(contain({ unowned: (error) => escaped.push(error.message) }));
