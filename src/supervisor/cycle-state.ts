@@ -51,8 +51,8 @@ function takeSlot(holder: object): number {
 
 /** A daemon's cycle counters and times, and an interval daemon's timer in its clock's wheel. */
 export class CycleState extends WheelTimer {
-  // The fields a cycle reads come first, together (after the wheel's links and owner): the
-  // object spans three cache lines, and a cycle touches the first two.
+  // The fields a cycle reads come first, together (after the wheel's owner, bucket and index):
+  // the object spans three cache lines, and a cycle touches the first two.
   /** Of the interval run bound to the wheel ({@link bindRun}); undefined otherwise. */
   cycle: CycleHook | undefined = undefined;
   hooks: DaemonHooks<unknown> | undefined = undefined;
