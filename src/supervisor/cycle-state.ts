@@ -92,16 +92,10 @@ export class CycleState extends WheelTimer {
   get lastEnd(): number {
     return times.f64[this.slot + LAST_END] as number;
   }
-  set lastEnd(at: number) {
-    times.f64[this.slot + LAST_END] = at;
-  }
 
   /** The last cycle's duration (`lastCycleDurationMs` once `cycles > 0`). */
   get lastDuration(): number {
     return times.f64[this.slot + LAST_DURATION] as number;
-  }
-  set lastDuration(ms: number) {
-    times.f64[this.slot + LAST_DURATION] = ms;
   }
 
   /**

@@ -219,8 +219,6 @@ export class TimerWheel<T extends WheelTimer> {
           if (!Number.isNaN(read)) now = read;
         } catch (error) {
           this.hooks.failed(timer as T, error);
-          // Read again, not kept: a reading live into this handler was boxed for every timer.
-          now = this.clock.now();
         }
       }
     } finally {
