@@ -27,7 +27,7 @@ import { clusterPart, isClusterScoped } from "./cluster.js";
 import { type ConfigLayers, createConfigLayers } from "./config-layers.js";
 import { containmentPart } from "./containment-part.js";
 import { clusterCursors } from "./cursors.js";
-import { HEARTBEAT_WRITE_INTERVAL, PART_TIMEOUTS } from "./defaults.js";
+import { heartbeatWriteInterval, PART_TIMEOUTS } from "./defaults.js";
 import { createHandle } from "./handle.js";
 import { createHttpPort } from "./http-port.js";
 import { registerInspection } from "./internal-access.js";
@@ -112,6 +112,8 @@ function buildTree(options: {
   wakeFeeds: () => void;
   runsHere: (name: string) => boolean;
   runtime: () => Runtime;
+  /** ms: a daemon's heartbeat is handed on to be written at most this often. */
+  heartbeatWriteInterval: number;
 }) {
   const { config, daemons, layers, clock, runtime: rt } = options;
   return createSupervisionTree({
@@ -142,7 +144,7 @@ function buildTree(options: {
         }
         beats.beat(d.lastHeartbeatAt, d.heartbeat);
       },
-      heartbeatWriteInterval: HEARTBEAT_WRITE_INTERVAL,
+      heartbeatWriteInterval: options.heartbeatWriteInterval,
       emit: options.emit,
       programs: options.programs,
     },
@@ -233,6 +235,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
 
   // 4. The supervision tree: one supervisor per daemon, fed by the one dependency graph.
   const daemons = [...resolved.daemons.values()];
+  const heartbeatInterval = heartbeatWriteInterval(daemons.length);
   const tree = buildTree({
     config,
     daemons,
@@ -246,6 +249,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     wakeFeeds: () => durable?.wake(),
     runsHere,
     runtime: () => rt,
+    heartbeatWriteInterval: heartbeatInterval,
   });
   for (const d of daemons) if (d.spec.subscribes.length > 0) bus.declare(d.name, d.spec.subscribes);
 
@@ -264,6 +268,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
     logRing: new LogRing(),
     logFiles: config.logFiles ? createLogFiles(config.logFiles, { logger }) : undefined,
     clusterTimings: timings,
+    heartbeatWriteInterval: heartbeatInterval,
     selection: [],
     cluster: undefined,
     emit,

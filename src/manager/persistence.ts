@@ -8,7 +8,6 @@ import { createStore } from "../store/open.js";
 import { spoolPathFor } from "../store/spool.js";
 import { type LogSweeper, startLogSweeper } from "../store/sweeper.js";
 import type { DaemonRecord, LogRow, Store, StoreHealth } from "../store/types.js";
-import { HEARTBEAT_WRITE_INTERVAL } from "./defaults.js";
 import { createHeartbeatWrites, type DaemonBeats } from "./heartbeat-writes.js";
 
 /**
@@ -28,7 +27,8 @@ export interface Persistence {
   record(record: Omit<DaemonRecord, "node" | "updatedAt">): void;
   /**
    * Where the daemon `name`'s beats go: its record's heartbeat fields (not the whole record)
-   * reach the store at most every {@link HEARTBEAT_WRITE_INTERVAL}, through the same batching
+   * reach the store at most every `heartbeatInterval` (see `heartbeatWriteInterval` in
+   * defaults.ts), through the same batching
    * writer. One per daemon, kept by the caller (no lookup per beat); after close it writes nothing.
    */
   heartbeatOf(name: string): DaemonBeats;
@@ -54,6 +54,8 @@ export async function openPersistence(options: {
   outageBuffer?: number;
   /** Stored events older than `maxAge` ms or beyond the newest `maxRows` go (`events.retention`). */
   eventRetention?: { maxAge: number; maxRows: number };
+  /** ms: a daemon's heartbeat reaches its record at most this often (`heartbeatWriteInterval`). */
+  heartbeatInterval: number;
 }): Promise<Persistence> {
   const { clock, node, logger } = options;
   let dropped = 0;
@@ -111,7 +113,7 @@ export async function openPersistence(options: {
   };
   const beats = createHeartbeatWrites({
     clock,
-    interval: HEARTBEAT_WRITE_INTERVAL,
+    interval: options.heartbeatInterval,
     write: (name, at, details) => {
       if (!closed) store.writes.daemonHeartbeat(node.id, name, at, details);
     },

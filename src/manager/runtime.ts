@@ -41,6 +41,8 @@ export interface Runtime {
   readonly programs: CommandHost & { readonly reaper: Reaper };
   /** `config.cluster`'s timings with their defaults, checked (DESIGN.md §8). */
   readonly clusterTimings: ClusterTimings;
+  /** ms: how often a daemon's heartbeat reaches its record at most, for this fleet's size. */
+  readonly heartbeatWriteInterval: number;
   /** The daemons `start()` selected (canonical names); set before the parts start. */
   selection: readonly string[];
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
