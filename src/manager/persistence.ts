@@ -27,9 +27,9 @@ export interface Persistence {
   record(record: Omit<DaemonRecord, "node" | "updatedAt">): void;
   /**
    * Where the daemon `name`'s beats go: its record's heartbeat fields (not the whole record)
-   * reach the store at most every `heartbeatInterval` (see `heartbeatWriteInterval` in
-   * defaults.ts), through the same batching
-   * writer. One per daemon, kept by the caller (no lookup per beat); after close it writes nothing.
+   * reach the store at most every `heartbeatInterval` (`heartbeatWriteInterval` in defaults.ts),
+   * through the same batching writer. One per daemon, kept by the caller (no lookup per beat);
+   * after close it writes nothing.
    */
   heartbeatOf(name: string): DaemonBeats;
   log(row: Omit<LogRow, "node">): void;
