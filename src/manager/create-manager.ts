@@ -235,6 +235,7 @@ export function createManager(config: RingmasterConfig, options: ManagerOptions 
 
   // 4. The supervision tree: one supervisor per daemon, fed by the one dependency graph.
   const daemons = [...resolved.daemons.values()];
+  // Counted over the whole config, selected or not: the budget errs towards fewer writes.
   const heartbeatInterval = heartbeatWriteInterval(daemons.length);
   const tree = buildTree({
     config,

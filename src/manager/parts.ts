@@ -70,7 +70,7 @@ export function storePart(rt: Runtime): NamedPart {
         candidates: clusterCandidates(rt),
         outageBuffer: rt.config.outageBuffer,
         eventRetention: rt.config.events.retention,
-        heartbeatInterval: rt.heartbeatWriteInterval,
+        heartbeatWriteInterval: rt.heartbeatWriteInterval,
         onEvicted: () => {
           rt.logger.error(
             `node ${rt.node.id}: another process took this node's row over; shutting down`,

@@ -27,7 +27,7 @@ export interface Persistence {
   record(record: Omit<DaemonRecord, "node" | "updatedAt">): void;
   /**
    * Where the daemon `name`'s beats go: its record's heartbeat fields (not the whole record)
-   * reach the store at most every `heartbeatInterval` (`heartbeatWriteInterval` in defaults.ts),
+   * reach the store at most every `heartbeatWriteInterval` (defaults.ts, by the fleet's size),
    * through the same batching writer. One per daemon, kept by the caller (no lookup per beat);
    * after close it writes nothing.
    */
@@ -54,8 +54,8 @@ export async function openPersistence(options: {
   outageBuffer?: number;
   /** Stored events older than `maxAge` ms or beyond the newest `maxRows` go (`events.retention`). */
   eventRetention?: { maxAge: number; maxRows: number };
-  /** ms: a daemon's heartbeat reaches its record at most this often (`heartbeatWriteInterval`). */
-  heartbeatInterval: number;
+  /** ms: a daemon's heartbeat reaches its record at most this often. */
+  heartbeatWriteInterval: number;
 }): Promise<Persistence> {
   const { clock, node, logger } = options;
   let dropped = 0;
@@ -113,7 +113,7 @@ export async function openPersistence(options: {
   };
   const beats = createHeartbeatWrites({
     clock,
-    interval: options.heartbeatInterval,
+    interval: options.heartbeatWriteInterval,
     write: (name, at, details) => {
       if (!closed) store.writes.daemonHeartbeat(node.id, name, at, details);
     },

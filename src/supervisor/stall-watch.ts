@@ -13,8 +13,8 @@ import { currentOwner, type Owner, runUnowned } from "./async-context.js";
 // has not moved for half the threshold, the worker asks the main thread, through the inspector
 // protocol (`Runtime.evaluate`, which V8 runs at the next interrupt check, inside the busy
 // code), to note the owner of the code running right then: the AsyncLocalStorage store of that
-// code, which is the daemon's also after any number of `await`s (async-context.ts). The hot paths pay nothing:
-// no hook runs per callback. Where the inspector is unavailable (not the main thread, or a
+// code, which is the daemon's also after any number of `await`s (async-context.ts). The hot
+// paths pay nothing: no hook runs per callback. Where the inspector is unavailable (not the main thread, or a
 // Node without it), stalls are still measured but named as no one's.
 
 /** One manager's interest in stalls. */
