@@ -1,7 +1,7 @@
 // A node writes at most HEARTBEAT_WRITES_PER_SECOND daemon heartbeats a second: a fleet larger
 // than 2,500 daemons spreads each daemon's writes over a longer interval instead of writing
-// more (manager/defaults.ts). Checked on a real manager of 3,000 periodic daemons and a manual
-// clock, with the first write of every daemon placed at its first cycle.
+// more (manager/defaults.ts). Checked on a real manager of 3,000 periodic daemons on a SQLite file
+// and a manual clock, with the first write of every daemon placed at its first cycle.
 import { createManager, createManualClock, defineConfig, defineDaemon } from "ringmaster";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
@@ -11,9 +11,12 @@ import {
 } from "../../src/manager/defaults.js";
 import { inspectManager } from "../../src/manager/internal-access.js";
 import { drive } from "../helpers.js";
+import { testDatabase } from "../store/helpers/databases.js";
 
-afterEach(() => {
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
   vi.restoreAllMocks();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 describe("heartbeat writes of a large fleet", () => {
@@ -37,7 +40,9 @@ describe("heartbeat writes of a large fleet", () => {
     const daemons = Array.from({ length: 3_000 }, (_, i) =>
       defineDaemon({ name: `watcher_${i}`, interval: "1s", cycle: () => {} }),
     );
-    const manager = createManager(defineConfig({ daemons, store: "memory:" }), {
+    const db = testDatabase("sqlite");
+    cleanups.push(() => db.drop());
+    const manager = createManager(defineConfig({ daemons, store: db.url }), {
       clock,
       logger: false,
       env: {},
